@@ -1,0 +1,11 @@
+//! proofpack: FedRAMP 20x evidence packages for non-human identities.
+//!
+//! The library holds every stage; `main.rs` only parses the command line.
+//! Stages run in one direction (see DESIGN.md): ingest → model → checks → emit.
+//! This first cut carries the OSCAL side: pinned official schemas and a
+//! validator that reports every problem with its file, line, column and pointer.
+
+pub mod exit;
+pub mod hash;
+pub mod oscal;
+pub mod size;

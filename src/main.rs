@@ -1,0 +1,273 @@
+//! The `proofpack` command line. Parsing and dispatch only: the work is in
+//! the library, so tests and benches call the same code.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use proofpack::exit::ExitStatus;
+use proofpack::oscal::diagnostic::FileStatus;
+use proofpack::oscal::fetch::{fetch_schemas, FetchOutcome, MIRROR_ENV};
+use proofpack::oscal::model::{OscalVersion, SUPPORTED_VERSIONS};
+use proofpack::oscal::render;
+use proofpack::oscal::schema_lock::SchemaLock;
+use proofpack::oscal::schema_store::{self, SchemaStore, SCHEMA_DIR_ENV};
+use proofpack::oscal::validate::{validate_paths, ValidateOptions};
+use proofpack::size::parse_byte_size;
+
+#[derive(Parser)]
+#[command(
+    name = "proofpack",
+    version,
+    about = "FedRAMP 20x evidence packages for non-human identities",
+    long_about = "proofpack turns audit logs, NHI inventories and policies into FedRAMP 20x evidence: \
+OSCAL documents validated against NIST's official schemas, hashed and packaged.\n\n\
+First run: `proofpack schemas fetch` (or point --schema-dir / PROOFPACK_SCHEMA_DIR at a copy of \
+NIST's schemas), then `proofpack validate FILE...`."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate OSCAL JSON documents against NIST's official schemas, plus
+    /// the reference checks a schema cannot make.
+    #[command(
+        long_about = "Validate OSCAL JSON documents (any model, OSCAL 1.0.x to 1.2.x) against NIST's \
+official JSON schema for the version each declares in metadata/oscal-version, then check what the \
+schema cannot: UUIDs unique, every UUID / role / #uuid reference resolving, local import-ap / \
+import-ssp files existing, and back-matter rlink hashes matching their files.\n\n\
+Every problem is reported with file, line:column, JSON pointer and the failing schema keyword.\n\n\
+Exit status: 0 all valid, 1 at least one document invalid, 2 usage or I/O error (or no schema)."
+    )]
+    Validate(ValidateArgs),
+    /// Manage the pinned official OSCAL schemas.
+    Schemas {
+        #[command(subcommand)]
+        command: SchemasCommand,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// `file:line:column: severity[rule] message`, for people.
+    Text,
+    /// Every file and diagnostic as JSON, for scripts.
+    Json,
+    /// SARIF 2.1.0, for CI code-scanning views.
+    Sarif,
+}
+
+#[derive(clap::Args)]
+struct ValidateArgs {
+    /// Files, directories (searched recursively for *.json) or `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Validate against this OSCAL release whatever the documents declare
+    /// (pinned: 1.0.4, 1.1.2, 1.1.3, 1.2.1; others use the nearest).
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    oscal_version: Option<OscalVersion>,
+    /// Folder of official schemas (holding v1.1.3/oscal_..._schema.json).
+    /// Default: $PROOFPACK_SCHEMA_DIR, then the cache filled by `schemas fetch`.
+    #[arg(long, value_name = "DIR")]
+    schema_dir: Option<PathBuf>,
+    /// Refuse documents larger than this (e.g. 512MiB, 2GB).
+    #[arg(long, value_name = "SIZE", default_value = "512MiB", value_parser = parse_byte_size)]
+    max_size: u64,
+    /// Treat warnings (unreadable imports, unchecked references, missing
+    /// rlink files, unpinned versions) as errors.
+    #[arg(long)]
+    strict: bool,
+    /// Check only the schema, not UUIDs, references, imports or hashes.
+    #[arg(long)]
+    no_references: bool,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum SchemasCommand {
+    /// Download NIST's schema release assets into the cache, verifying each
+    /// against the pinned SHA-256 (a mismatch is refused, nothing written).
+    Fetch {
+        /// Release(s) to fetch; all pinned releases by default.
+        #[arg(long = "oscal-version", value_name = "VERSION", value_parser = parse_pinned_version)]
+        versions: Vec<OscalVersion>,
+        /// Base URL of a mirror laid out as NIST's releases (BASE/v1.1.3/FILE),
+        /// for networks without access to github.com.
+        #[arg(long, value_name = "URL", env = MIRROR_ENV)]
+        mirror: Option<String>,
+        /// Store here instead of the cache (the folder then works as --schema-dir).
+        #[arg(long, value_name = "DIR")]
+        dest: Option<PathBuf>,
+    },
+    /// List the pinned schemas and whether the schema folder holds each intact.
+    List {
+        /// Folder to inspect (default: $PROOFPACK_SCHEMA_DIR, then the cache).
+        #[arg(long, value_name = "DIR")]
+        schema_dir: Option<PathBuf>,
+    },
+}
+
+fn parse_version(text: &str) -> Result<OscalVersion, String> {
+    text.parse()
+}
+
+fn parse_pinned_version(text: &str) -> Result<OscalVersion, String> {
+    let version: OscalVersion = text.parse()?;
+    if version.is_supported() {
+        Ok(version)
+    } else {
+        Err(format!(
+            "OSCAL {version} is not pinned; pinned releases: {}",
+            pinned_list()
+        ))
+    }
+}
+
+fn pinned_list() -> String {
+    SUPPORTED_VERSIONS
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => validate(args),
+        Command::Schemas { command } => schemas(command),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(error) => {
+            eprintln!("proofpack: error: {error:#}");
+            ExitStatus::Error.into()
+        }
+    }
+}
+
+fn validate(args: ValidateArgs) -> anyhow::Result<ExitStatus> {
+    let store = SchemaStore::locate(args.schema_dir.as_deref())?;
+    let options = ValidateOptions {
+        forced_version: args.oscal_version,
+        max_bytes: args.max_size,
+        references: !args.no_references,
+        strict: args.strict,
+    };
+    let reports = validate_paths(&args.paths, &store, &options);
+
+    let mut sink: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write report to {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    match args.format {
+        Format::Text => render::text::render(&reports, &mut sink),
+        Format::Json => render::json::render(&reports, &mut sink),
+        Format::Sarif => render::sarif::render(&reports, &mut sink),
+    }
+    .and_then(|_| sink.flush())
+    .context("cannot write the report")?;
+
+    // Problems that stopped validation also go to stderr, so a CI log shows
+    // them even when the report went to a file or a machine format. A
+    // missing schema stops every file of that release: say it once.
+    let mut said = std::collections::BTreeSet::new();
+    for report in reports.iter().filter(|r| r.status == FileStatus::Error) {
+        let note = report.note.as_deref().unwrap_or("not validated");
+        if said.insert(note) {
+            eprintln!("proofpack: {}: {note}", report.path);
+        }
+    }
+    Ok(if reports.iter().any(|r| r.status == FileStatus::Error) {
+        ExitStatus::Error
+    } else if reports.iter().any(|r| r.status == FileStatus::Invalid) {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn schemas(command: SchemasCommand) -> anyhow::Result<ExitStatus> {
+    match command {
+        SchemasCommand::Fetch {
+            versions,
+            mirror,
+            dest,
+        } => {
+            let versions = if versions.is_empty() {
+                SUPPORTED_VERSIONS.to_vec()
+            } else {
+                versions
+            };
+            let dest = match dest {
+                Some(dest) => dest,
+                None => schema_store::cache_schema_dir()?,
+            };
+            let fetched = fetch_schemas(&versions, &dest, mirror.as_deref(), |f| {
+                let what = match f.outcome {
+                    FetchOutcome::Downloaded => "downloaded, SHA-256 verified",
+                    FetchOutcome::AlreadyPresent => "already present, SHA-256 verified",
+                };
+                eprintln!("  v{}/{}: {what}", f.version, f.file);
+            })?;
+            println!(
+                "{} schema file(s) ready in {}",
+                fetched.len(),
+                dest.display()
+            );
+            Ok(ExitStatus::Success)
+        }
+        SchemasCommand::List { schema_dir } => {
+            let (dir, origin) = schema_store::locate_schema_dir(schema_dir.as_deref())?;
+            println!("schema folder: {} (from {origin})", dir.display());
+            let mut missing = 0;
+            for entry in &SchemaLock::embedded().schemas {
+                let version: OscalVersion =
+                    entry.oscal_version.parse().map_err(anyhow::Error::msg)?;
+                let state = match schema_store::read_verified(&dir, &origin, version, &entry.file) {
+                    Ok(_) => "ok".to_string(),
+                    Err(schema_store::SchemaError::NotFound { .. }) => {
+                        missing += 1;
+                        "missing".to_string()
+                    }
+                    Err(schema_store::SchemaError::HashMismatch { .. }) => {
+                        missing += 1;
+                        "MODIFIED (hash differs from the pin)".to_string()
+                    }
+                    Err(e) => {
+                        missing += 1;
+                        e.to_string()
+                    }
+                };
+                println!(
+                    "  {:<6} {:<38} {}  {state}",
+                    entry.oscal_version,
+                    entry.file,
+                    &entry.sha256[..16]
+                );
+            }
+            if missing > 0 {
+                println!(
+                    "{missing} file(s) not usable: run `proofpack schemas fetch`, or set --schema-dir / {SCHEMA_DIR_ENV}"
+                );
+                Ok(ExitStatus::Failure)
+            } else {
+                Ok(ExitStatus::Success)
+            }
+        }
+    }
+}

@@ -1,0 +1,823 @@
+//! The checks a JSON schema cannot express: UUIDs unique within the
+//! document, every UUID / role / `#uuid` reference resolving to an object of
+//! the right kind, local imports existing and being the right model, and
+//! back-matter rlinks matching the hashes the document gives for them.
+//!
+//! References into an imported document are resolved when that document is
+//! a readable local JSON file. When an import cannot be read (remote URL,
+//! XML, missing), references the document does not define itself cannot be
+//! judged: they are reported as `unchecked-reference` warnings, not errors.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use url::Url;
+
+use super::diagnostic::Diagnostic;
+use super::locate::push_escaped;
+use super::model::OscalModel;
+use crate::hash::HashAlgorithm;
+
+/// How deep imports are followed (AR → AP → SSP → profile → catalog).
+const MAX_IMPORT_DEPTH: usize = 5;
+
+/// Limits and context for the reference checks.
+pub struct ReferenceOptions<'a> {
+    /// The folder of the document, for relative hrefs (`None` for stdin).
+    pub base_dir: Option<&'a Path>,
+    /// Files larger than this are not read for imports or hashes.
+    pub max_bytes: u64,
+}
+
+/// Where a UUID is defined and what kind of object it names.
+#[derive(Debug, Clone)]
+struct Definition {
+    pointer: String,
+    /// The collection the object sits in: `observations`, `parties`, ...
+    kind: String,
+}
+
+/// UUIDs and role ids known to one document (and the documents it imports).
+#[derive(Default)]
+struct Index {
+    /// Every definition of a UUID; more than one is itself an error, but a
+    /// reference is judged against all of them so one defect is reported once.
+    uuids: HashMap<String, Vec<Definition>>,
+    roles: HashSet<String>,
+}
+
+/// Runs every reference check on a parsed document.
+pub fn check_references(
+    doc: &Value,
+    model: OscalModel,
+    options: &ReferenceOptions<'_>,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let root_pointer = format!("/{}", model.root_key());
+    let Some(root) = doc.get(model.root_key()) else {
+        return out;
+    };
+
+    let mut own = Index::default();
+    collect_definitions(
+        root,
+        &root_pointer,
+        model.root_key(),
+        &mut own,
+        Some(&mut out),
+    );
+
+    let mut imported = Index::default();
+    let mut unresolved_imports = Vec::new();
+    let mut visited = HashSet::new();
+    follow_imports(
+        root,
+        &root_pointer,
+        model,
+        &own,
+        options.base_dir,
+        options,
+        0,
+        &mut visited,
+        &mut imported,
+        &mut unresolved_imports,
+        Some(&mut out),
+    );
+
+    let scope = Scope {
+        own: &own,
+        imported: &imported,
+        unresolved_imports: &unresolved_imports,
+    };
+    check_reference_values(root, &root_pointer, &scope, &mut out);
+    check_rlink_hashes(root, &root_pointer, options, &mut out);
+    out
+}
+
+/// Records every object's `uuid` (and metadata roles); reports a UUID
+/// defined twice when `duplicates` is given.
+fn collect_definitions(
+    value: &Value,
+    pointer: &str,
+    container: &str,
+    index: &mut Index,
+    mut duplicates: Option<&mut Vec<Diagnostic>>,
+) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(uuid)) = map.get("uuid") {
+                let here = Definition {
+                    pointer: pointer.to_string(),
+                    kind: container.to_string(),
+                };
+                let key = uuid.to_ascii_lowercase();
+                let definitions = index.uuids.entry(key).or_default();
+                if let Some(first) = definitions.first() {
+                    if let Some(out) = duplicates.as_deref_mut() {
+                        out.push(Diagnostic::error(
+                            "duplicate-uuid",
+                            format!("{pointer}/uuid"),
+                            format!(
+                                "uuid `{uuid}` is already used by the {} at {}; every uuid in a document must be unique",
+                                kind_noun(&first.kind),
+                                first.pointer
+                            ),
+                        ));
+                    }
+                }
+                definitions.push(here);
+            }
+            if container == "roles" {
+                if let Some(Value::String(id)) = map.get("id") {
+                    index.roles.insert(id.clone());
+                }
+            }
+            for (key, child) in map {
+                let child_pointer = child_pointer(pointer, key);
+                collect_definitions(child, &child_pointer, key, index, duplicates.as_deref_mut());
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect_definitions(
+                    item,
+                    &format!("{pointer}/{i}"),
+                    container,
+                    index,
+                    duplicates.as_deref_mut(),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The model an import key must name.
+fn import_targets(model: OscalModel) -> &'static [(&'static str, &'static [OscalModel])] {
+    use OscalModel::*;
+    match model {
+        AssessmentResults => &[("import-ap", &[AssessmentPlan])],
+        AssessmentPlan | PlanOfActionAndMilestones => &[("import-ssp", &[SystemSecurityPlan])],
+        SystemSecurityPlan => &[("import-profile", &[Profile])],
+        Profile => &[("imports", &[Catalog, Profile])],
+        ComponentDefinition => &[("import-component-definitions", &[ComponentDefinition])],
+        Catalog | MappingCollection => &[],
+    }
+}
+
+/// Why references into an import could not be checked.
+struct UnresolvedImport {
+    href: String,
+    why: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn follow_imports(
+    root: &Value,
+    root_pointer: &str,
+    model: OscalModel,
+    own: &Index,
+    base_dir: Option<&Path>,
+    options: &ReferenceOptions<'_>,
+    depth: usize,
+    visited: &mut HashSet<PathBuf>,
+    imported: &mut Index,
+    unresolved: &mut Vec<UnresolvedImport>,
+    mut out: Option<&mut Vec<Diagnostic>>,
+) {
+    for (key, expected) in import_targets(model) {
+        // `imports` and `import-component-definitions` are arrays of
+        // {href}; the others are one {href}.
+        let entries: Vec<(String, &Value)> = match root.get(*key) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (format!("{root_pointer}/{key}/{i}"), item))
+                .collect(),
+            Some(item @ Value::Object(_)) => vec![(format!("{root_pointer}/{key}"), item)],
+            _ => continue,
+        };
+        for (pointer, entry) in entries {
+            let Some(href) = entry.get("href").and_then(Value::as_str) else {
+                continue;
+            };
+            let href_pointer = format!("{pointer}/href");
+            let target = resolve_import_href(href, root, root_pointer, own, base_dir);
+            let path = match target {
+                ImportTarget::Local(path) => path,
+                ImportTarget::DanglingFragment => {
+                    if let Some(out) = out.as_deref_mut() {
+                        out.push(Diagnostic::error(
+                            "dangling-reference",
+                            href_pointer,
+                            format!("{key} href `{href}` names no back-matter resource of this document"),
+                        ));
+                    }
+                    unresolved.push(UnresolvedImport {
+                        href: href.to_string(),
+                        why: "it names no back-matter resource".into(),
+                    });
+                    continue;
+                }
+                ImportTarget::Unreadable(why) => {
+                    unresolved.push(UnresolvedImport {
+                        href: href.to_string(),
+                        why,
+                    });
+                    continue;
+                }
+            };
+            let Ok(metadata) = std::fs::metadata(&path) else {
+                if let Some(out) = out.as_deref_mut() {
+                    out.push(Diagnostic::warning(
+                        "import-missing",
+                        href_pointer,
+                        format!(
+                            "{key} href `{href}` names {}, which does not exist; references into it were not checked",
+                            path.display()
+                        ),
+                    ));
+                }
+                unresolved.push(UnresolvedImport {
+                    href: href.to_string(),
+                    why: "the file does not exist".into(),
+                });
+                continue;
+            };
+            let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+            if !visited.insert(canonical) {
+                continue;
+            }
+            if !is_json_path(&path) {
+                unresolved.push(UnresolvedImport {
+                    href: href.to_string(),
+                    why: "it is not a JSON document, which proofpack does not read for references"
+                        .into(),
+                });
+                continue;
+            }
+            if metadata.len() > options.max_bytes || depth >= MAX_IMPORT_DEPTH {
+                unresolved.push(UnresolvedImport {
+                    href: href.to_string(),
+                    why: "it is too large or imports nest too deep".into(),
+                });
+                continue;
+            }
+            let parsed = std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|bytes| {
+                    serde_json::from_slice::<Value>(&bytes).map_err(|e| e.to_string())
+                });
+            let doc = match parsed {
+                Ok(doc) => doc,
+                Err(reason) => {
+                    if let Some(out) = out.as_deref_mut() {
+                        out.push(Diagnostic::error(
+                            "import-unreadable",
+                            href_pointer,
+                            format!(
+                                "{key} href `{href}`: cannot read {}: {reason}",
+                                path.display()
+                            ),
+                        ));
+                    }
+                    unresolved.push(UnresolvedImport {
+                        href: href.to_string(),
+                        why: reason,
+                    });
+                    continue;
+                }
+            };
+            let found_model = doc
+                .as_object()
+                .and_then(|m| m.keys().find_map(|k| OscalModel::from_root_key(k)));
+            let Some(found_model) = found_model.filter(|m| expected.contains(m)) else {
+                if let Some(out) = out.as_deref_mut() {
+                    let found = found_model
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| "no OSCAL model".into());
+                    let wanted: Vec<String> = expected.iter().map(|m| m.to_string()).collect();
+                    out.push(Diagnostic::error(
+                        "import-wrong-model",
+                        href_pointer,
+                        format!(
+                            "{key} href `{href}` must name a {} document, but {} holds {found}",
+                            wanted.join(" or "),
+                            path.display()
+                        ),
+                    ));
+                }
+                unresolved.push(UnresolvedImport {
+                    href: href.to_string(),
+                    why: "it is the wrong model".into(),
+                });
+                continue;
+            };
+            let imported_root = &doc[found_model.root_key()];
+            let imported_pointer = format!("/{}", found_model.root_key());
+            let mut imported_own = Index::default();
+            collect_definitions(
+                imported_root,
+                &imported_pointer,
+                found_model.root_key(),
+                &mut imported_own,
+                None,
+            );
+            follow_imports(
+                imported_root,
+                &imported_pointer,
+                found_model,
+                &imported_own,
+                path.parent(),
+                options,
+                depth + 1,
+                visited,
+                imported,
+                unresolved,
+                None,
+            );
+            for (uuid, definitions) in imported_own.uuids {
+                imported.uuids.entry(uuid).or_default().extend(definitions);
+            }
+            imported.roles.extend(imported_own.roles);
+        }
+    }
+}
+
+enum ImportTarget {
+    Local(PathBuf),
+    DanglingFragment,
+    Unreadable(String),
+}
+
+/// Resolves an import href: `#uuid` through the back-matter resource's
+/// rlinks, a relative path or `file:` URI against the document's folder.
+fn resolve_import_href(
+    href: &str,
+    root: &Value,
+    root_pointer: &str,
+    own: &Index,
+    base_dir: Option<&Path>,
+) -> ImportTarget {
+    if let Some(fragment) = href.strip_prefix('#') {
+        let resource = own
+            .uuids
+            .get(&fragment.to_ascii_lowercase())
+            .and_then(|defs| defs.iter().find(|d| d.kind == "resources"));
+        let Some(definition) = resource else {
+            return ImportTarget::DanglingFragment;
+        };
+        // Definitions carry document pointers (`/assessment-results/...`);
+        // `root` is the value under the root key.
+        let resource = definition
+            .pointer
+            .strip_prefix(root_pointer)
+            .and_then(|p| root.pointer(p));
+        let hrefs: Vec<&str> = resource
+            .and_then(|r| r.get("rlinks"))
+            .and_then(Value::as_array)
+            .map(|links| {
+                links
+                    .iter()
+                    .filter_map(|l| l.get("href").and_then(Value::as_str))
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Prefer a JSON rendition; OSCAL documents often list XML, JSON and YAML.
+        let mut local: Vec<PathBuf> = hrefs
+            .iter()
+            .filter_map(|h| local_path(h, base_dir))
+            .collect();
+        local.sort_by_key(|p| !is_json_path(p));
+        return match local.into_iter().next() {
+            Some(path) => ImportTarget::Local(path),
+            None => ImportTarget::Unreadable("its back-matter resource has no local rlink".into()),
+        };
+    }
+    match local_path(href, base_dir) {
+        Some(path) => ImportTarget::Local(path),
+        None if base_dir.is_none() => {
+            ImportTarget::Unreadable("the document was read from standard input".into())
+        }
+        None => {
+            ImportTarget::Unreadable("it is a remote URL, which proofpack does not fetch".into())
+        }
+    }
+}
+
+/// A local file named by an href, or `None` for a remote URL.
+fn local_path(href: &str, base_dir: Option<&Path>) -> Option<PathBuf> {
+    let base_dir = base_dir?;
+    let absolute = base_dir
+        .canonicalize()
+        .unwrap_or_else(|_| base_dir.to_path_buf());
+    let base = Url::from_directory_path(&absolute).ok()?;
+    let joined = base.join(href).ok()?;
+    if joined.scheme() != "file" {
+        return None;
+    }
+    joined.to_file_path().ok()
+}
+
+fn is_json_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+struct Scope<'a> {
+    own: &'a Index,
+    imported: &'a Index,
+    unresolved_imports: &'a [UnresolvedImport],
+}
+
+/// Keys whose string value names a UUID, with the kinds it may name.
+fn uuid_reference_kinds(key: &str, object: &Map<String, Value>) -> Option<&'static [&'static str]> {
+    let by_type = |types: &[(&str, &'static [&'static str])]| -> &'static [&'static str] {
+        let named = object.get("type").and_then(Value::as_str).unwrap_or("");
+        types
+            .iter()
+            .find(|(t, _)| *t == named)
+            .map(|(_, k)| *k)
+            .unwrap_or(&[])
+    };
+    Some(match key {
+        "observation-uuid" => &["observations"],
+        "risk-uuid" => &["risks"],
+        "finding-uuid" => &["findings"],
+        "party-uuid" | "party-uuids" | "member-of-organizations" => &["parties"],
+        "location-uuid" | "location-uuids" => &["locations"],
+        "component-uuid" => &["components"],
+        "inventory-item-uuid" => &["inventory-items"],
+        "user-uuid" => &["users"],
+        "task-uuid" => &["tasks"],
+        "activity-uuid" => &["activities"],
+        "subject-uuid" => by_type(&[
+            ("component", &["components"]),
+            ("inventory-item", &["inventory-items"]),
+            ("location", &["locations"]),
+            ("party", &["parties"]),
+            ("user", &["users"]),
+            ("resource", &["resources"]),
+        ]),
+        "actor-uuid" => by_type(&[
+            ("tool", &["components"]),
+            ("assessment-platform", &["assessment-platforms"]),
+            ("party", &["parties"]),
+        ]),
+        _ => return None,
+    })
+}
+
+fn check_reference_values(
+    value: &Value,
+    pointer: &str,
+    scope: &Scope<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let child_ptr = child_pointer(pointer, key);
+                if let Some(kinds) = uuid_reference_kinds(key, map) {
+                    for_each_string(child, &child_ptr, |text, at| {
+                        check_uuid_ref(key, text, kinds, at, scope, out)
+                    });
+                } else if key == "role-id" || key == "role-ids" {
+                    for_each_string(child, &child_ptr, |text, at| {
+                        check_role_ref(key, text, at, scope, out)
+                    });
+                } else if key == "href" {
+                    if let Some(fragment) = child.as_str().and_then(|h| h.strip_prefix('#')) {
+                        if looks_like_uuid(fragment) {
+                            check_uuid_ref(key, fragment, &[], &child_ptr, scope, out);
+                        }
+                    }
+                }
+                check_reference_values(child, &child_ptr, scope, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                check_reference_values(item, &format!("{pointer}/{i}"), scope, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn for_each_string(value: &Value, pointer: &str, mut check: impl FnMut(&str, &str)) {
+    match value {
+        Value::String(text) => check(text, pointer),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if let Value::String(text) = item {
+                    check(text, &format!("{pointer}/{i}"));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn check_uuid_ref(
+    key: &str,
+    uuid: &str,
+    kinds: &[&str],
+    pointer: &str,
+    scope: &Scope<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let wanted = uuid.to_ascii_lowercase();
+    let definitions: Vec<&Definition> = scope
+        .own
+        .uuids
+        .get(&wanted)
+        .into_iter()
+        .chain(scope.imported.uuids.get(&wanted))
+        .flatten()
+        .collect();
+    let fits = |d: &&Definition| kinds.is_empty() || kinds.contains(&d.kind.as_str());
+    match definitions.first() {
+        Some(_) if definitions.iter().any(fits) => {}
+        Some(definition) => out.push(Diagnostic::error(
+            "dangling-reference",
+            pointer,
+            format!(
+                "`{key}` {uuid} names the {} at {}, but must name {}",
+                kind_noun(&definition.kind),
+                definition.pointer,
+                kinds
+                    .iter()
+                    .map(|k| format!("a {}", kind_noun(k)))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        )),
+        None => out.push(missing_reference(key, uuid, kinds, pointer, scope)),
+    }
+}
+
+fn check_role_ref(
+    key: &str,
+    role: &str,
+    pointer: &str,
+    scope: &Scope<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    if scope.own.roles.contains(role) || scope.imported.roles.contains(role) {
+        return;
+    }
+    let mut d = missing_reference(key, role, &[], pointer, scope);
+    if d.rule == "dangling-reference" {
+        d.message = format!(
+            "`{key}` `{role}` names no role in metadata/roles; define the role or fix the id"
+        );
+    }
+    out.push(d);
+}
+
+fn missing_reference(
+    key: &str,
+    target: &str,
+    kinds: &[&str],
+    pointer: &str,
+    scope: &Scope<'_>,
+) -> Diagnostic {
+    let what = if kinds.is_empty() {
+        "object".to_string()
+    } else {
+        kinds
+            .iter()
+            .map(|k| kind_noun(k))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    if scope.unresolved_imports.is_empty() {
+        return Diagnostic::error(
+            "dangling-reference",
+            pointer,
+            format!("`{key}` {target} names no {what} in this document or its imports"),
+        );
+    }
+    let imports: Vec<String> = scope
+        .unresolved_imports
+        .iter()
+        .map(|i| format!("`{}` ({})", i.href, i.why))
+        .collect();
+    Diagnostic::warning(
+        "unchecked-reference",
+        pointer,
+        format!(
+            "`{key}` {target} names no {what} in this document; it may be defined in {}, which could not be read, so it was not checked",
+            imports.join(", ")
+        ),
+    )
+}
+
+/// Back-matter rlinks to local files whose hashes are given must match.
+fn check_rlink_hashes(
+    root: &Value,
+    root_pointer: &str,
+    options: &ReferenceOptions<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(resources) = root
+        .pointer("/back-matter/resources")
+        .and_then(Value::as_array)
+    else {
+        return;
+    };
+    for (r, resource) in resources.iter().enumerate() {
+        let Some(rlinks) = resource.get("rlinks").and_then(Value::as_array) else {
+            continue;
+        };
+        for (l, rlink) in rlinks.iter().enumerate() {
+            let hashes = rlink.get("hashes").and_then(Value::as_array);
+            let (Some(href), Some(hashes)) = (rlink.get("href").and_then(Value::as_str), hashes)
+            else {
+                continue;
+            };
+            let rlink_pointer = format!("{root_pointer}/back-matter/resources/{r}/rlinks/{l}");
+            let Some(path) = local_path(href, options.base_dir) else {
+                continue;
+            };
+            let bytes = match std::fs::metadata(&path) {
+                Ok(m) if m.len() > options.max_bytes => {
+                    out.push(Diagnostic::warning(
+                        "hash-unsupported",
+                        format!("{rlink_pointer}/href"),
+                        format!(
+                            "rlink `{href}` is larger than --max-size, so its hash was not checked"
+                        ),
+                    ));
+                    continue;
+                }
+                Ok(_) => std::fs::read(&path),
+                Err(e) => Err(e),
+            };
+            let bytes = match bytes {
+                Ok(bytes) => bytes,
+                Err(_) => {
+                    out.push(Diagnostic::warning(
+                        "hash-target-missing",
+                        format!("{rlink_pointer}/href"),
+                        format!("rlink `{href}` names {}, which cannot be read, so its hash was not checked", path.display()),
+                    ));
+                    continue;
+                }
+            };
+            for (h, hash) in hashes.iter().enumerate() {
+                let algorithm = hash.get("algorithm").and_then(Value::as_str).unwrap_or("");
+                let Some(expected) = hash.get("value").and_then(Value::as_str) else {
+                    continue;
+                };
+                let hash_pointer = format!("{rlink_pointer}/hashes/{h}");
+                let Some(alg) = HashAlgorithm::from_oscal_name(algorithm) else {
+                    out.push(Diagnostic::warning(
+                        "hash-unsupported",
+                        format!("{hash_pointer}/algorithm"),
+                        format!("hash algorithm `{algorithm}` is not one proofpack can compute; `{href}` was not checked"),
+                    ));
+                    continue;
+                };
+                let actual = alg.hex_digest(&bytes);
+                if !actual.eq_ignore_ascii_case(expected.trim()) {
+                    out.push(Diagnostic::error(
+                        "hash-mismatch",
+                        format!("{hash_pointer}/value"),
+                        format!(
+                            "rlink `{href}` has {algorithm} {actual}, but the document gives {expected}: the file changed after the document was written"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn child_pointer(pointer: &str, key: &str) -> String {
+    let mut p = String::with_capacity(pointer.len() + key.len() + 1);
+    p.push_str(pointer);
+    p.push('/');
+    push_escaped(&mut p, key);
+    p
+}
+
+fn looks_like_uuid(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// "observation" for `observations`, "inventory item" for `inventory-items`.
+fn kind_noun(kind: &str) -> String {
+    super::messages::singular(kind).replace('-', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(doc: &Value) -> Vec<Diagnostic> {
+        let options = ReferenceOptions {
+            base_dir: None,
+            max_bytes: 1 << 20,
+        };
+        check_references(doc, OscalModel::AssessmentResults, &options)
+    }
+
+    const A: &str = "11111111-1111-4111-8111-111111111111";
+    const B: &str = "22222222-2222-4222-8222-222222222222";
+    const C: &str = "33333333-3333-4333-8333-333333333333";
+
+    fn doc(observations: Value, findings: Value) -> Value {
+        json!({"assessment-results": {
+            "uuid": C,
+            "metadata": {"roles": [{"id": "assessor"}], "parties": [{"uuid": B, "type": "person"}],
+                          "responsible-parties": [{"role-id": "assessor", "party-uuids": [B]}]},
+            "results": [{"uuid": "44444444-4444-4444-8444-444444444444", "observations": observations, "findings": findings}]
+        }})
+    }
+
+    #[test]
+    fn resolved_references_are_clean() {
+        let d = doc(
+            json!([{"uuid": A}]),
+            json!([{"uuid": "55555555-5555-4555-8555-555555555555", "related-observations": [{"observation-uuid": A}]}]),
+        );
+        assert!(check(&d).is_empty(), "{:?}", check(&d));
+    }
+
+    #[test]
+    fn dangling_and_wrong_kind_references_are_errors() {
+        let d = doc(
+            json!([{"uuid": A}]),
+            json!([{"uuid": "55555555-5555-4555-8555-555555555555",
+            "related-observations": [{"observation-uuid": B}, {"observation-uuid": "66666666-6666-4666-8666-666666666666"}]}]),
+        );
+        let diags = check(&d);
+        assert_eq!(diags.len(), 2, "{diags:?}");
+        assert!(diags.iter().all(|d| d.rule == "dangling-reference"));
+        assert_eq!(
+            diags[0].pointer,
+            "/assessment-results/results/0/findings/0/related-observations/0/observation-uuid"
+        );
+        assert!(
+            diags[0].message.contains("names the party"),
+            "{}",
+            diags[0].message
+        );
+    }
+
+    #[test]
+    fn duplicate_uuids_point_at_the_second() {
+        let d = doc(json!([{"uuid": A}, {"uuid": A}]), json!([]));
+        let diags = check(&d);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].rule, "duplicate-uuid");
+        assert_eq!(
+            diags[0].pointer,
+            "/assessment-results/results/0/observations/1/uuid"
+        );
+    }
+
+    #[test]
+    fn unknown_roles_are_dangling() {
+        let mut d = doc(json!([]), json!([]));
+        d["assessment-results"]["metadata"]["responsible-parties"][0]["role-id"] = json!("auditor");
+        let diags = check(&d);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(
+            diags[0].pointer,
+            "/assessment-results/metadata/responsible-parties/0/role-id"
+        );
+    }
+
+    #[test]
+    fn references_behind_an_unreadable_import_are_warnings() {
+        let mut d = doc(
+            json!([{"uuid": A, "subjects": [{"subject-uuid": B, "type": "component"}]}]),
+            json!([]),
+        );
+        d["assessment-results"]["import-ap"] = json!({"href": "https://example.org/ap.json"});
+        let diags = check(&d);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].rule, "unchecked-reference");
+        assert_eq!(
+            diags[0].severity,
+            super::super::diagnostic::Severity::Warning
+        );
+    }
+
+    #[test]
+    fn uuid_shape() {
+        assert!(looks_like_uuid(A));
+        assert!(!looks_like_uuid("ac-2"));
+    }
+}
