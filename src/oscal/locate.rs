@@ -231,10 +231,10 @@ mod tests {
     fn finds_nested_values() {
         let text = "{\n  \"a\": [1, {\"b\": \"x\"}],\n  \"c\": {\"d/e\": true, \"f~g\": null}\n}";
         assert_eq!(locate(text, ""), Some((1, 1)));
-        assert_eq!(locate(text, "/a/1/b"), Some((2, 17)));
+        assert_eq!(locate(text, "/a/1/b"), Some((2, 18)));
         assert_eq!(locate(text, "/a/0"), Some((2, 9)));
-        assert_eq!(locate(text, "/c/d~1e"), Some((3, 17)));
-        assert_eq!(locate(text, "/c/f~0g"), Some((3, 30)));
+        assert_eq!(locate(text, "/c/d~1e"), Some((3, 16)));
+        assert_eq!(locate(text, "/c/f~0g"), Some((3, 29)));
         assert_eq!(locate(text, "/nope"), None);
     }
 
@@ -242,7 +242,7 @@ mod tests {
     fn handles_escaped_keys_and_strings() {
         let text = r#"{"q\"k": "a\"b", "\u00e9": [ "]" , {"z": 1}]}"#;
         assert_eq!(locate(text, "/q\"k"), Some((1, 10)));
-        assert_eq!(locate(text, "/é/1/z"), Some((1, 43)));
+        assert_eq!(locate(text, "/é/1/z"), Some((1, 42)));
     }
 
     #[test]

@@ -214,14 +214,14 @@ fn follow_imports(
                             format!("{key} href `{href}` names no back-matter resource of this document"),
                         ));
                     }
-                    unresolved.push(UnresolvedImport {
+                    note_unresolved(unresolved, key, UnresolvedImport {
                         href: href.to_string(),
                         why: "it names no back-matter resource".into(),
                     });
                     continue;
                 }
                 ImportTarget::Unreadable(why) => {
-                    unresolved.push(UnresolvedImport {
+                    note_unresolved(unresolved, key, UnresolvedImport {
                         href: href.to_string(),
                         why,
                     });
@@ -239,7 +239,7 @@ fn follow_imports(
                         ),
                     ));
                 }
-                unresolved.push(UnresolvedImport {
+                note_unresolved(unresolved, key, UnresolvedImport {
                     href: href.to_string(),
                     why: "the file does not exist".into(),
                 });
@@ -250,7 +250,7 @@ fn follow_imports(
                 continue;
             }
             if !is_json_path(&path) {
-                unresolved.push(UnresolvedImport {
+                note_unresolved(unresolved, key, UnresolvedImport {
                     href: href.to_string(),
                     why: "it is not a JSON document, which proofpack does not read for references"
                         .into(),
@@ -258,7 +258,7 @@ fn follow_imports(
                 continue;
             }
             if metadata.len() > options.max_bytes || depth >= MAX_IMPORT_DEPTH {
-                unresolved.push(UnresolvedImport {
+                note_unresolved(unresolved, key, UnresolvedImport {
                     href: href.to_string(),
                     why: "it is too large or imports nest too deep".into(),
                 });
@@ -282,7 +282,7 @@ fn follow_imports(
                             ),
                         ));
                     }
-                    unresolved.push(UnresolvedImport {
+                    note_unresolved(unresolved, key, UnresolvedImport {
                         href: href.to_string(),
                         why: reason,
                     });
@@ -308,7 +308,7 @@ fn follow_imports(
                         ),
                     ));
                 }
-                unresolved.push(UnresolvedImport {
+                note_unresolved(unresolved, key, UnresolvedImport {
                     href: href.to_string(),
                     why: "it is the wrong model".into(),
                 });
@@ -342,6 +342,16 @@ fn follow_imports(
             }
             imported.roles.extend(imported_own.roles);
         }
+    }
+}
+
+/// Records an import whose references cannot be checked. Profiles and
+/// catalogs define no parties, components, tasks or other objects that a
+/// UUID reference can name, so an unreadable `import-profile` / `imports`
+/// leaves nothing unchecked.
+fn note_unresolved(unresolved: &mut Vec<UnresolvedImport>, key: &str, import: UnresolvedImport) {
+    if key != "import-profile" && key != "imports" {
+        unresolved.push(import);
     }
 }
 
@@ -802,7 +812,7 @@ mod tests {
     #[test]
     fn references_behind_an_unreadable_import_are_warnings() {
         let mut d = doc(
-            json!([{"uuid": A, "subjects": [{"subject-uuid": B, "type": "component"}]}]),
+            json!([{"uuid": A, "subjects": [{"subject-uuid": "77777777-7777-4777-8777-777777777777", "type": "component"}]}]),
             json!([]),
         );
         d["assessment-results"]["import-ap"] = json!({"href": "https://example.org/ap.json"});

@@ -1,0 +1,8 @@
+//! End-to-end tests: the real `proofpack` binary on NIST's and FedRAMP's
+//! published documents (from `../shared`, beside the checkout) and on
+//! documents mutated from them.
+
+mod mutations;
+mod schemas;
+mod util;
+mod validate;

@@ -1,0 +1,175 @@
+//! The schema lock and `proofpack schemas fetch`, against a real HTTP server
+//! on 127.0.0.1 that serves the official files from `../shared`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+use sha2::Digest;
+
+use crate::util::*;
+
+fn lock() -> Value {
+    read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("oscal-schemas/oscal-schemas.lock.json"))
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The lock's hashes are those of NIST's files in ../shared, byte for byte,
+/// and every file there is pinned.
+#[test]
+fn lock_hashes_equal_the_official_files() {
+    let lock = lock();
+    let entries = lock["schemas"].as_array().unwrap();
+    assert_eq!(entries.len(), 32);
+    for entry in entries {
+        let path = schema_dir().join(format!("v{}", entry["oscal-version"].as_str().unwrap())).join(entry["file"].as_str().unwrap());
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(entry["sha256"], sha256(&bytes).as_str(), "{}", path.display());
+        assert_eq!(entry["bytes"], bytes.len(), "{}", path.display());
+        let url = entry["url"].as_str().unwrap();
+        assert_eq!(
+            url,
+            format!(
+                "https://github.com/usnistgov/OSCAL/releases/download/v{}/{}",
+                entry["oscal-version"].as_str().unwrap(),
+                entry["file"].as_str().unwrap()
+            )
+        );
+    }
+    for version in std::fs::read_dir(schema_dir()).unwrap() {
+        for file in std::fs::read_dir(version.unwrap().path()).unwrap() {
+            let name = file.unwrap().file_name().into_string().unwrap();
+            assert!(entries.iter().any(|e| e["file"] == name.as_str()), "{name} is not pinned");
+        }
+    }
+}
+
+/// Serves `../shared/oscal/schemas` as a mirror; `tamper` names a file whose
+/// bytes are altered in transit. Stops when the returned guard drops.
+struct Mirror {
+    url: String,
+    server: Arc<tiny_http::Server>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Mirror {
+    fn start(tamper: Option<&'static str>) -> Mirror {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let url = format!("http://{}", server.server_addr().to_ip().unwrap());
+        let serving = Arc::clone(&server);
+        let thread = std::thread::spawn(move || {
+            for request in serving.incoming_requests() {
+                let relative = request.url().trim_start_matches('/').to_string();
+                let path: PathBuf = schema_dir().join(&relative);
+                let response = match std::fs::read(&path) {
+                    Ok(mut bytes) => {
+                        if tamper.is_some_and(|t| relative.ends_with(t)) {
+                            let at = bytes.len() / 2;
+                            bytes[at] ^= 0x20;
+                        }
+                        tiny_http::Response::from_data(bytes).with_status_code(200)
+                    }
+                    Err(_) => tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404),
+                };
+                let _ = request.respond(response);
+            }
+        });
+        Mirror {
+            url,
+            server,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Mirror {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[test]
+fn fetch_verifies_and_stores_in_the_cache_then_validate_uses_it() {
+    let mirror = Mirror::start(None);
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .env_remove("PROOFPACK_SCHEMA_DIR")
+        .args(["schemas", "fetch", "--oscal-version", "1.1.2", "--mirror", &mirror.url]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stored = cache.path().join("oscal-schemas/v1.1.2");
+    for entry in lock()["schemas"].as_array().unwrap().iter().filter(|e| e["oscal-version"] == "1.1.2") {
+        let file = entry["file"].as_str().unwrap();
+        let bytes = std::fs::read(stored.join(file)).unwrap();
+        assert_eq!(bytes, std::fs::read(schema_dir().join("v1.1.2").join(file)).unwrap());
+    }
+    assert!(stderr(&output).contains("downloaded, SHA-256 verified"));
+
+    // A second fetch finds them intact and downloads nothing.
+    let again = run(proofpack(cache.path())
+        .env_remove("PROOFPACK_SCHEMA_DIR")
+        .args(["schemas", "fetch", "--oscal-version", "1.1.2", "--mirror", &mirror.url]));
+    assert_eq!(again.status.code(), Some(0));
+    assert!(!stderr(&again).contains("downloaded,"), "{}", stderr(&again));
+
+    // With no flag and no env var, validate finds the schemas in the cache.
+    let validated = run(proofpack(cache.path())
+        .env_remove("PROOFPACK_SCHEMA_DIR")
+        .arg("validate")
+        .arg(examples().join("ar/json/ifa_assessment-results-example.json")));
+    assert_eq!(validated.status.code(), Some(0), "{}{}", stdout(&validated), stderr(&validated));
+
+    // `schemas list` reports the cache's state.
+    let listed = run(proofpack(cache.path()).env_remove("PROOFPACK_SCHEMA_DIR").args(["schemas", "list"]));
+    let text = stdout(&listed);
+    assert!(text.contains("1.1.2  oscal_assessment-results_schema.json"), "{text}");
+    assert!(text.contains("missing"), "other releases were not fetched: {text}");
+    assert_eq!(listed.status.code(), Some(1));
+}
+
+#[test]
+fn fetch_refuses_a_tampered_file_and_writes_nothing_for_it() {
+    let mirror = Mirror::start(Some("oscal_catalog_schema.json"));
+    let dest = tempfile::tempdir().unwrap();
+    let output = run(proofpack(dest.path())
+        .args(["schemas", "fetch", "--oscal-version", "1.1.3", "--mirror", &mirror.url, "--dest"])
+        .arg(dest.path()));
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("refused"), "{err}");
+    assert!(err.contains("oscal_catalog_schema.json"), "{err}");
+    assert!(err.contains("differs from the pinned"), "{err}");
+    assert!(!dest.path().join("v1.1.3/oscal_catalog_schema.json").exists());
+    // No temp files are left behind either.
+    let leftovers: Vec<_> = std::fs::read_dir(dest.path().join("v1.1.3"))
+        .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(leftovers.iter().all(|n| n.to_string_lossy().ends_with("_schema.json")), "{leftovers:?}");
+}
+
+#[test]
+fn fetch_from_a_server_that_is_down_says_so() {
+    // Bind, note the port, close: nothing listens there any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dest = tempfile::tempdir().unwrap();
+    let output = run(proofpack(dest.path())
+        .args(["schemas", "fetch", "--oscal-version", "1.0.4", "--mirror", &format!("http://127.0.0.1:{port}")]));
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("could not download"), "{err}");
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(err.contains("--schema-dir"), "{err}");
+}
+
+#[test]
+fn fetch_rejects_an_unpinned_version() {
+    let dest = tempfile::tempdir().unwrap();
+    let output = run(proofpack(dest.path()).args(["schemas", "fetch", "--oscal-version", "1.2.2"]));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("not pinned"), "{}", stderr(&output));
+}

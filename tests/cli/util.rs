@@ -1,0 +1,82 @@
+//! Running the binary with a controlled environment.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// `../shared` beside the checkout: NIST's schemas and examples, FedRAMP's files.
+pub fn shared() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    assert!(
+        dir.join("oscal/schemas").is_dir(),
+        "the tests need ../shared (NIST's OSCAL schemas and examples) beside the checkout; not found at {}",
+        dir.display()
+    );
+    dir
+}
+
+pub fn schema_dir() -> PathBuf {
+    shared().join("oscal/schemas")
+}
+
+pub fn examples() -> PathBuf {
+    shared().join("oscal/content/examples")
+}
+
+/// The binary with schemas from `../shared` and a private, empty cache, so
+/// nothing from the user's machine leaks into a test.
+pub fn proofpack(cache: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_proofpack"));
+    cmd.env("PROOFPACK_SCHEMA_DIR", schema_dir())
+        .env("PROOFPACK_CACHE_DIR", cache)
+        .env_remove("PROOFPACK_SCHEMA_MIRROR")
+        .stdin(Stdio::null());
+    cmd
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("proofpack runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `validate --format json` on `paths`; returns the exit code and the report.
+pub fn validate_json<P: AsRef<std::ffi::OsStr>>(paths: &[P], extra: &[&str]) -> (i32, Value) {
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .arg("validate")
+        .arg("--format")
+        .arg("json")
+        .args(extra)
+        .args(paths));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!("validate printed no JSON ({e}); stderr: {}", stderr(&output))
+    });
+    (output.status.code().unwrap_or(-1), report)
+}
+
+/// The report entry of one file.
+pub fn file_report<'a>(report: &'a Value, path: &Path) -> &'a Value {
+    let wanted = path.display().to_string();
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == wanted.as_str())
+        .unwrap_or_else(|| panic!("no report for {wanted}"))
+}
+
+pub fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+pub fn write_json(path: &Path, value: &Value) {
+    std::fs::write(path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
+}
