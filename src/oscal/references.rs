@@ -214,17 +214,25 @@ fn follow_imports(
                             format!("{key} href `{href}` names no back-matter resource of this document"),
                         ));
                     }
-                    note_unresolved(unresolved, key, UnresolvedImport {
-                        href: href.to_string(),
-                        why: "it names no back-matter resource".into(),
-                    });
+                    note_unresolved(
+                        unresolved,
+                        key,
+                        UnresolvedImport {
+                            href: href.to_string(),
+                            why: "it names no back-matter resource".into(),
+                        },
+                    );
                     continue;
                 }
                 ImportTarget::Unreadable(why) => {
-                    note_unresolved(unresolved, key, UnresolvedImport {
-                        href: href.to_string(),
-                        why,
-                    });
+                    note_unresolved(
+                        unresolved,
+                        key,
+                        UnresolvedImport {
+                            href: href.to_string(),
+                            why,
+                        },
+                    );
                     continue;
                 }
             };
@@ -239,10 +247,14 @@ fn follow_imports(
                         ),
                     ));
                 }
-                note_unresolved(unresolved, key, UnresolvedImport {
-                    href: href.to_string(),
-                    why: "the file does not exist".into(),
-                });
+                note_unresolved(
+                    unresolved,
+                    key,
+                    UnresolvedImport {
+                        href: href.to_string(),
+                        why: "the file does not exist".into(),
+                    },
+                );
                 continue;
             };
             let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
@@ -258,10 +270,14 @@ fn follow_imports(
                 continue;
             }
             if metadata.len() > options.max_bytes || depth >= MAX_IMPORT_DEPTH {
-                note_unresolved(unresolved, key, UnresolvedImport {
-                    href: href.to_string(),
-                    why: "it is too large or imports nest too deep".into(),
-                });
+                note_unresolved(
+                    unresolved,
+                    key,
+                    UnresolvedImport {
+                        href: href.to_string(),
+                        why: "it is too large or imports nest too deep".into(),
+                    },
+                );
                 continue;
             }
             let parsed = std::fs::read(&path)
@@ -282,10 +298,14 @@ fn follow_imports(
                             ),
                         ));
                     }
-                    note_unresolved(unresolved, key, UnresolvedImport {
-                        href: href.to_string(),
-                        why: reason,
-                    });
+                    note_unresolved(
+                        unresolved,
+                        key,
+                        UnresolvedImport {
+                            href: href.to_string(),
+                            why: reason,
+                        },
+                    );
                     continue;
                 }
             };
@@ -308,10 +328,14 @@ fn follow_imports(
                         ),
                     ));
                 }
-                note_unresolved(unresolved, key, UnresolvedImport {
-                    href: href.to_string(),
-                    why: "it is the wrong model".into(),
-                });
+                note_unresolved(
+                    unresolved,
+                    key,
+                    UnresolvedImport {
+                        href: href.to_string(),
+                        why: "it is the wrong model".into(),
+                    },
+                );
                 continue;
             };
             let imported_root = &doc[found_model.root_key()];

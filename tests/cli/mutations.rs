@@ -42,7 +42,14 @@ enum Base {
     FedrampSap,
 }
 
-fn m(name: &'static str, base: Base, edits: Vec<Edit>, rule: &'static str, pointer: &str, keyword: Option<&'static str>) -> Mutation {
+fn m(
+    name: &'static str,
+    base: Base,
+    edits: Vec<Edit>,
+    rule: &'static str,
+    pointer: &str,
+    keyword: Option<&'static str>,
+) -> Mutation {
     Mutation {
         name,
         base,
@@ -53,7 +60,13 @@ fn m(name: &'static str, base: Base, edits: Vec<Edit>, rule: &'static str, point
     }
 }
 
-fn schema(name: &'static str, base: Base, edits: Vec<Edit>, pointer: &str, keyword: &'static str) -> Mutation {
+fn schema(
+    name: &'static str,
+    base: Base,
+    edits: Vec<Edit>,
+    pointer: &str,
+    keyword: &'static str,
+) -> Mutation {
     m(name, base, edits, "schema", pointer, Some(keyword))
 }
 
@@ -163,11 +176,23 @@ fn write_bases(dir: &Path) -> Vec<(Base, Value)> {
         "uuid": "e7730080-71ce-4b20-bec4-84f33136fd58", "type": "person", "name": "Amy Assessor"}]);
     let risk0 = poam["plan-of-action-and-milestones"]["risks"][0]["uuid"].clone();
     poam["plan-of-action-and-milestones"]["poam-items"][0]["related-risks"][0]["risk-uuid"] = risk0;
-    std::fs::copy(examples().join("ssp/json/ifa_ssp-example.json"), dir.join("ssp.json")).unwrap();
+    std::fs::copy(
+        examples().join("ssp/json/ifa_ssp-example.json"),
+        dir.join("ssp.json"),
+    )
+    .unwrap();
     let catalog = read_json(&examples().join("catalog/json/basic-catalog.json"));
-    let sap = read_json(&shared().join("oscal/fedramp/rev5/templates/sap/json/FedRAMP-SAP-OSCAL-Template.json"));
+    let sap = read_json(
+        &shared().join("oscal/fedramp/rev5/templates/sap/json/FedRAMP-SAP-OSCAL-Template.json"),
+    );
     write_json(&dir.join("ap.json"), &ap);
-    vec![(Base::Results, ar), (Base::Plan, ap), (Base::Poam, poam), (Base::Catalog, catalog), (Base::FedrampSap, sap)]
+    vec![
+        (Base::Results, ar),
+        (Base::Plan, ap),
+        (Base::Poam, poam),
+        (Base::Catalog, catalog),
+        (Base::FedrampSap, sap),
+    ]
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -175,14 +200,21 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn base_doc(bases: &[(Base, Value)], which: Base) -> Value {
-    bases.iter().find(|(b, _)| std::mem::discriminant(b) == std::mem::discriminant(&which)).unwrap().1.clone()
+    bases
+        .iter()
+        .find(|(b, _)| std::mem::discriminant(b) == std::mem::discriminant(&which))
+        .unwrap()
+        .1
+        .clone()
 }
 
 fn apply(doc: &mut Value, edit: &Edit) -> Option<Vec<u8>> {
     match edit {
         Edit::Set(pointer, value) => {
             let (parent, key) = pointer.rsplit_once('/').unwrap();
-            let target = doc.pointer_mut(parent).unwrap_or_else(|| panic!("no {parent} in base"));
+            let target = doc
+                .pointer_mut(parent)
+                .unwrap_or_else(|| panic!("no {parent} in base"));
             match target {
                 Value::Object(map) => {
                     map.insert(key.to_string(), value.clone());
@@ -194,7 +226,10 @@ fn apply(doc: &mut Value, edit: &Edit) -> Option<Vec<u8>> {
         }
         Edit::Remove(pointer) => {
             let (parent, key) = pointer.rsplit_once('/').unwrap();
-            let removed = doc.pointer_mut(parent).and_then(Value::as_object_mut).and_then(|m| m.remove(key));
+            let removed = doc
+                .pointer_mut(parent)
+                .and_then(Value::as_object_mut)
+                .and_then(|m| m.remove(key));
             assert!(removed.is_some(), "no {pointer} in base");
             None
         }
@@ -207,13 +242,21 @@ fn every_mutation_is_rejected_at_its_pointer() {
     let dir = tempfile::tempdir().unwrap();
     let bases = write_bases(dir.path());
     let mutations = mutations();
-    assert!(mutations.len() >= 40, "the corpus has {} mutations", mutations.len());
+    assert!(
+        mutations.len() >= 40,
+        "the corpus has {} mutations",
+        mutations.len()
+    );
 
     // The unmutated bases are clean, even under --strict. (FedRAMP's SAP
     // template has upstream reference defects, pinned in the golden list; it
     // passes the schema, which is all its mutation breaks.)
     let mut base_paths = Vec::new();
-    for (i, (_, doc)) in bases.iter().enumerate().filter(|(_, (b, _))| !matches!(b, Base::FedrampSap)) {
+    for (i, (_, doc)) in bases
+        .iter()
+        .enumerate()
+        .filter(|(_, (b, _))| !matches!(b, Base::FedrampSap))
+    {
         let path = dir.path().join(format!("base-{i}.json"));
         write_json(&path, doc);
         base_paths.push(path);
@@ -240,7 +283,11 @@ fn every_mutation_is_rejected_at_its_pointer() {
     assert_eq!(code, 1);
     for (mutation, path) in mutations.iter().zip(&paths) {
         let file = file_report(&report, path);
-        assert_eq!(file["status"], "invalid", "{} was not rejected: {file:#}", mutation.name);
+        assert_eq!(
+            file["status"], "invalid",
+            "{} was not rejected: {file:#}",
+            mutation.name
+        );
         let diags = file["diagnostics"].as_array().unwrap();
         let hit = diags.iter().find(|d| {
             d["rule"] == mutation.rule
@@ -253,8 +300,16 @@ fn every_mutation_is_rejected_at_its_pointer() {
                 mutation.name, mutation.rule, mutation.pointer, mutation.keyword
             )
         });
-        assert!(hit["line"].as_u64().is_some_and(|l| l >= 1), "{}: no line: {hit}", mutation.name);
-        assert!(hit["column"].as_u64().is_some_and(|c| c >= 1), "{}: no column: {hit}", mutation.name);
+        assert!(
+            hit["line"].as_u64().is_some_and(|l| l >= 1),
+            "{}: no line: {hit}",
+            mutation.name
+        );
+        assert!(
+            hit["column"].as_u64().is_some_and(|c| c >= 1),
+            "{}: no column: {hit}",
+            mutation.name
+        );
         assert!(!hit["message"].as_str().unwrap().is_empty());
     }
 }
@@ -272,6 +327,14 @@ fn missing_import_is_a_warning_unless_strict() {
     let (code, report) = validate_json(&[&path], &[]);
     assert_eq!(code, 0);
     let d = &file_report(&report, &path)["diagnostics"];
-    assert!(d.as_array().unwrap().iter().any(|d| d["rule"] == "import-missing" && d["severity"] == "warning"));
-    assert!(d.as_array().unwrap().iter().any(|d| d["rule"] == "unchecked-reference"));
+    assert!(d
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["rule"] == "import-missing" && d["severity"] == "warning"));
+    assert!(d
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["rule"] == "unchecked-reference"));
 }

@@ -14,7 +14,10 @@ fn lock() -> Value {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The lock's hashes are those of NIST's files in ../shared, byte for byte,
@@ -25,9 +28,16 @@ fn lock_hashes_equal_the_official_files() {
     let entries = lock["schemas"].as_array().unwrap();
     assert_eq!(entries.len(), 32);
     for entry in entries {
-        let path = schema_dir().join(format!("v{}", entry["oscal-version"].as_str().unwrap())).join(entry["file"].as_str().unwrap());
+        let path = schema_dir()
+            .join(format!("v{}", entry["oscal-version"].as_str().unwrap()))
+            .join(entry["file"].as_str().unwrap());
         let bytes = std::fs::read(&path).unwrap();
-        assert_eq!(entry["sha256"], sha256(&bytes).as_str(), "{}", path.display());
+        assert_eq!(
+            entry["sha256"],
+            sha256(&bytes).as_str(),
+            "{}",
+            path.display()
+        );
         assert_eq!(entry["bytes"], bytes.len(), "{}", path.display());
         let url = entry["url"].as_str().unwrap();
         assert_eq!(
@@ -42,7 +52,10 @@ fn lock_hashes_equal_the_official_files() {
     for version in std::fs::read_dir(schema_dir()).unwrap() {
         for file in std::fs::read_dir(version.unwrap().path()).unwrap() {
             let name = file.unwrap().file_name().into_string().unwrap();
-            assert!(entries.iter().any(|e| e["file"] == name.as_str()), "{name} is not pinned");
+            assert!(
+                entries.iter().any(|e| e["file"] == name.as_str()),
+                "{name} is not pinned"
+            );
         }
     }
 }
@@ -72,7 +85,9 @@ impl Mirror {
                         }
                         tiny_http::Response::from_data(bytes).with_status_code(200)
                     }
-                    Err(_) => tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404),
+                    Err(_) => {
+                        tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404)
+                    }
                 };
                 let _ = request.respond(response);
             }
@@ -100,35 +115,75 @@ fn fetch_verifies_and_stores_in_the_cache_then_validate_uses_it() {
     let cache = tempfile::tempdir().unwrap();
     let output = run(proofpack(cache.path())
         .env_remove("PROOFPACK_SCHEMA_DIR")
-        .args(["schemas", "fetch", "--oscal-version", "1.1.2", "--mirror", &mirror.url]));
+        .args([
+            "schemas",
+            "fetch",
+            "--oscal-version",
+            "1.1.2",
+            "--mirror",
+            &mirror.url,
+        ]));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let stored = cache.path().join("oscal-schemas/v1.1.2");
-    for entry in lock()["schemas"].as_array().unwrap().iter().filter(|e| e["oscal-version"] == "1.1.2") {
+    for entry in lock()["schemas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["oscal-version"] == "1.1.2")
+    {
         let file = entry["file"].as_str().unwrap();
         let bytes = std::fs::read(stored.join(file)).unwrap();
-        assert_eq!(bytes, std::fs::read(schema_dir().join("v1.1.2").join(file)).unwrap());
+        assert_eq!(
+            bytes,
+            std::fs::read(schema_dir().join("v1.1.2").join(file)).unwrap()
+        );
     }
     assert!(stderr(&output).contains("downloaded, SHA-256 verified"));
 
     // A second fetch finds them intact and downloads nothing.
     let again = run(proofpack(cache.path())
         .env_remove("PROOFPACK_SCHEMA_DIR")
-        .args(["schemas", "fetch", "--oscal-version", "1.1.2", "--mirror", &mirror.url]));
+        .args([
+            "schemas",
+            "fetch",
+            "--oscal-version",
+            "1.1.2",
+            "--mirror",
+            &mirror.url,
+        ]));
     assert_eq!(again.status.code(), Some(0));
-    assert!(!stderr(&again).contains("downloaded,"), "{}", stderr(&again));
+    assert!(
+        !stderr(&again).contains("downloaded,"),
+        "{}",
+        stderr(&again)
+    );
 
     // With no flag and no env var, validate finds the schemas in the cache.
     let validated = run(proofpack(cache.path())
         .env_remove("PROOFPACK_SCHEMA_DIR")
         .arg("validate")
         .arg(examples().join("ar/json/ifa_assessment-results-example.json")));
-    assert_eq!(validated.status.code(), Some(0), "{}{}", stdout(&validated), stderr(&validated));
+    assert_eq!(
+        validated.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&validated),
+        stderr(&validated)
+    );
 
     // `schemas list` reports the cache's state.
-    let listed = run(proofpack(cache.path()).env_remove("PROOFPACK_SCHEMA_DIR").args(["schemas", "list"]));
+    let listed = run(proofpack(cache.path())
+        .env_remove("PROOFPACK_SCHEMA_DIR")
+        .args(["schemas", "list"]));
     let text = stdout(&listed);
-    assert!(text.contains("1.1.2  oscal_assessment-results_schema.json"), "{text}");
-    assert!(text.contains("missing"), "other releases were not fetched: {text}");
+    assert!(
+        text.contains("1.1.2  oscal_assessment-results_schema.json"),
+        "{text}"
+    );
+    assert!(
+        text.contains("missing"),
+        "other releases were not fetched: {text}"
+    );
     assert_eq!(listed.status.code(), Some(1));
 }
 
@@ -137,28 +192,54 @@ fn fetch_refuses_a_tampered_file_and_writes_nothing_for_it() {
     let mirror = Mirror::start(Some("oscal_catalog_schema.json"));
     let dest = tempfile::tempdir().unwrap();
     let output = run(proofpack(dest.path())
-        .args(["schemas", "fetch", "--oscal-version", "1.1.3", "--mirror", &mirror.url, "--dest"])
+        .args([
+            "schemas",
+            "fetch",
+            "--oscal-version",
+            "1.1.3",
+            "--mirror",
+            &mirror.url,
+            "--dest",
+        ])
         .arg(dest.path()));
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(err.contains("refused"), "{err}");
     assert!(err.contains("oscal_catalog_schema.json"), "{err}");
     assert!(err.contains("differs from the pinned"), "{err}");
-    assert!(!dest.path().join("v1.1.3/oscal_catalog_schema.json").exists());
+    assert!(!dest
+        .path()
+        .join("v1.1.3/oscal_catalog_schema.json")
+        .exists());
     // No temp files are left behind either.
     let leftovers: Vec<_> = std::fs::read_dir(dest.path().join("v1.1.3"))
         .map(|d| d.filter_map(Result::ok).map(|e| e.file_name()).collect())
         .unwrap_or_default();
-    assert!(leftovers.iter().all(|n| n.to_string_lossy().ends_with("_schema.json")), "{leftovers:?}");
+    assert!(
+        leftovers
+            .iter()
+            .all(|n| n.to_string_lossy().ends_with("_schema.json")),
+        "{leftovers:?}"
+    );
 }
 
 #[test]
 fn fetch_from_a_server_that_is_down_says_so() {
     // Bind, note the port, close: nothing listens there any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dest = tempfile::tempdir().unwrap();
-    let output = run(proofpack(dest.path())
-        .args(["schemas", "fetch", "--oscal-version", "1.0.4", "--mirror", &format!("http://127.0.0.1:{port}")]));
+    let output = run(proofpack(dest.path()).args([
+        "schemas",
+        "fetch",
+        "--oscal-version",
+        "1.0.4",
+        "--mirror",
+        &format!("http://127.0.0.1:{port}"),
+    ]));
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
     assert!(err.contains("could not download"), "{err}");
@@ -171,5 +252,9 @@ fn fetch_rejects_an_unpinned_version() {
     let dest = tempfile::tempdir().unwrap();
     let output = run(proofpack(dest.path()).args(["schemas", "fetch", "--oscal-version", "1.2.2"]));
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("not pinned"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not pinned"),
+        "{}",
+        stderr(&output)
+    );
 }

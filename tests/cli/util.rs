@@ -57,7 +57,10 @@ pub fn validate_json<P: AsRef<std::ffi::OsStr>>(paths: &[P], extra: &[&str]) -> 
         .args(extra)
         .args(paths));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!("validate printed no JSON ({e}); stderr: {}", stderr(&output))
+        panic!(
+            "validate printed no JSON ({e}); stderr: {}",
+            stderr(&output)
+        )
     });
     (output.status.code().unwrap_or(-1), report)
 }

@@ -31,7 +31,11 @@ fn official_corpus_passes_the_official_schemas() {
                 assert_eq!(file["schema_version"], file["declared_version"], "{path}");
                 let schema_errors: Vec<&Value> = diagnostics(file)
                     .iter()
-                    .filter(|d| d["rule"] == "schema" || d["rule"] == "not-json" || d["rule"] == "oscal-version")
+                    .filter(|d| {
+                        d["rule"] == "schema"
+                            || d["rule"] == "not-json"
+                            || d["rule"] == "oscal-version"
+                    })
                     .collect();
                 assert!(schema_errors.is_empty(), "{path}: {schema_errors:#?}");
             }
@@ -41,7 +45,12 @@ fn official_corpus_passes_the_official_schemas() {
     skipped.sort();
     assert_eq!(
         skipped,
-        ["FedRAMP_extensions.json", "fedramp_threats.json", "fedramp_values.json", "information-types.json"]
+        [
+            "FedRAMP_extensions.json",
+            "fedramp_threats.json",
+            "fedramp_values.json",
+            "information-types.json"
+        ]
     );
 }
 
@@ -54,13 +63,29 @@ fn reference_checks_find_exactly_the_known_upstream_defects() {
     assert_eq!(code, 1);
     let mut found = Vec::new();
     for file in report["files"].as_array().unwrap() {
-        let name = file["path"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
-        for d in diagnostics(file).iter().filter(|d| d["severity"] == "error") {
-            found.push(format!("{name} {} {}", d["rule"].as_str().unwrap(), d["pointer"].as_str().unwrap()));
+        let name = file["path"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        for d in diagnostics(file)
+            .iter()
+            .filter(|d| d["severity"] == "error")
+        {
+            found.push(format!(
+                "{name} {} {}",
+                d["rule"].as_str().unwrap(),
+                d["pointer"].as_str().unwrap()
+            ));
         }
     }
     let golden = include_str!("../golden/upstream-defects.txt");
-    let expected: Vec<&str> = golden.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect();
+    let expected: Vec<&str> = golden
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
     assert_eq!(found, expected, "found:\n{}", found.join("\n"));
 }
 
@@ -75,7 +100,11 @@ fn nist_assessment_chain_resolves_completely() {
     ap["assessment-plan"]["import-ssp"]["href"] = "ssp.json".into();
     write_json(&dir.path().join("ar.json"), &ar);
     write_json(&dir.path().join("ap.json"), &ap);
-    std::fs::copy(examples().join("ssp/json/ifa_ssp-example.json"), dir.path().join("ssp.json")).unwrap();
+    std::fs::copy(
+        examples().join("ssp/json/ifa_ssp-example.json"),
+        dir.path().join("ssp.json"),
+    )
+    .unwrap();
     let ar_path = dir.path().join("ar.json");
     let (code, report) = validate_json(&[&ar_path], &["--strict"]);
     assert_eq!(code, 0, "{report:#}");
@@ -88,7 +117,10 @@ fn nist_assessment_chain_resolves_completely() {
 fn text_output_names_file_line_column_pointer_and_keyword() {
     let dir = tempfile::tempdir().unwrap();
     let mut ar = read_json(&examples().join("ar/json/ifa_assessment-results-example.json"));
-    ar["assessment-results"]["results"][0]["observations"][0].as_object_mut().unwrap().remove("methods");
+    ar["assessment-results"]["results"][0]["observations"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("methods");
     let path = dir.path().join("ar.json");
     write_json(&path, &ar);
     let cache = tempfile::tempdir().unwrap();
@@ -100,14 +132,30 @@ fn text_output_names_file_line_column_pointer_and_keyword() {
         .find(|l| l.contains("missing required `methods`"))
         .unwrap_or_else(|| panic!("{text}"));
     assert!(line.contains(&format!("{}:", path.display())), "{line}");
-    assert!(line.contains("error[schema] observation [0] is missing required `methods`"), "{line}");
+    assert!(
+        line.contains("error[schema] observation [0] is missing required `methods`"),
+        "{line}"
+    );
     // The observation object starts on a line of its own in pretty JSON.
-    let position = line.split(": error").next().unwrap().rsplit(&format!("{}:", path.display())).next().unwrap();
+    let position = line
+        .split(": error")
+        .next()
+        .unwrap()
+        .rsplit(&format!("{}:", path.display()))
+        .next()
+        .unwrap();
     let (l, c) = position.split_once(':').unwrap();
     let pretty = std::fs::read_to_string(&path).unwrap();
     let target_line = pretty.lines().nth(l.parse::<usize>().unwrap() - 1).unwrap();
-    assert_eq!(target_line.chars().nth(c.parse::<usize>().unwrap() - 1), Some('{'), "{target_line}");
-    assert!(text.contains("at /assessment-results/results/0/observations/0, keyword `required`"), "{text}");
+    assert_eq!(
+        target_line.chars().nth(c.parse::<usize>().unwrap() - 1),
+        Some('{'),
+        "{target_line}"
+    );
+    assert!(
+        text.contains("at /assessment-results/results/0/observations/0, keyword `required`"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -118,7 +166,9 @@ fn sarif_output_is_sarif_2_1_0_with_regions() {
     let path = dir.path().join("ar.json");
     write_json(&path, &ar);
     let cache = tempfile::tempdir().unwrap();
-    let output = run(proofpack(cache.path()).args(["validate", "--format", "sarif"]).arg(&path));
+    let output = run(proofpack(cache.path())
+        .args(["validate", "--format", "sarif"])
+        .arg(&path));
     assert_eq!(output.status.code(), Some(1));
     let sarif: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
@@ -136,7 +186,10 @@ fn sarif_output_is_sarif_2_1_0_with_regions() {
     assert!(region["startColumn"].as_u64().unwrap() > 1);
     let rule_index = date["ruleIndex"].as_u64().unwrap() as usize;
     assert_eq!(run0["tool"]["driver"]["rules"][rule_index]["id"], "schema");
-    assert!(date["message"]["text"].as_str().unwrap().contains("no 30 February"));
+    assert!(date["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("no 30 February"));
 }
 
 #[test]
@@ -185,7 +238,9 @@ fn exit_codes_distinguish_invalid_from_unusable() {
     let usage = run(proofpack(cache.path()).args(["validate", "--format", "xml", "x.json"]));
     assert_eq!(usage.status.code(), Some(2));
 
-    let valid = run(proofpack(cache.path()).arg("validate").arg(examples().join("catalog/json/basic-catalog.json")));
+    let valid = run(proofpack(cache.path())
+        .arg("validate")
+        .arg(examples().join("catalog/json/basic-catalog.json")));
     assert_eq!(valid.status.code(), Some(0));
 }
 
@@ -198,7 +253,10 @@ fn no_schema_found_names_the_fetch_command_and_the_flag() {
         .arg(examples().join("catalog/json/basic-catalog.json")));
     assert_eq!(output.status.code(), Some(2));
     let err = stderr(&output);
-    assert!(err.contains("proofpack schemas fetch --oscal-version 1.1.2"), "{err}");
+    assert!(
+        err.contains("proofpack schemas fetch --oscal-version 1.1.2"),
+        "{err}"
+    );
     assert!(err.contains("--schema-dir"), "{err}");
 }
 
@@ -217,7 +275,11 @@ fn an_edited_schema_is_refused() {
         .arg(dir.path())
         .arg(examples().join("catalog/json/basic-catalog.json")));
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("differs from the pinned"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("differs from the pinned"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 /// Hostile and broken input: clear errors with positions, never a panic.
@@ -229,20 +291,37 @@ fn bad_input_gets_clear_errors() {
     std::fs::write(p("truncated.json"), &catalog[..catalog.len() / 2]).unwrap();
     std::fs::write(p("empty.json"), b"").unwrap();
     std::fs::write(p("binary.json"), [0u8, 159, 146, 150, 255]).unwrap();
-    std::fs::write(p("deep.json"), format!("{{\"catalog\": {}", "[".repeat(100_000))).unwrap();
+    std::fs::write(
+        p("deep.json"),
+        format!("{{\"catalog\": {}", "[".repeat(100_000)),
+    )
+    .unwrap();
     std::fs::write(p("array.json"), b"[1, 2, 3]").unwrap();
     std::fs::write(p("typo-root.json"), b"{\"assessment-result\": {}}").unwrap();
     let mut bom = b"\xEF\xBB\xBF".to_vec();
     bom.extend_from_slice(&catalog);
     std::fs::write(p("bom.json"), bom).unwrap();
     // A 1 GB file (sparse: no disk or memory used) is refused by size first.
-    std::fs::File::create(p("huge.json")).unwrap().set_len(1_000_000_000).unwrap();
+    std::fs::File::create(p("huge.json"))
+        .unwrap()
+        .set_len(1_000_000_000)
+        .unwrap();
 
-    let names = ["truncated", "empty", "binary", "deep", "array", "typo-root", "bom", "huge"];
+    let names = [
+        "truncated",
+        "empty",
+        "binary",
+        "deep",
+        "array",
+        "typo-root",
+        "bom",
+        "huge",
+    ];
     let paths: Vec<PathBuf> = names.iter().map(|n| p(&format!("{n}.json"))).collect();
     let (code, report) = validate_json(&paths, &[]);
     assert_eq!(code, 1);
-    let first = |name: &str| diagnostics(file_report(&report, &p(&format!("{name}.json"))))[0].clone();
+    let first =
+        |name: &str| diagnostics(file_report(&report, &p(&format!("{name}.json"))))[0].clone();
 
     let truncated = first("truncated");
     assert_eq!(truncated["rule"], "not-json");
@@ -250,9 +329,18 @@ fn bad_input_gets_clear_errors() {
     assert!(truncated["line"].as_u64().unwrap() > 100);
     assert_eq!(first("empty")["rule"], "not-json");
     assert_eq!(first("binary")["rule"], "not-json");
-    assert!(first("deep")["message"].as_str().unwrap().contains("128 levels"));
-    assert!(first("array")["message"].as_str().unwrap().contains("array"));
-    assert!(first("typo-root")["message"].as_str().unwrap().contains("`assessment-result`"));
+    assert!(first("deep")["message"]
+        .as_str()
+        .unwrap()
+        .contains("128 levels"));
+    assert!(first("array")["message"]
+        .as_str()
+        .unwrap()
+        .contains("array"));
+    assert!(first("typo-root")["message"]
+        .as_str()
+        .unwrap()
+        .contains("`assessment-result`"));
     assert_eq!(file_report(&report, &p("bom.json"))["status"], "valid");
     let huge = first("huge");
     assert_eq!(huge["rule"], "input-too-large");
@@ -261,14 +349,21 @@ fn bad_input_gets_clear_errors() {
     // The limit is the user's to set.
     let (code, report) = validate_json(&[p("bom.json")], &["--max-size", "1KiB"]);
     assert_eq!(code, 1);
-    assert_eq!(diagnostics(file_report(&report, &p("bom.json")))[0]["rule"], "input-too-large");
+    assert_eq!(
+        diagnostics(file_report(&report, &p("bom.json")))[0]["rule"],
+        "input-too-large"
+    );
 }
 
 #[test]
 fn directories_are_walked_and_non_oscal_json_is_skipped() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
-    std::fs::copy(examples().join("catalog/json/basic-catalog.json"), dir.path().join("a/b/cat.json")).unwrap();
+    std::fs::copy(
+        examples().join("catalog/json/basic-catalog.json"),
+        dir.path().join("a/b/cat.json"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("a/package.json"), b"{\"name\": \"x\"}").unwrap();
     std::fs::write(dir.path().join("a/notes.txt"), b"not json").unwrap();
     let (code, report) = validate_json(&[dir.path().to_path_buf()], &[]);
@@ -283,7 +378,14 @@ fn help_explains_what_to_do() {
     let cache = tempfile::tempdir().unwrap();
     let output = run(proofpack(cache.path()).args(["validate", "--help"]));
     let help = stdout(&output);
-    for needle in ["--schema-dir", "--format", "sarif", "--oscal-version", "Exit status", "--strict"] {
+    for needle in [
+        "--schema-dir",
+        "--format",
+        "sarif",
+        "--oscal-version",
+        "Exit status",
+        "--strict",
+    ] {
         assert!(help.contains(needle), "help lacks {needle}:\n{help}");
     }
 }
@@ -304,12 +406,17 @@ fn bundled_samples_are_valid_and_their_evidence_hash_holds() {
         std::fs::copy(samples.join(name), dir.path().join(name)).unwrap();
     }
     let mut csv = std::fs::read(samples.join("evidence/access-events.csv")).unwrap();
-    csv.extend_from_slice(b"2026-11-02T05:00:00Z,aws-cloudtrail,x,workload,static,s3:GetObject,y,allow\n");
+    csv.extend_from_slice(
+        b"2026-11-02T05:00:00Z,aws-cloudtrail,x,workload,static,s3:GetObject,y,allow\n",
+    );
     std::fs::write(dir.path().join("evidence/access-events.csv"), csv).unwrap();
     let ar = dir.path().join("assessment-results.json");
     let (code, report) = validate_json(&[&ar], &[]);
     assert_eq!(code, 1);
     let d = &file_report(&report, &ar)["diagnostics"][0];
     assert_eq!(d["rule"], "hash-mismatch");
-    assert_eq!(d["pointer"], "/assessment-results/back-matter/resources/0/rlinks/0/hashes/0/value");
+    assert_eq!(
+        d["pointer"],
+        "/assessment-results/back-matter/resources/0/rlinks/0/hashes/0/value"
+    );
 }

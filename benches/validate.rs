@@ -1,0 +1,232 @@
+//! Validation throughput and peak memory of `proofpack validate` on a large
+//! assessment-results document, against Python's `jsonschema` on the same file
+//! and the same official schema, in one run.
+//!
+//! Run: `cargo bench --bench validate` (needs ../shared beside the checkout;
+//! the Python baseline is installed into target/bench-venv with pip).
+//! Options via env: PROOFPACK_BENCH_OBSERVATIONS (default 100000),
+//! PROOFPACK_BENCH_SKIP_PYTHON=1.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use sha2::Digest;
+
+const INVENTORY: usize = 1_000;
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schemas = root.join("../shared/oscal/schemas");
+    assert!(
+        schemas.is_dir(),
+        "needs ../shared/oscal/schemas beside the checkout"
+    );
+    let observations: usize = std::env::var("PROOFPACK_BENCH_OBSERVATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let data = root.join("target/bench-data");
+    std::fs::create_dir_all(&data).unwrap();
+    let doc = data.join(format!("assessment-results-{observations}.json"));
+    if !doc.exists() {
+        generate(&doc, observations);
+    }
+    let size = std::fs::metadata(&doc).unwrap().len();
+    let mb = size as f64 / 1e6;
+    println!(
+        "document: {} ({mb:.1} MB, {observations} observations)",
+        doc.display()
+    );
+
+    let binary = build_release(root);
+    let mut rows = Vec::new();
+    for (label, extra) in [
+        ("proofpack validate (schema + reference checks)", vec![]),
+        (
+            "proofpack validate --no-references (schema only)",
+            vec!["--no-references"],
+        ),
+    ] {
+        let mut best = f64::MAX;
+        let mut peak = 0;
+        for _ in 0..3 {
+            let mut cmd = Command::new(&binary);
+            cmd.args([
+                "validate",
+                "--format",
+                "json",
+                "--max-size",
+                "4GiB",
+                "--output",
+                "/dev/null",
+                "--schema-dir",
+            ])
+            .arg(&schemas)
+            .args(&extra)
+            .arg(&doc);
+            let (secs, rss, ok) = measure(&mut cmd);
+            assert!(ok, "{label} failed on a valid document");
+            best = best.min(secs);
+            peak = peak.max(rss);
+        }
+        rows.push((label.to_string(), best, peak));
+    }
+
+    if std::env::var_os("PROOFPACK_BENCH_SKIP_PYTHON").is_none() {
+        let python = python_with_jsonschema(root);
+        let schema = schemas.join("v1.1.3/oscal_assessment-results_schema.json");
+        let mut cmd = Command::new(python);
+        cmd.arg(root.join("benches/jsonschema_baseline.py"))
+            .arg(&schema)
+            .arg(&doc)
+            .stdout(Stdio::piped());
+        let (secs, rss, ok) = measure(&mut cmd);
+        assert!(ok, "python jsonschema baseline failed");
+        rows.push((
+            "python jsonschema Draft7Validator (+regex)".to_string(),
+            secs,
+            rss,
+        ));
+    }
+
+    println!("\n| validator | seconds | MB/s | peak RSS | RSS / file |");
+    println!("|---|---:|---:|---:|---:|");
+    for (label, secs, rss) in &rows {
+        println!(
+            "| {label} | {secs:.2} | {:.1} | {:.0} MiB | {:.2}x |",
+            mb / secs,
+            *rss as f64 / 1048576.0,
+            *rss as f64 / size as f64
+        );
+    }
+    if let (Some(first), Some(python)) = (
+        rows.first(),
+        rows.iter().find(|r| r.0.starts_with("python")),
+    ) {
+        println!(
+            "\nproofpack (full) is {:.0}x Python's throughput",
+            python.1 / first.1
+        );
+        println!(
+            "proofpack (schema only) is {:.0}x Python's throughput",
+            python.1 / rows[1].1
+        );
+    }
+}
+
+/// Runs a command; returns wall seconds, peak RSS in bytes, success.
+fn measure(cmd: &mut Command) -> (f64, u64, bool) {
+    let start = Instant::now();
+    let child = cmd.spawn().expect("benchmark command starts");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data, and wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(waited, pid, "wait4 failed");
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    // Linux reports ru_maxrss in KiB.
+    (secs, usage.ru_maxrss as u64 * 1024, ok)
+}
+
+fn build_release(root: &Path) -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--bin", "proofpack"])
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    root.join("target/release/proofpack")
+}
+
+/// A venv in target/ with jsonschema and regex from PyPI.
+fn python_with_jsonschema(root: &Path) -> PathBuf {
+    let venv = root.join("target/bench-venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "python3 -m venv failed");
+        let ok = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "jsonschema",
+                "regex",
+                "rfc3339-validator",
+            ])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "pip install jsonschema regex failed");
+    }
+    python
+}
+
+/// A UUID of version 4 shape, derived from a label so the file is stable.
+fn uuid(label: &str) -> String {
+    let d = sha2::Sha256::digest(label.as_bytes());
+    let h: String = d.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+/// Writes a valid OSCAL 1.1.3 assessment-results document: inventory items,
+/// `n` observations with subjects, props and evidence links, a finding per
+/// 100 observations, and a back-matter resource.
+fn generate(path: &Path, n: usize) {
+    let tmp = path.with_extension("tmp");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).unwrap());
+    let party = uuid("party");
+    let resource = uuid("resource");
+    write!(out, r##"{{"assessment-results":{{"uuid":"{}","metadata":{{"title":"Benchmark NHI assessment results","last-modified":"2026-11-02T06:00:00Z","version":"1","oscal-version":"1.1.3","roles":[{{"id":"assessor","title":"Assessor"}}],"parties":[{{"uuid":"{party}","type":"organization","name":"Bench"}}],"responsible-parties":[{{"role-id":"assessor","party-uuids":["{party}"]}}]}},"import-ap":{{"href":"https://example.com/ap.json"}},"results":[{{"uuid":"{}","title":"Weekly run","description":"Automated NHI checks.","start":"2026-10-26T00:00:00Z","end":"2026-11-02T00:00:00Z","local-definitions":{{"inventory-items":["##, uuid("ar"), uuid("result")).unwrap();
+    for i in 0..INVENTORY {
+        if i > 0 {
+            out.write_all(b",").unwrap();
+        }
+        write!(out, r##"{{"uuid":"{}","description":"Workload identity {i}","props":[{{"name":"asset-id","value":"arn:aws:iam::111122223333:role/workload-{i}"}},{{"name":"asset-type","value":"service"}}]}}"##, uuid(&format!("item{i}"))).unwrap();
+    }
+    write!(out, r##"]}},"reviewed-controls":{{"control-selections":[{{"include-controls":[{{"control-id":"ia-5.1"}}]}}]}},"observations":["##).unwrap();
+    for i in 0..n {
+        if i > 0 {
+            out.write_all(b",").unwrap();
+        }
+        let (cred, method) = if i % 7 == 0 {
+            ("static", "AKIA access key")
+        } else {
+            ("ephemeral", "STS session (ASIA)")
+        };
+        write!(out, r##"{{"uuid":"{}","title":"Access by workload-{w} with {cred} credential","description":"The workload authenticated with a {method} and called s3:GetObject on arn:aws:s3:::bucket-{w}/object-{i}; the policy decision was allow.","props":[{{"name":"credential-type","ns":"https://proofpack.dev/ns/oscal","value":"{cred}"}},{{"name":"decision","ns":"https://proofpack.dev/ns/oscal","value":"allow"}}],"methods":["TEST"],"types":["control-objective"],"subjects":[{{"subject-uuid":"{}","type":"inventory-item"}}],"relevant-evidence":[{{"href":"#{resource}","description":"Row {i} of the access events table"}}],"collected":"2026-11-0{d}T0{h}:1{m}:2{s}Z","expires":"2026-11-09T06:00:00Z"}}"##,
+            uuid(&format!("obs{i}")), uuid(&format!("item{}", i % INVENTORY)), w = i % INVENTORY, d = 1 + i % 9, h = i % 10, m = i % 6, s = i % 10).unwrap();
+    }
+    out.write_all(b"],\"findings\":[").unwrap();
+    for f in 0..n.div_ceil(100) {
+        if f > 0 {
+            out.write_all(b",").unwrap();
+        }
+        let related: Vec<String> = (f * 100..((f + 1) * 100).min(n))
+            .map(|i| format!(r##"{{"observation-uuid":"{}"}}"##, uuid(&format!("obs{i}"))))
+            .collect();
+        write!(out, r##"{{"uuid":"{}","title":"Finding {f}","description":"Group {f}.","target":{{"type":"objective-id","target-id":"ia-5.1_obj","status":{{"state":"satisfied"}}}},"related-observations":[{}]}}"##, uuid(&format!("finding{f}")), related.join(",")).unwrap();
+    }
+    write!(out, r##"]}}],"back-matter":{{"resources":[{{"uuid":"{resource}","title":"Access events"}}]}}}}}}"##).unwrap();
+    out.flush().unwrap();
+    drop(out);
+    std::fs::rename(tmp, path).unwrap();
+}
