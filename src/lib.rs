@@ -7,5 +7,6 @@
 
 pub mod exit;
 pub mod hash;
+pub mod json;
 pub mod oscal;
 pub mod size;

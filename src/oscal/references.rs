@@ -11,13 +11,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value};
 use url::Url;
 
 use super::diagnostic::Diagnostic;
 use super::locate::push_escaped;
 use super::model::OscalModel;
 use crate::hash::HashAlgorithm;
+use crate::json::{Tape, TapeNode};
 
 /// How deep imports are followed (AR → AP → SSP → profile → catalog).
 const MAX_IMPORT_DEPTH: usize = 5;
@@ -49,7 +49,7 @@ struct Index {
 
 /// Runs every reference check on a parsed document.
 pub fn check_references(
-    doc: &Value,
+    doc: TapeNode<'_>,
     model: OscalModel,
     options: &ReferenceOptions<'_>,
 ) -> Vec<Diagnostic> {
@@ -62,7 +62,7 @@ pub fn check_references(
     let mut own = Index::default();
     collect_definitions(
         root,
-        &root_pointer,
+        &mut root_pointer.clone(),
         model.root_key(),
         &mut own,
         Some(&mut out),
@@ -90,67 +90,74 @@ pub fn check_references(
         imported: &imported,
         unresolved_imports: &unresolved_imports,
     };
-    check_reference_values(root, &root_pointer, &scope, &mut out);
+    let mut path = root_pointer.clone();
+    check_reference_values(root, &mut path, &scope, &mut out);
     check_rlink_hashes(root, &root_pointer, options, &mut out);
     out
 }
 
 /// Records every object's `uuid` (and metadata roles); reports a UUID
-/// defined twice when `duplicates` is given.
+/// defined twice when `duplicates` is given. `path` is the pointer of `node`
+/// and is restored before returning.
 fn collect_definitions(
-    value: &Value,
-    pointer: &str,
+    node: TapeNode<'_>,
+    path: &mut String,
     container: &str,
     index: &mut Index,
     mut duplicates: Option<&mut Vec<Diagnostic>>,
 ) {
-    match value {
-        Value::Object(map) => {
-            if let Some(Value::String(uuid)) = map.get("uuid") {
-                let here = Definition {
-                    pointer: pointer.to_string(),
-                    kind: container.to_string(),
-                };
-                let key = uuid.to_ascii_lowercase();
-                let definitions = index.uuids.entry(key).or_default();
-                if let Some(first) = definitions.first() {
-                    if let Some(out) = duplicates.as_deref_mut() {
-                        out.push(Diagnostic::error(
-                            "duplicate-uuid",
-                            format!("{pointer}/uuid"),
-                            format!(
-                                "uuid `{uuid}` is already used by the {} at {}; every uuid in a document must be unique",
-                                kind_noun(&first.kind),
-                                first.pointer
-                            ),
-                        ));
-                    }
-                }
-                definitions.push(here);
-            }
-            if container == "roles" {
-                if let Some(Value::String(id)) = map.get("id") {
-                    index.roles.insert(id.clone());
+    if node.is_object() {
+        if let Some(uuid) = node.get("uuid").and_then(|u| u.str()) {
+            let key = uuid.to_ascii_lowercase();
+            let definitions = index.uuids.entry(key).or_default();
+            if let Some(first) = definitions.first() {
+                if let Some(out) = duplicates.as_deref_mut() {
+                    out.push(Diagnostic::error(
+                        "duplicate-uuid",
+                        format!("{path}/uuid"),
+                        format!(
+                            "uuid `{uuid}` is already used by the {} at {}; every uuid in a document must be unique",
+                            kind_noun(&first.kind),
+                            first.pointer
+                        ),
+                    ));
                 }
             }
-            for (key, child) in map {
-                let child_pointer = child_pointer(pointer, key);
-                collect_definitions(child, &child_pointer, key, index, duplicates.as_deref_mut());
+            definitions.push(Definition {
+                pointer: path.clone(),
+                kind: container.to_string(),
+            });
+        }
+        if container == "roles" {
+            if let Some(id) = node.get("id").and_then(|i| i.str()) {
+                index.roles.insert(id.into_owned());
             }
         }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                collect_definitions(
-                    item,
-                    &format!("{pointer}/{i}"),
-                    container,
-                    index,
-                    duplicates.as_deref_mut(),
-                );
+        for (key, child) in node.members() {
+            if child.is_object() || child.is_array() {
+                let depth = path.len();
+                path.push('/');
+                push_escaped(path, &key);
+                collect_definitions(child, path, &key, index, duplicates.as_deref_mut());
+                path.truncate(depth);
             }
         }
-        _ => {}
+    } else if node.is_array() {
+        for (i, item) in node.elements().enumerate() {
+            if item.is_object() || item.is_array() {
+                let depth = path.len();
+                push_index(path, i);
+                collect_definitions(item, path, container, index, duplicates.as_deref_mut());
+                path.truncate(depth);
+            }
+        }
     }
+}
+
+fn push_index(path: &mut String, index: usize) {
+    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(path, "/{index}");
 }
 
 /// The model an import key must name.
@@ -174,7 +181,7 @@ struct UnresolvedImport {
 
 #[allow(clippy::too_many_arguments)]
 fn follow_imports(
-    root: &Value,
+    root: TapeNode<'_>,
     root_pointer: &str,
     model: OscalModel,
     own: &Index,
@@ -189,19 +196,20 @@ fn follow_imports(
     for (key, expected) in import_targets(model) {
         // `imports` and `import-component-definitions` are arrays of
         // {href}; the others are one {href}.
-        let entries: Vec<(String, &Value)> = match root.get(*key) {
-            Some(Value::Array(items)) => items
-                .iter()
+        let entries: Vec<(String, TapeNode<'_>)> = match root.get(key) {
+            Some(items) if items.is_array() => items
+                .elements()
                 .enumerate()
                 .map(|(i, item)| (format!("{root_pointer}/{key}/{i}"), item))
                 .collect(),
-            Some(item @ Value::Object(_)) => vec![(format!("{root_pointer}/{key}"), item)],
+            Some(item) if item.is_object() => vec![(format!("{root_pointer}/{key}"), item)],
             _ => continue,
         };
         for (pointer, entry) in entries {
-            let Some(href) = entry.get("href").and_then(Value::as_str) else {
+            let Some(href) = entry.get("href").and_then(|h| h.str()) else {
                 continue;
             };
+            let href: &str = &href;
             let href_pointer = format!("{pointer}/href");
             let target = resolve_import_href(href, root, root_pointer, own, base_dir);
             let path = match target {
@@ -280,14 +288,17 @@ fn follow_imports(
                 );
                 continue;
             }
-            let parsed = std::fs::read(&path)
+            let text = std::fs::read(&path)
                 .map_err(|e| e.to_string())
-                .and_then(|bytes| {
-                    serde_json::from_slice::<Value>(&bytes).map_err(|e| e.to_string())
-                });
-            let doc = match parsed {
-                Ok(doc) => doc,
+                .and_then(|bytes| String::from_utf8(bytes).map_err(|e| e.to_string()));
+            let parsed = match &text {
+                Ok(text) => Tape::parse(text).map_err(|e| e.to_string()),
+                Err(e) => Err(e.clone()),
+            };
+            let doc = match &parsed {
+                Ok(tape) => tape.root(),
                 Err(reason) => {
+                    let reason = reason.clone();
                     if let Some(out) = out.as_deref_mut() {
                         out.push(Diagnostic::error(
                             "import-unreadable",
@@ -310,8 +321,8 @@ fn follow_imports(
                 }
             };
             let found_model = doc
-                .as_object()
-                .and_then(|m| m.keys().find_map(|k| OscalModel::from_root_key(k)));
+                .members()
+                .find_map(|(k, _)| OscalModel::from_root_key(&k));
             let Some(found_model) = found_model.filter(|m| expected.contains(m)) else {
                 if let Some(out) = out.as_deref_mut() {
                     let found = found_model
@@ -338,12 +349,14 @@ fn follow_imports(
                 );
                 continue;
             };
-            let imported_root = &doc[found_model.root_key()];
+            let Some(imported_root) = doc.get(found_model.root_key()) else {
+                continue;
+            };
             let imported_pointer = format!("/{}", found_model.root_key());
             let mut imported_own = Index::default();
             collect_definitions(
                 imported_root,
-                &imported_pointer,
+                &mut imported_pointer.clone(),
                 found_model.root_key(),
                 &mut imported_own,
                 None,
@@ -389,7 +402,7 @@ enum ImportTarget {
 /// rlinks, a relative path or `file:` URI against the document's folder.
 fn resolve_import_href(
     href: &str,
-    root: &Value,
+    root: TapeNode<'_>,
     root_pointer: &str,
     own: &Index,
     base_dir: Option<&Path>,
@@ -408,13 +421,12 @@ fn resolve_import_href(
             .pointer
             .strip_prefix(root_pointer)
             .and_then(|p| root.pointer(p));
-        let hrefs: Vec<&str> = resource
+        let hrefs: Vec<String> = resource
             .and_then(|r| r.get("rlinks"))
-            .and_then(Value::as_array)
             .map(|links| {
                 links
-                    .iter()
-                    .filter_map(|l| l.get("href").and_then(Value::as_str))
+                    .elements()
+                    .filter_map(|l| l.get("href").and_then(|h| h.str()).map(|h| h.into_owned()))
                     .collect()
             })
             .unwrap_or_default();
@@ -467,9 +479,9 @@ struct Scope<'a> {
 }
 
 /// Keys whose string value names a UUID, with the kinds it may name.
-fn uuid_reference_kinds(key: &str, object: &Map<String, Value>) -> Option<&'static [&'static str]> {
+fn uuid_reference_kinds(key: &str, object: TapeNode<'_>) -> Option<&'static [&'static str]> {
     let by_type = |types: &[(&str, &'static [&'static str])]| -> &'static [&'static str] {
-        let named = object.get("type").and_then(Value::as_str).unwrap_or("");
+        let named = object.get("type").and_then(|t| t.str()).unwrap_or_default();
         types
             .iter()
             .find(|(t, _)| *t == named)
@@ -504,54 +516,60 @@ fn uuid_reference_kinds(key: &str, object: &Map<String, Value>) -> Option<&'stat
     })
 }
 
+/// Walks the document checking every reference. `path` is the pointer of
+/// `node` and is restored before returning; it is only copied for a diagnostic.
 fn check_reference_values(
-    value: &Value,
-    pointer: &str,
+    node: TapeNode<'_>,
+    path: &mut String,
     scope: &Scope<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map {
-                let child_ptr = child_pointer(pointer, key);
-                if let Some(kinds) = uuid_reference_kinds(key, map) {
-                    for_each_string(child, &child_ptr, |text, at| {
-                        check_uuid_ref(key, text, kinds, at, scope, out)
-                    });
-                } else if key == "role-id" || key == "role-ids" {
-                    for_each_string(child, &child_ptr, |text, at| {
-                        check_role_ref(key, text, at, scope, out)
-                    });
-                } else if key == "href" {
-                    if let Some(fragment) = child.as_str().and_then(|h| h.strip_prefix('#')) {
-                        if looks_like_uuid(fragment) {
-                            check_uuid_ref(key, fragment, &[], &child_ptr, scope, out);
-                        }
+    if node.is_object() {
+        for (key, child) in node.members() {
+            let depth = path.len();
+            path.push('/');
+            push_escaped(path, &key);
+            if let Some(kinds) = uuid_reference_kinds(&key, node) {
+                for_each_string(child, path, |text, at| {
+                    check_uuid_ref(&key, text, kinds, at, scope, out)
+                });
+            } else if key == "role-id" || key == "role-ids" {
+                for_each_string(child, path, |text, at| {
+                    check_role_ref(&key, text, at, scope, out)
+                });
+            } else if key == "href" {
+                if let Some(href) = child.str() {
+                    if let Some(fragment) = href.strip_prefix('#').filter(|f| looks_like_uuid(f)) {
+                        check_uuid_ref(&key, fragment, &[], path, scope, out);
                     }
                 }
-                check_reference_values(child, &child_ptr, scope, out);
+            }
+            if child.is_object() || child.is_array() {
+                check_reference_values(child, path, scope, out);
+            }
+            path.truncate(depth);
+        }
+    } else if node.is_array() {
+        for (i, item) in node.elements().enumerate() {
+            if item.is_object() || item.is_array() {
+                let depth = path.len();
+                push_index(path, i);
+                check_reference_values(item, path, scope, out);
+                path.truncate(depth);
             }
         }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                check_reference_values(item, &format!("{pointer}/{i}"), scope, out);
-            }
-        }
-        _ => {}
     }
 }
 
-fn for_each_string(value: &Value, pointer: &str, mut check: impl FnMut(&str, &str)) {
-    match value {
-        Value::String(text) => check(text, pointer),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                if let Value::String(text) = item {
-                    check(text, &format!("{pointer}/{i}"));
-                }
+fn for_each_string(node: TapeNode<'_>, pointer: &str, mut check: impl FnMut(&str, &str)) {
+    if let Some(text) = node.str() {
+        check(&text, pointer);
+    } else if node.is_array() {
+        for (i, item) in node.elements().enumerate() {
+            if let Some(text) = item.str() {
+                check(&text, &format!("{pointer}/{i}"));
             }
         }
-        _ => {}
     }
 }
 
@@ -652,27 +670,25 @@ fn missing_reference(
 
 /// Back-matter rlinks to local files whose hashes are given must match.
 fn check_rlink_hashes(
-    root: &Value,
+    root: TapeNode<'_>,
     root_pointer: &str,
     options: &ReferenceOptions<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let Some(resources) = root
-        .pointer("/back-matter/resources")
-        .and_then(Value::as_array)
-    else {
+    let Some(resources) = root.pointer("/back-matter/resources") else {
         return;
     };
-    for (r, resource) in resources.iter().enumerate() {
-        let Some(rlinks) = resource.get("rlinks").and_then(Value::as_array) else {
+    for (r, resource) in resources.elements().enumerate() {
+        let Some(rlinks) = resource.get("rlinks") else {
             continue;
         };
-        for (l, rlink) in rlinks.iter().enumerate() {
-            let hashes = rlink.get("hashes").and_then(Value::as_array);
-            let (Some(href), Some(hashes)) = (rlink.get("href").and_then(Value::as_str), hashes)
+        for (l, rlink) in rlinks.elements().enumerate() {
+            let hashes = rlink.get("hashes").filter(|h| h.is_array());
+            let (Some(href), Some(hashes)) = (rlink.get("href").and_then(|h| h.str()), hashes)
             else {
                 continue;
             };
+            let href: &str = &href;
             let rlink_pointer = format!("{root_pointer}/back-matter/resources/{r}/rlinks/{l}");
             let Some(path) = local_path(href, options.base_dir) else {
                 continue;
@@ -702,9 +718,13 @@ fn check_rlink_hashes(
                     continue;
                 }
             };
-            for (h, hash) in hashes.iter().enumerate() {
-                let algorithm = hash.get("algorithm").and_then(Value::as_str).unwrap_or("");
-                let Some(expected) = hash.get("value").and_then(Value::as_str) else {
+            for (h, hash) in hashes.elements().enumerate() {
+                let algorithm = hash
+                    .get("algorithm")
+                    .and_then(|a| a.str())
+                    .unwrap_or_default();
+                let algorithm: &str = &algorithm;
+                let Some(expected) = hash.get("value").and_then(|v| v.str()) else {
                     continue;
                 };
                 let hash_pointer = format!("{rlink_pointer}/hashes/{h}");
@@ -731,14 +751,6 @@ fn check_rlink_hashes(
     }
 }
 
-fn child_pointer(pointer: &str, key: &str) -> String {
-    let mut p = String::with_capacity(pointer.len() + key.len() + 1);
-    p.push_str(pointer);
-    p.push('/');
-    push_escaped(&mut p, key);
-    p
-}
-
 fn looks_like_uuid(text: &str) -> bool {
     let bytes = text.as_bytes();
     bytes.len() == 36
@@ -756,14 +768,16 @@ fn kind_noun(kind: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn check(doc: &Value) -> Vec<Diagnostic> {
+        let text = doc.to_string();
+        let tape = Tape::parse(&text).unwrap();
         let options = ReferenceOptions {
             base_dir: None,
             max_bytes: 1 << 20,
         };
-        check_references(doc, OscalModel::AssessmentResults, &options)
+        check_references(tape.root(), OscalModel::AssessmentResults, &options)
     }
 
     const A: &str = "11111111-1111-4111-8111-111111111111";

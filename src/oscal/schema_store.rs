@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use jsonschema::{Draft, PatternOptions, Validator};
 
+use crate::json::schema_node::TapeJson;
+
 use super::model::OscalVersion;
 use super::schema_lock::SchemaLock;
 use crate::hash::sha256_hex;
@@ -140,11 +142,14 @@ pub fn read_verified(
     Ok(bytes)
 }
 
+/// Validators over proofpack's compact document, by release and schema file.
+type CompiledSchemas = HashMap<(OscalVersion, String), Arc<Validator<TapeJson>>>;
+
 /// Compiled validators for one schema folder, built on first use.
 pub struct SchemaStore {
     dir: PathBuf,
     origin: SchemaOrigin,
-    compiled: Mutex<HashMap<(OscalVersion, String), Arc<Validator>>>,
+    compiled: Mutex<CompiledSchemas>,
 }
 
 impl SchemaStore {
@@ -175,7 +180,7 @@ impl SchemaStore {
         &self,
         version: OscalVersion,
         file: &str,
-    ) -> Result<Arc<Validator>, SchemaError> {
+    ) -> Result<Arc<Validator<TapeJson>>, SchemaError> {
         let key = (version, file.to_string());
         if let Some(found) = self.lock_cache().get(&key) {
             return Ok(Arc::clone(found));
@@ -187,7 +192,7 @@ impl SchemaStore {
                 path: path.clone(),
                 message: e.to_string(),
             })?;
-        let validator = jsonschema::options()
+        let validator = jsonschema::options_for::<TapeJson>()
             .with_draft(Draft::Draft7)
             // OSCAL's date-time, email and URI formats are part of the contract.
             .should_validate_formats(true)
@@ -204,9 +209,7 @@ impl SchemaStore {
         Ok(validator)
     }
 
-    fn lock_cache(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(OscalVersion, String), Arc<Validator>>> {
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, CompiledSchemas> {
         // A panic while holding the lock cannot leave the map half-updated
         // (insert is the only write), so a poisoned lock is still usable.
         self.compiled.lock().unwrap_or_else(|p| p.into_inner())

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use serde_json::Value;
+use crate::json::{Tape, TapeNode};
 
 use super::diagnostic::{Anchor, Diagnostic, FileReport, FileStatus, Severity};
 use super::input::{self, Source};
@@ -113,16 +113,35 @@ pub fn validate_bytes(
     // RFC 8259 lets parsers ignore a byte order mark; Windows tools write one.
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
 
-    let doc: Value = match serde_json::from_slice(text) {
-        Ok(doc) => doc,
+    let text = match std::str::from_utf8(text) {
+        Ok(text) => text,
+        Err(e) => {
+            report.status = FileStatus::Invalid;
+            let (line, column) = LineIndex::new(text).line_column(e.valid_up_to());
+            report.diagnostics.push(
+                Diagnostic::error(
+                    "not-json",
+                    "",
+                    "the file is not UTF-8 text, which JSON requires",
+                )
+                .at(line, column),
+            );
+            return report;
+        }
+    };
+    // A compact tape, not a serde_json::Value: a third of the memory on
+    // large documents, and strings are borrowed from the text.
+    let tape = match Tape::parse(text) {
+        Ok(tape) => tape,
         Err(e) => {
             report.status = FileStatus::Invalid;
             report.diagnostics.push(not_json(&e));
             return report;
         }
     };
+    let doc = tape.root();
 
-    let model = match detect_model(&doc) {
+    let model = match detect_model(doc) {
         Ok(model) => model,
         Err(message) => {
             if discovered {
@@ -140,7 +159,8 @@ pub fn validate_bytes(
     report.model = Some(model);
 
     let version_pointer = format!("/{}/metadata/oscal-version", model.root_key());
-    let declared = doc.pointer(&version_pointer).and_then(Value::as_str);
+    let declared = doc.pointer(&version_pointer).and_then(|v| v.str());
+    let declared = declared.as_deref();
     report.declared_version = declared.map(str::to_string);
     let (version, version_note) = choose_version(declared, options.forced_version);
     if let Some(note) = version_note {
@@ -160,7 +180,7 @@ pub fn validate_bytes(
             format!("/{}", model.root_key()),
             format!("mapping-collection exists from OSCAL 1.2 on; it cannot be validated as OSCAL {version}"),
         ));
-        return finish(report, text, options);
+        return finish(report, text.as_bytes(), options);
     }
     report.schema_version = Some(version);
 
@@ -172,10 +192,10 @@ pub fn validate_bytes(
             return report;
         }
     };
-    if !validator.is_valid(&doc) {
+    if !validator.is_valid(doc) {
         report
             .diagnostics
-            .extend(schema_diagnostics(validator.iter_errors(&doc)));
+            .extend(schema_diagnostics(validator.iter_errors(doc)));
     }
     if options.references {
         let reference_options = ReferenceOptions {
@@ -184,10 +204,10 @@ pub fn validate_bytes(
         };
         report
             .diagnostics
-            .extend(check_references(&doc, model, &reference_options));
+            .extend(check_references(doc, model, &reference_options));
     }
-    drop(doc);
-    finish(report, text, options)
+    drop(tape);
+    finish(report, text.as_bytes(), options)
 }
 
 /// Places diagnostics, applies `--strict`, and sets the status.
@@ -257,27 +277,25 @@ fn not_json(error: &serde_json::Error) -> Diagnostic {
 }
 
 /// The OSCAL model named by the document's root key.
-pub fn detect_model(doc: &Value) -> Result<OscalModel, String> {
-    let Value::Object(root) = doc else {
+pub fn detect_model(doc: TapeNode<'_>) -> Result<OscalModel, String> {
+    if !doc.is_object() {
         return Err(format!(
             "the document is a JSON {}, not an object; an OSCAL document is an object with one model key such as `assessment-results`",
-            match doc {
-                Value::Array(_) => "array",
-                Value::String(_) => "string",
-                Value::Number(_) => "number",
-                Value::Bool(_) => "boolean",
-                _ => "null",
-            }
+            doc.kind_name()
         ));
-    };
-    let models: Vec<OscalModel> = root
-        .keys()
-        .filter_map(|k| OscalModel::from_root_key(k))
+    }
+    let models: Vec<OscalModel> = doc
+        .members()
+        .filter_map(|(k, _)| OscalModel::from_root_key(&k))
         .collect();
     match models.as_slice() {
         [model] => Ok(*model),
         [] => {
-            let keys: Vec<String> = root.keys().take(5).map(|k| format!("`{k}`")).collect();
+            let keys: Vec<String> = doc
+                .members()
+                .take(5)
+                .map(|(k, _)| format!("`{k}`"))
+                .collect();
             let expected: Vec<&str> = OscalModel::ALL.iter().map(|m| m.root_key()).collect();
             Err(format!(
                 "not an OSCAL document: the root has {} but no OSCAL model key (one of {})",
@@ -343,23 +361,26 @@ fn choose_version(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    fn model_of(doc: Value) -> Result<OscalModel, String> {
+        let text = doc.to_string();
+        let tape = Tape::parse(&text).unwrap();
+        detect_model(tape.root())
+    }
 
     #[test]
     fn detects_models_and_rejects_other_roots() {
+        assert_eq!(model_of(json!({"catalog": {}})), Ok(OscalModel::Catalog));
         assert_eq!(
-            detect_model(&json!({"catalog": {}})),
-            Ok(OscalModel::Catalog)
-        );
-        assert_eq!(
-            detect_model(&json!({"$schema": "x", "profile": {}})),
+            model_of(json!({"$schema": "x", "profile": {}})),
             Ok(OscalModel::Profile)
         );
-        assert!(detect_model(&json!([1])).unwrap_err().contains("array"));
-        assert!(detect_model(&json!({"fedramp-values": {}}))
+        assert!(model_of(json!([1])).unwrap_err().contains("array"));
+        assert!(model_of(json!({"fedramp-values": {}}))
             .unwrap_err()
             .contains("`fedramp-values`"));
-        assert!(detect_model(&json!({"catalog": {}, "profile": {}}))
+        assert!(model_of(json!({"catalog": {}, "profile": {}}))
             .unwrap_err()
             .contains("exactly one"));
     }
