@@ -165,6 +165,13 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn meets_the_jsonschema_representation_contract() {
+        let text = jsonschema::json::conformance::document().to_string();
+        let tape = Tape::parse(&text).unwrap();
+        jsonschema::json::conformance::assert_conformance::<TapeJson>(&tape.root());
+    }
+
+    #[test]
     fn validates_like_serde_json() {
         let schema = json!({
             "type": "object",

@@ -190,7 +190,7 @@ fn follow_imports(
     depth: usize,
     visited: &mut HashSet<PathBuf>,
     imported: &mut Index,
-    unresolved: &mut Vec<UnresolvedImport>,
+    unresolved: &mut Vec<Unresolved>,
     mut out: Option<&mut Vec<Diagnostic>>,
 ) {
     for (key, expected) in import_targets(model) {
@@ -386,9 +386,47 @@ fn follow_imports(
 /// catalogs define no parties, components, tasks or other objects that a
 /// UUID reference can name, so an unreadable `import-profile` / `imports`
 /// leaves nothing unchecked.
-fn note_unresolved(unresolved: &mut Vec<UnresolvedImport>, key: &str, import: UnresolvedImport) {
-    if key != "import-profile" && key != "imports" {
-        unresolved.push(import);
+fn note_unresolved(unresolved: &mut Vec<Unresolved>, key: &str, import: UnresolvedImport) {
+    let defines = importable_kinds(key);
+    if !defines.is_empty() {
+        unresolved.push(Unresolved { import, defines });
+    }
+}
+
+/// An import that could not be read, and what it could have defined.
+struct Unresolved {
+    import: UnresolvedImport,
+    defines: &'static [&'static str],
+}
+
+/// The kinds of object a document imported under `key` (and what it imports
+/// in turn) can define. Observations, risks and findings are never among
+/// them: a reference to one must resolve in the document itself.
+fn importable_kinds(key: &str) -> &'static [&'static str] {
+    const SSP: &[&str] = &[
+        "parties",
+        "locations",
+        "components",
+        "inventory-items",
+        "users",
+        "resources",
+    ];
+    const PLAN: &[&str] = &[
+        "parties",
+        "locations",
+        "components",
+        "inventory-items",
+        "users",
+        "resources",
+        "tasks",
+        "activities",
+        "assessment-platforms",
+    ];
+    match key {
+        "import-ap" => PLAN,
+        "import-ssp" => SSP,
+        "import-component-definitions" => &["parties", "locations", "components", "resources"],
+        _ => &[],
     }
 }
 
@@ -475,7 +513,7 @@ fn is_json_path(path: &Path) -> bool {
 struct Scope<'a> {
     own: &'a Index,
     imported: &'a Index,
-    unresolved_imports: &'a [UnresolvedImport],
+    unresolved_imports: &'a [Unresolved],
 }
 
 /// Keys whose string value names a UUID, with the kinds it may name.
@@ -646,18 +684,22 @@ fn missing_reference(
             .collect::<Vec<_>>()
             .join(" or ")
     };
-    if scope.unresolved_imports.is_empty() {
+    // Only an unreadable import that could define the wanted kind leaves
+    // the reference undecided; roles and `#uuid` hrefs could be in any.
+    let undecided: Vec<String> = scope
+        .unresolved_imports
+        .iter()
+        .filter(|u| kinds.is_empty() || kinds.iter().any(|k| u.defines.contains(k)))
+        .map(|u| format!("`{}` ({})", u.import.href, u.import.why))
+        .collect();
+    if undecided.is_empty() {
         return Diagnostic::error(
             "dangling-reference",
             pointer,
             format!("`{key}` {target} names no {what} in this document or its imports"),
         );
     }
-    let imports: Vec<String> = scope
-        .unresolved_imports
-        .iter()
-        .map(|i| format!("`{}` ({})", i.href, i.why))
-        .collect();
+    let imports = undecided;
     Diagnostic::warning(
         "unchecked-reference",
         pointer,
@@ -861,6 +903,19 @@ mod tests {
             diags[0].severity,
             super::super::diagnostic::Severity::Warning
         );
+    }
+
+    #[test]
+    fn an_unreadable_import_cannot_excuse_a_dangling_risk() {
+        // Risks live only in the document itself, never in an imported plan.
+        let mut d = doc(
+            json!([{"uuid": A}]),
+            json!([{"uuid": "55555555-5555-4555-8555-555555555555", "related-risks": [{"risk-uuid": "88888888-8888-4888-8888-888888888888"}]}]),
+        );
+        d["assessment-results"]["import-ap"] = json!({"href": "https://example.org/ap.json"});
+        let diags = check(&d);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].rule, "dangling-reference");
     }
 
     #[test]
