@@ -57,6 +57,25 @@ pub enum InputError {
 }
 
 impl InputError {
+    pub fn path(&self) -> &str {
+        match self {
+            InputError::Io { path, .. } | InputError::TooLarge { path, .. } => path,
+        }
+    }
+
+    /// The message without the path.
+    pub fn reason(&self) -> String {
+        match self {
+            InputError::Io { source, .. } => source.to_string(),
+            InputError::TooLarge { .. } => {
+                let full = self.to_string();
+                full.strip_prefix(&format!("{}: ", self.path()))
+                    .unwrap_or(&full)
+                    .to_string()
+            }
+        }
+    }
+
     pub fn is_too_large(&self) -> bool {
         matches!(self, InputError::TooLarge { .. })
     }

@@ -51,20 +51,16 @@ pub fn validate_paths(
         .into_iter()
         .map(|source| match source {
             Ok(source) => validate_source(&source, store, options),
-            Err(e) => io_failure(&e.to_string(), e),
+            Err(e) => io_failure(&e),
         })
         .collect()
 }
 
-fn io_failure(path_and_reason: &str, error: input::InputError) -> FileReport {
-    let path = match &error {
-        input::InputError::Io { path, .. } | input::InputError::TooLarge { path, .. } => {
-            path.clone()
-        }
-    };
-    let mut report = FileReport::new(path);
+/// A file that could not be read: not validated, which is exit status 2.
+fn io_failure(error: &input::InputError) -> FileReport {
+    let mut report = FileReport::new(error.path());
     report.status = FileStatus::Error;
-    report.note = Some(path_and_reason.to_string());
+    report.note = Some(error.reason());
     report
 }
 
@@ -95,7 +91,7 @@ pub fn validate_source(
                 .push(Diagnostic::error("input-too-large", "", e.to_string()));
             report
         }
-        Err(e) => io_failure(&e.to_string(), e),
+        Err(e) => io_failure(&e),
     }
 }
 

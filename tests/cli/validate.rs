@@ -420,3 +420,68 @@ fn bundled_samples_are_valid_and_their_evidence_hash_holds() {
         "/assessment-results/back-matter/resources/0/rlinks/0/hashes/0/value"
     );
 }
+
+/// OSCAL 1.2's mapping-collection, which only NIST's `complete` schema
+/// describes: a valid one passes, and errors inside the schema's `oneOf` are
+/// reported precisely rather than as "matches none of the alternatives".
+#[test]
+fn mapping_collections_validate_with_precise_errors() {
+    let doc = serde_json::json!({"mapping-collection": {
+        "uuid": "5c9e2b4e-0f6a-4c1d-9b7e-3a2f1e0d9c8b",
+        "metadata": {"title": "NHI checks to 800-53", "last-modified": "2026-11-02T06:00:00Z", "version": "1", "oscal-version": "1.2.1"},
+        "provenance": {"method": "human", "matching-rationale": "semantic", "status": "draft", "mapping-description": "Hand mapping."},
+        "mappings": [{
+            "uuid": "7d1f3a5b-2c4e-4f6a-8b9c-0d1e2f3a4b5c",
+            "source-resource": {"type": "catalog", "href": "https://example.com/checks.json"},
+            "target-resource": {"type": "catalog", "href": "https://example.com/sp800-53.json"},
+            "maps": [{"uuid": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "relationship": "subset-of",
+                      "sources": [{"type": "control", "id-ref": "nhi-ephemeral"}],
+                      "targets": [{"type": "control", "id-ref": "ia-5.1"}]}]
+        }]
+    }});
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    write_json(&good, &doc);
+    let mut bad_doc = doc.clone();
+    bad_doc["mapping-collection"]["mappings"][0]["maps"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("relationship");
+    bad_doc["mapping-collection"]["provenance"]["status"] = "maybe".into();
+    let bad = dir.path().join("bad.json");
+    write_json(&bad, &bad_doc);
+    let mut old_doc = doc.clone();
+    old_doc["mapping-collection"]["metadata"]["oscal-version"] = "1.1.3".into();
+    let old = dir.path().join("old.json");
+    write_json(&old, &old_doc);
+
+    let (code, report) = validate_json(&[&good, &bad, &old], &[]);
+    assert_eq!(code, 1);
+    assert_eq!(file_report(&report, &good)["status"], "valid", "{report:#}");
+    let found: Vec<(String, String)> = diagnostics(file_report(&report, &bad))
+        .iter()
+        .map(|d| {
+            (
+                d["keyword"].as_str().unwrap_or("").to_string(),
+                d["pointer"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "enum".to_string(),
+                "/mapping-collection/provenance/status".to_string()
+            ),
+            (
+                "required".to_string(),
+                "/mapping-collection/mappings/0/maps/0".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        diagnostics(file_report(&report, &old))[0]["rule"],
+        "not-oscal"
+    );
+}
