@@ -458,7 +458,7 @@ fn mapping_collections_validate_with_precise_errors() {
     let (code, report) = validate_json(&[&good, &bad, &old], &[]);
     assert_eq!(code, 1);
     assert_eq!(file_report(&report, &good)["status"], "valid", "{report:#}");
-    let found: Vec<(String, String)> = diagnostics(file_report(&report, &bad))
+    let mut found: Vec<(String, String)> = diagnostics(file_report(&report, &bad))
         .iter()
         .map(|d| {
             (
@@ -467,6 +467,7 @@ fn mapping_collections_validate_with_precise_errors() {
             )
         })
         .collect();
+    found.sort();
     assert_eq!(
         found,
         [
