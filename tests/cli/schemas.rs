@@ -109,20 +109,23 @@ impl Drop for Mirror {
     }
 }
 
+/// `schemas fetch --oscal-version 1.1.2` from `mirror` into the cache at `cache`.
+fn fetch_into_cache(cache: &Path, mirror: &str) -> std::process::Output {
+    run(proofpack(cache).env_remove("PROOFPACK_SCHEMA_DIR").args([
+        "schemas",
+        "fetch",
+        "--oscal-version",
+        "1.1.2",
+        "--mirror",
+        mirror,
+    ]))
+}
+
 #[test]
 fn fetch_verifies_and_stores_in_the_cache_then_validate_uses_it() {
     let mirror = Mirror::start(None);
     let cache = tempfile::tempdir().unwrap();
-    let output = run(proofpack(cache.path())
-        .env_remove("PROOFPACK_SCHEMA_DIR")
-        .args([
-            "schemas",
-            "fetch",
-            "--oscal-version",
-            "1.1.2",
-            "--mirror",
-            &mirror.url,
-        ]));
+    let output = fetch_into_cache(cache.path(), &mirror.url);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let stored = cache.path().join("oscal-schemas/v1.1.2");
     for entry in lock()["schemas"]
@@ -141,16 +144,7 @@ fn fetch_verifies_and_stores_in_the_cache_then_validate_uses_it() {
     assert!(stderr(&output).contains("downloaded, SHA-256 verified"));
 
     // A second fetch finds them intact and downloads nothing.
-    let again = run(proofpack(cache.path())
-        .env_remove("PROOFPACK_SCHEMA_DIR")
-        .args([
-            "schemas",
-            "fetch",
-            "--oscal-version",
-            "1.1.2",
-            "--mirror",
-            &mirror.url,
-        ]));
+    let again = fetch_into_cache(cache.path(), &mirror.url);
     assert_eq!(again.status.code(), Some(0));
     assert!(
         !stderr(&again).contains("downloaded,"),
