@@ -7,6 +7,9 @@
 
 pub mod exit;
 pub mod hash;
+pub mod ingest;
 pub mod json;
+pub mod model;
 pub mod oscal;
+pub mod query;
 pub mod size;

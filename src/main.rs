@@ -9,6 +9,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use proofpack::exit::ExitStatus;
+use proofpack::ingest::time::parse_time_text;
+use proofpack::ingest::{self, ingest_paths, IngestOptions, SourceKind};
+use proofpack::model::Decision;
 use proofpack::oscal::diagnostic::FileStatus;
 use proofpack::oscal::fetch::{fetch_schemas, FetchOutcome, MIRROR_ENV};
 use proofpack::oscal::model::{OscalVersion, SUPPORTED_VERSIONS};
@@ -16,6 +19,7 @@ use proofpack::oscal::render;
 use proofpack::oscal::schema_lock::SchemaLock;
 use proofpack::oscal::schema_store::{self, SchemaStore, SCHEMA_DIR_ENV};
 use proofpack::oscal::validate::{validate_paths, ValidateOptions};
+use proofpack::query::Filter;
 use proofpack::size::parse_byte_size;
 
 #[derive(Parser)]
@@ -46,6 +50,20 @@ Every problem is reported with file, line:column, JSON pointer and the failing s
 Exit status: 0 all valid, 1 at least one document invalid, 2 usage or I/O error (or no schema)."
     )]
     Validate(ValidateArgs),
+    /// Read audit logs into the evidence tables (Parquet, CSV and a summary).
+    #[command(
+        long_about = "Read audit logs into the evidence tables: one access record per event, with \
+who acted (principal and its type), which credential (ephemeral or static, and why), what was done \
+to which resource, what was decided, and when. Every record is normalised or rejected with its \
+file, position and reason; the summary reconciles the counts.\n\n\
+Inputs: files, directories (recursive), .gz; CloudTrail `{\"Records\": [...]}` files, JSON \
+arrays, NDJSON, lookup-events and EventBridge envelopes; Kubernetes audit events and EventLists.\n\n\
+Writes DIR/access_events.{parquet,csv}, DIR/rejected.{parquet,csv} and DIR/summary.json. \
+Exit status: 0 written, 2 usage or I/O error."
+    )]
+    Ingest(IngestArgs),
+    /// Show access records from an ingest folder, each with its raw reference.
+    Query(QueryArgs),
     /// Manage the pinned official OSCAL schemas.
     Schemas {
         #[command(subcommand)]
@@ -92,6 +110,86 @@ struct ValidateArgs {
     /// Write the report to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct IngestArgs {
+    /// Log files or directories (searched recursively); .gz is read as gzip.
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// The folder to write (replaced if it holds an earlier ingest).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Read every record as this format instead of detecting it.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_source)]
+    source: Option<SourceKind>,
+    /// Keep events at or after this time (RFC 3339, or a date: 2026-11-01).
+    #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+    since: Option<i64>,
+    /// Keep events before this time.
+    #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+    until: Option<i64>,
+    /// Refuse files larger than this, on disk or decompressed.
+    #[arg(long, value_name = "SIZE", default_value = "2GiB", value_parser = parse_byte_size)]
+    max_size: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum QueryFormat {
+    /// A block per record.
+    Table,
+    /// A JSON array.
+    Json,
+}
+
+#[derive(clap::Args)]
+struct QueryArgs {
+    /// A folder written by `proofpack ingest`.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// Records whose principal id or session name contains this.
+    #[arg(long)]
+    principal: Option<String>,
+    /// Records whose resource contains this.
+    #[arg(long)]
+    resource: Option<String>,
+    /// allow, deny or error.
+    #[arg(long, value_parser = parse_decision)]
+    decision: Option<Decision>,
+    /// Only this source format (aws-cloudtrail, k8s-audit).
+    #[arg(long)]
+    source: Option<String>,
+    /// At or after this time (RFC 3339, or a date).
+    #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+    since: Option<i64>,
+    /// Before this time.
+    #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+    until: Option<i64>,
+    /// Show at most this many records.
+    #[arg(long)]
+    limit: Option<usize>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: QueryFormat,
+}
+
+fn parse_source(text: &str) -> Result<SourceKind, String> {
+    SourceKind::from_name(text).ok_or_else(|| {
+        let known: Vec<&str> = SourceKind::ALL.iter().map(|s| s.name()).collect();
+        format!("unknown format `{text}`; known: {}", known.join(", "))
+    })
+}
+
+fn parse_decision(text: &str) -> Result<Decision, String> {
+    Decision::parse(text)
+        .ok_or_else(|| format!("`{text}` is not a decision: use allow, deny or error"))
+}
+
+/// RFC 3339 (any offset) or a calendar date, taken as midnight UTC.
+fn parse_instant(text: &str) -> Result<i64, String> {
+    let date = format!("{text}T00:00:00Z");
+    parse_time_text(text)
+        .or_else(|| (text.len() == 10).then(|| parse_time_text(&date)).flatten())
+        .ok_or_else(|| format!("`{text}` is not a time: write RFC 3339 (2026-11-01T00:00:00Z) or a date (2026-11-01)"))
 }
 
 #[derive(Subcommand)]
@@ -146,6 +244,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => validate(args),
+        Command::Ingest(args) => ingest(args),
+        Command::Query(args) => query(args),
         Command::Schemas { command } => schemas(command),
     };
     match result {
@@ -199,6 +299,83 @@ fn validate(args: ValidateArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
+    let options = IngestOptions {
+        source: args.source,
+        since: args.since,
+        until: args.until,
+        max_bytes: args.max_size,
+    };
+    let output = ingest_paths(&args.inputs, &options);
+    let inputs: Vec<String> = args
+        .inputs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    ingest::output::write(&args.out, &output, &inputs, (args.since, args.until))?;
+    let s = &output.summary;
+    println!(
+        "{} file(s), {} record(s): {} normalised, {} rejected, {} outside the window{}",
+        s.files,
+        s.read,
+        s.normalised,
+        s.rejected,
+        s.outside_window,
+        if s.reconciles() {
+            ""
+        } else {
+            " (COUNTS DO NOT RECONCILE)"
+        }
+    );
+    let counts = |m: &std::collections::BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if s.normalised > 0 {
+        println!("  sources: {}", counts(&s.by_source));
+        println!("  credentials: {}", counts(&s.by_credential_type));
+        println!("  decisions: {}", counts(&s.by_decision));
+    }
+    if s.rejected > 0 {
+        println!(
+            "  rejected: {} (see {}/rejected.csv)",
+            counts(&s.rejected_by_reason),
+            args.out.display()
+        );
+    }
+    println!("tables written to {}", args.out.display());
+    Ok(if s.reconciles() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Error
+    })
+}
+
+fn query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
+    let events = ingest::output::read_events(&args.dir)?;
+    let filter = Filter {
+        principal: args.principal,
+        resource: args.resource,
+        decision: args.decision,
+        source: args.source,
+        since: args.since,
+        until: args.until,
+    };
+    let mut selected = proofpack::query::select(&events, &filter);
+    if let Some(limit) = args.limit {
+        selected.truncate(limit);
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        QueryFormat::Table => proofpack::query::render::table(&selected, &mut out),
+        QueryFormat::Json => proofpack::query::render::json(&selected, &mut out),
+    }
+    .context("cannot write the records")?;
+    Ok(ExitStatus::Success)
 }
 
 fn schemas(command: SchemasCommand) -> anyhow::Result<ExitStatus> {

@@ -1,0 +1,292 @@
+//! Kubernetes audit events (`audit.k8s.io/v1` and `v1beta1` `Event`).
+//!
+//! Credential type, first rule that applies:
+//! 1. `user.extra["authentication.kubernetes.io/credential-id"]` (a `JTI=`
+//!    bound-token id) or pod claims (`.../pod-name`, `.../pod-uid`) → ephemeral:
+//!    a bound, projected service-account token;
+//! 2. an AWS IAM identity in `user.extra` (EKS's authenticator): the access
+//!    key prefix, as for CloudTrail (`ASIA` ephemeral, `AKIA` static), else
+//!    ephemeral for an assumed-role ARN;
+//! 3. a `system:serviceaccount:` user with neither → static: a legacy token
+//!    stored in a Secret, which does not expire;
+//! 4. `system:anonymous` → unknown (no credential at all);
+//! 5. otherwise unknown: the audit log does not say how users authenticated
+//!    (client certificate, OIDC, static token file).
+//!
+//! Principal type: service accounts → workload; nodes (`system:node:*`) and
+//! control-plane components (`system:kube-*`, `system:apiserver`) → service;
+//! `system:anonymous` → unknown; any other user → human.
+//!
+//! Decision: `annotations["authorization.k8s.io/decision"]` (`allow` /
+//! `forbid`) when present; else `responseStatus.code`: 401 and 403 → deny,
+//! other 4xx and 5xx → error, else allow.
+
+use serde_json::Value;
+
+use super::cloudtrail::split_assumed_role;
+use super::fields::{first_text, owned, text};
+use super::time::parse_time;
+use super::Normalised;
+use crate::model::{CredentialType, Decision, PrincipalType};
+
+pub const SOURCE: &str = "k8s-audit";
+
+const CREDENTIAL_ID: &str = "authentication.kubernetes.io~1credential-id";
+const POD_NAME: &str = "authentication.kubernetes.io~1pod-name";
+const POD_UID: &str = "authentication.kubernetes.io~1pod-uid";
+
+/// Whether a record is a Kubernetes audit event.
+pub fn detect(record: &Value) -> bool {
+    let api = text(record, "/apiVersion").unwrap_or("");
+    api.starts_with("audit.k8s.io/")
+        || record.get("auditID").is_some()
+            && record.get("verb").is_some()
+            && record.get("stage").is_some()
+}
+
+/// Request stages that repeat a request logged again at `ResponseComplete`.
+pub fn superseded_stage(record: &Value) -> Option<&str> {
+    text(record, "/stage").filter(|s| *s == "RequestReceived" || *s == "ResponseStarted")
+}
+
+pub fn normalise(record: &Value) -> Result<Normalised, String> {
+    let verb = text(record, "/verb").ok_or("no verb")?;
+    let time_value = [
+        "/stageTimestamp",
+        "/requestReceivedTimestamp",
+        "/timestamp",
+        "/metadata/creationTimestamp",
+    ]
+    .iter()
+    .find_map(|p| record.pointer(p).filter(|v| !v.is_null()))
+    .ok_or("no stageTimestamp, requestReceivedTimestamp or timestamp")?;
+    let time_us = parse_time(time_value)
+        .ok_or_else(|| format!("timestamp {time_value} is not a date-time with a time zone"))?;
+    let username =
+        text(record, "/user/username").ok_or("no user.username: the event names no caller")?;
+
+    let (principal_type, principal_reason) = principal(username);
+    let (credential_type, credential_reason, auth_method, credential_id) =
+        credential(record, username);
+    let (decision, decision_reason) = decision(record);
+    let iam_session = first_text(record, "/user/extra/arn").map(split_assumed_role);
+    Ok(Normalised {
+        time_us,
+        event_id: owned(record, "/auditID"),
+        principal_id: username.to_string(),
+        principal_type,
+        principal_reason,
+        session_name: first_text(record, "/user/extra/sessionName")
+            .map(str::to_string)
+            .or_else(|| iam_session.and_then(|(_, s)| s)),
+        credential_id,
+        credential_type,
+        credential_reason,
+        auth_method,
+        action: verb.to_string(),
+        resource: resource(record),
+        decision,
+        decision_reason,
+        source_address: first_text(record, "/sourceIPs").map(str::to_string),
+        user_agent: owned(record, "/userAgent"),
+        account: None,
+        environment: owned(record, "/annotations/cluster-name"),
+    })
+}
+
+fn principal(username: &str) -> (PrincipalType, String) {
+    if username.starts_with("system:serviceaccount:") {
+        (PrincipalType::Workload, "Kubernetes service account".into())
+    } else if username.starts_with("system:node:") {
+        (PrincipalType::Service, "kubelet node identity".into())
+    } else if username == "system:anonymous" {
+        (PrincipalType::Unknown, "anonymous request".into())
+    } else if username.starts_with("system:") {
+        (
+            PrincipalType::Service,
+            "Kubernetes control-plane component".into(),
+        )
+    } else {
+        (
+            PrincipalType::Human,
+            "user outside the system: namespace".into(),
+        )
+    }
+}
+
+fn credential(record: &Value, username: &str) -> (CredentialType, String, String, Option<String>) {
+    let extra = |key: &str| first_text(record, &format!("/user/extra/{key}"));
+    if let Some(id) = extra(CREDENTIAL_ID) {
+        return (
+            CredentialType::Ephemeral,
+            "user.extra credential-id: a bound service-account token".into(),
+            "bound-token".into(),
+            Some(id.to_string()),
+        );
+    }
+    if extra(POD_NAME).is_some() || extra(POD_UID).is_some() {
+        return (
+            CredentialType::Ephemeral,
+            "user.extra pod claims: a projected token bound to a pod".into(),
+            "bound-token".into(),
+            None,
+        );
+    }
+    if let Some(key) = extra("accessKeyId") {
+        let (kind, why) = if key.starts_with("AKIA") {
+            (
+                CredentialType::Static,
+                "AWS IAM authenticator with an AKIA long-term key",
+            )
+        } else if key.starts_with("ASIA")
+            || extra("arn").is_some_and(|a| a.contains(":assumed-role/"))
+        {
+            (
+                CredentialType::Ephemeral,
+                "AWS IAM authenticator with an assumed-role session",
+            )
+        } else {
+            (
+                CredentialType::Unknown,
+                "AWS IAM authenticator; the key id has no known prefix",
+            )
+        };
+        return (
+            kind,
+            why.into(),
+            "aws-iam-authenticator".into(),
+            Some(key.to_string()),
+        );
+    }
+    if username.starts_with("system:serviceaccount:") {
+        return (
+            CredentialType::Static,
+            "service account without bound-token claims: a legacy Secret-based token that does not expire".into(),
+            "legacy-token".into(),
+            None,
+        );
+    }
+    if username == "system:anonymous" {
+        return (
+            CredentialType::Unknown,
+            "anonymous: no credential was presented".into(),
+            "anonymous".into(),
+            None,
+        );
+    }
+    (
+        CredentialType::Unknown,
+        "the audit event does not say how this user authenticated".into(),
+        "unknown".into(),
+        None,
+    )
+}
+
+fn decision(record: &Value) -> (Decision, Option<String>) {
+    let annotated = text(record, "/annotations/authorization.k8s.io~1decision");
+    let reason = text(record, "/annotations/authorization.k8s.io~1reason")
+        .map(str::to_string)
+        .or_else(|| owned(record, "/responseStatus/reason"))
+        .or_else(|| owned(record, "/responseStatus/message"));
+    let code = record
+        .pointer("/responseStatus/code")
+        .and_then(Value::as_u64);
+    let with_code = |reason: Option<String>| match (code, reason) {
+        (Some(c), Some(r)) => Some(format!("HTTP {c}: {r}")),
+        (Some(c), None) => Some(format!("HTTP {c}")),
+        (None, r) => r,
+    };
+    match annotated {
+        Some("forbid") => (Decision::Deny, with_code(reason.or(Some("forbid".into())))),
+        Some("allow") if code.is_some_and(|c| c >= 400) => (Decision::Error, with_code(reason)),
+        Some("allow") => (Decision::Allow, with_code(reason)),
+        _ => match code {
+            Some(401 | 403) => (Decision::Deny, with_code(reason)),
+            Some(c) if c >= 400 => (Decision::Error, with_code(reason)),
+            _ => (Decision::Allow, with_code(reason)),
+        },
+    }
+}
+
+/// `namespaces/NS/RESOURCE/NAME` (with the API group and subresource when
+/// present), else the request URI.
+fn resource(record: &Value) -> Option<String> {
+    let Some(kind) = text(record, "/objectRef/resource") else {
+        return owned(record, "/requestURI");
+    };
+    let mut out = String::new();
+    if let Some(ns) = text(record, "/objectRef/namespace") {
+        out.push_str(&format!("namespaces/{ns}/"));
+    }
+    match text(record, "/objectRef/apiGroup") {
+        Some(group) => out.push_str(&format!("{kind}.{group}")),
+        None => out.push_str(kind),
+    }
+    if let Some(name) = text(record, "/objectRef/name") {
+        out.push_str(&format!("/{name}"));
+    }
+    if let Some(sub) = text(record, "/objectRef/subresource") {
+        out.push_str(&format!("/{sub}"));
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(user: Value) -> Value {
+        json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": "a", "stage": "ResponseComplete",
+               "verb": "get", "user": user, "stageTimestamp": "2026-11-02T04:02:19.123456Z",
+               "objectRef": {"resource": "secrets", "namespace": "payments", "name": "stripe"},
+               "responseStatus": {"code": 200}})
+    }
+
+    #[test]
+    fn bound_tokens_are_ephemeral() {
+        let n = normalise(&event(json!({"username": "system:serviceaccount:payments:api",
+            "extra": {"authentication.kubernetes.io/credential-id": ["JTI=7d1f"], "authentication.kubernetes.io/pod-name": ["api-0"]}}))).unwrap();
+        assert_eq!(n.credential_type, CredentialType::Ephemeral);
+        assert_eq!(n.credential_id.as_deref(), Some("JTI=7d1f"));
+        assert_eq!(n.principal_type, PrincipalType::Workload);
+        assert_eq!(
+            n.resource.as_deref(),
+            Some("namespaces/payments/secrets/stripe")
+        );
+    }
+
+    #[test]
+    fn service_accounts_without_claims_hold_legacy_tokens() {
+        let n = normalise(&event(
+            json!({"username": "system:serviceaccount:default:builder"}),
+        ))
+        .unwrap();
+        assert_eq!(n.credential_type, CredentialType::Static);
+        assert_eq!(n.auth_method, "legacy-token");
+    }
+
+    #[test]
+    fn decisions() {
+        let mut e = event(json!({"username": "system:anonymous"}));
+        e["responseStatus"] = json!({"code": 403, "reason": "Forbidden"});
+        let n = normalise(&e).unwrap();
+        assert_eq!(n.decision, Decision::Deny);
+        assert_eq!(n.decision_reason.as_deref(), Some("HTTP 403: Forbidden"));
+        assert_eq!(n.principal_type, PrincipalType::Unknown);
+        e["annotations"] = json!({"authorization.k8s.io/decision": "allow"});
+        e["responseStatus"] = json!({"code": 404});
+        assert_eq!(normalise(&e).unwrap().decision, Decision::Error);
+        e["annotations"] = json!({"authorization.k8s.io/decision": "forbid", "authorization.k8s.io/reason": "RBAC: no rule"});
+        assert_eq!(normalise(&e).unwrap().decision, Decision::Deny);
+    }
+
+    #[test]
+    fn eks_nodes_authenticate_with_their_instance_role() {
+        let n = normalise(&event(json!({"username": "system:node:ip-10-0-0-1.ec2.internal",
+            "extra": {"accessKeyId": ["ASIAEXAMPLE"], "arn": ["arn:aws:sts::1:assumed-role/NodeRole/i-123"], "sessionName": ["i-123"]}}))).unwrap();
+        assert_eq!(n.credential_type, CredentialType::Ephemeral);
+        assert_eq!(n.principal_type, PrincipalType::Service);
+        assert_eq!(n.session_name.as_deref(), Some("i-123"));
+    }
+}

@@ -1,0 +1,403 @@
+//! Ingestion: audit logs in their real formats → the evidence model.
+//!
+//! Every input record ends in exactly one place: normalised into
+//! `access_events`, outside the `--since/--until` window, or in `rejected`
+//! with its file, position and reason. [`Summary`] reconciles the counts.
+
+pub mod cloudtrail;
+pub mod fields;
+pub mod k8s_audit;
+pub mod output;
+pub mod reader;
+pub mod records;
+pub mod redact;
+pub mod time;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::hash::sha256_hex;
+use crate::model::{AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected};
+
+/// What a source module returns for one record; ingestion adds the source
+/// name and the raw reference.
+#[derive(Debug, Clone)]
+pub struct Normalised {
+    pub time_us: i64,
+    pub event_id: Option<String>,
+    pub principal_id: String,
+    pub principal_type: PrincipalType,
+    pub principal_reason: String,
+    pub session_name: Option<String>,
+    pub credential_id: Option<String>,
+    pub credential_type: CredentialType,
+    pub credential_reason: String,
+    pub auth_method: String,
+    pub action: String,
+    pub resource: Option<String>,
+    pub decision: Decision,
+    pub decision_reason: Option<String>,
+    pub source_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub account: Option<String>,
+    pub environment: Option<String>,
+}
+
+/// The audit-log formats proofpack reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceKind {
+    CloudTrail,
+    K8sAudit,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 2] = [SourceKind::CloudTrail, SourceKind::K8sAudit];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceKind::CloudTrail => cloudtrail::SOURCE,
+            SourceKind::K8sAudit => k8s_audit::SOURCE,
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<SourceKind> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// The format of one record, from its content.
+    pub fn detect(record: &Value) -> Option<SourceKind> {
+        if k8s_audit::detect(record) {
+            Some(SourceKind::K8sAudit)
+        } else if cloudtrail::detect(record) {
+            Some(SourceKind::CloudTrail)
+        } else {
+            None
+        }
+    }
+
+    fn normalise(self, record: &Value) -> Result<Normalised, String> {
+        match self {
+            SourceKind::CloudTrail => cloudtrail::normalise(record),
+            SourceKind::K8sAudit => {
+                if let Some(stage) = k8s_audit::superseded_stage(record) {
+                    return Err(format!(
+                        "stage {stage}: an intermediate stage; the same request is logged again when it completes"
+                    ));
+                }
+                k8s_audit::normalise(record)
+            }
+        }
+    }
+}
+
+/// The static name of a source, for tables read back from disk.
+pub fn source_name(name: &str) -> Option<&'static str> {
+    SourceKind::from_name(name).map(SourceKind::name)
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Read every record as this format instead of detecting it.
+    pub source: Option<SourceKind>,
+    /// Keep events at or after this time (µs since the epoch).
+    pub since: Option<i64>,
+    /// Keep events before this time.
+    pub until: Option<i64>,
+    /// Largest file, before and after decompression.
+    pub max_bytes: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            source: None,
+            since: None,
+            until: None,
+            max_bytes: 2 << 30,
+        }
+    }
+}
+
+/// Counts that reconcile: `read = normalised + rejected + outside_window`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub files: usize,
+    pub read: usize,
+    pub normalised: usize,
+    pub rejected: usize,
+    pub outside_window: usize,
+    pub by_source: BTreeMap<String, usize>,
+    pub by_credential_type: BTreeMap<String, usize>,
+    pub by_decision: BTreeMap<String, usize>,
+    pub by_principal_type: BTreeMap<String, usize>,
+    pub rejected_by_reason: BTreeMap<String, usize>,
+}
+
+impl Summary {
+    pub fn reconciles(&self) -> bool {
+        self.read == self.normalised + self.rejected + self.outside_window
+    }
+}
+
+pub struct IngestOutput {
+    pub events: Vec<AccessEvent>,
+    pub rejected: Vec<Rejected>,
+    pub summary: Summary,
+}
+
+/// Reads every input and normalises every record.
+pub fn ingest_paths(paths: &[PathBuf], options: &IngestOptions) -> IngestOutput {
+    let mut out = IngestOutput {
+        events: Vec::new(),
+        rejected: Vec::new(),
+        summary: Summary::default(),
+    };
+    for path in reader::expand(paths) {
+        out.summary.files += 1;
+        let file = match path.and_then(|p| reader::read_file(&p, options.max_bytes)) {
+            Ok(file) => file,
+            Err(e) => {
+                let (file, reason) = match &e {
+                    reader::ReadError::Io { path, source } => (path.clone(), source.to_string()),
+                    reader::ReadError::TooLarge { path, .. } => (path.clone(), e.to_string()),
+                };
+                reject_whole(&mut out, &file, "whole file", &reason);
+                continue;
+            }
+        };
+        ingest_file(&file, options, &mut out);
+    }
+    out.summary.normalised = out.events.len();
+    out.summary.rejected = out.rejected.len();
+    for event in &out.events {
+        *out.summary
+            .by_source
+            .entry(event.source.to_string())
+            .or_default() += 1;
+        *out.summary
+            .by_credential_type
+            .entry(event.credential_type.to_string())
+            .or_default() += 1;
+        *out.summary
+            .by_decision
+            .entry(event.decision.to_string())
+            .or_default() += 1;
+        *out.summary
+            .by_principal_type
+            .entry(event.principal_type.to_string())
+            .or_default() += 1;
+    }
+    for r in &out.rejected {
+        *out.summary
+            .rejected_by_reason
+            .entry(reason_class(&r.reason))
+            .or_default() += 1;
+    }
+    // Stable order whatever the input order: by time, then input position.
+    out.events.sort_by(|a, b| {
+        (a.time_us, &a.raw_ref.file, &a.raw_ref.position).cmp(&(
+            b.time_us,
+            &b.raw_ref.file,
+            &b.raw_ref.position,
+        ))
+    });
+    out
+}
+
+/// The first clause of a reason, for counting like with like.
+fn reason_class(reason: &str) -> String {
+    reason
+        .split([':', '('])
+        .next()
+        .unwrap_or(reason)
+        .trim()
+        .to_string()
+}
+
+fn reject_whole(out: &mut IngestOutput, file: &str, position: &str, reason: &str) {
+    // A whole file that could not be read counts as one record read and
+    // rejected, so the loss is visible in the totals.
+    out.summary.read += 1;
+    out.rejected.push(Rejected {
+        raw_ref: RawRef {
+            file: file.to_string(),
+            position: position.to_string(),
+            sha256: String::new(),
+        },
+        source: None,
+        reason: reason.to_string(),
+    });
+}
+
+fn ingest_file(file: &reader::InputFile, options: &IngestOptions, out: &mut IngestOutput) {
+    if let Some(why) = &file.truncated {
+        reject_whole(
+            out,
+            &file.name,
+            &format!("byte {} of the decompressed stream", file.bytes.len()),
+            why,
+        );
+    }
+    let records = match records::split(&file.bytes) {
+        Ok(records) => records,
+        Err(e) => {
+            reject_whole(out, &file.name, &e.position, &e.reason);
+            return;
+        }
+    };
+    for raw in records {
+        out.summary.read += 1;
+        let raw_ref = RawRef {
+            file: file.name.clone(),
+            position: raw.position,
+            sha256: sha256_hex(raw.bytes),
+        };
+        match ingest_record(raw.bytes, options) {
+            Ok(Some((source, normalised))) => {
+                out.events.push(into_event(source, normalised, raw_ref))
+            }
+            Ok(None) => out.summary.outside_window += 1,
+            Err((source, reason)) => out.rejected.push(Rejected {
+                raw_ref,
+                source: source.map(SourceKind::name),
+                reason,
+            }),
+        }
+    }
+}
+
+type RecordResult = Result<Option<(SourceKind, Normalised)>, (Option<SourceKind>, String)>;
+
+fn ingest_record(bytes: &[u8], options: &IngestOptions) -> RecordResult {
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| (None, format!("not valid JSON: {e}")))?;
+    let record = unwrap_envelope(value).map_err(|why| (None, why))?;
+    let source = match options.source {
+        Some(forced) => forced,
+        None => SourceKind::detect(&record).ok_or_else(|| (None, unrecognised(&record)))?,
+    };
+    let mut normalised = source
+        .normalise(&record)
+        .map_err(|why| (Some(source), why))?;
+    redact::scrub(&mut normalised);
+    let in_window = options.since.is_none_or(|s| normalised.time_us >= s)
+        && options.until.is_none_or(|u| normalised.time_us < u);
+    Ok(in_window.then_some((source, normalised)))
+}
+
+/// Takes the audit record out of the envelopes exporters put it in: a JSON
+/// string holding the record, CloudTrail `lookup-events` rows
+/// (`CloudTrailEvent`), and EventBridge events (`detail`).
+fn unwrap_envelope(value: Value) -> Result<Value, String> {
+    let value = match value {
+        Value::String(inner) => serde_json::from_str(&inner)
+            .map_err(|e| format!("a string that does not hold a JSON record: {e}"))?,
+        other => other,
+    };
+    if let Some(Value::String(inner)) = value.get("CloudTrailEvent") {
+        return serde_json::from_str(inner)
+            .map_err(|e| format!("CloudTrailEvent is not a JSON record: {e}"));
+    }
+    let is_eventbridge =
+        value.get("detail-type").is_some() && value.get("detail").is_some_and(Value::is_object);
+    if is_eventbridge {
+        return Ok(value["detail"].clone());
+    }
+    match value {
+        Value::Object(_) => Ok(value),
+        other => Err(format!(
+            "a JSON {} where an audit record (an object) belongs",
+            kind_name(&other)
+        )),
+    }
+}
+
+fn kind_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn unrecognised(record: &Value) -> String {
+    let keys: Vec<String> = record
+        .as_object()
+        .map(|m| m.keys().take(6).map(|k| format!("`{k}`")).collect())
+        .unwrap_or_default();
+    let known: Vec<&str> = SourceKind::ALL.iter().map(|s| s.name()).collect();
+    format!(
+        "not a recognised audit record (keys {}); known formats: {} (force one with --source)",
+        if keys.is_empty() {
+            "none".to_string()
+        } else {
+            keys.join(", ")
+        },
+        known.join(", ")
+    )
+}
+
+fn into_event(source: SourceKind, n: Normalised, raw_ref: RawRef) -> AccessEvent {
+    AccessEvent {
+        time_us: n.time_us,
+        source: source.name(),
+        event_id: n.event_id,
+        principal_id: n.principal_id,
+        principal_type: n.principal_type,
+        principal_reason: n.principal_reason,
+        session_name: n.session_name,
+        credential_id: n.credential_id,
+        credential_type: n.credential_type,
+        credential_reason: n.credential_reason,
+        auth_method: n.auth_method,
+        action: n.action,
+        resource: n.resource,
+        decision: n.decision,
+        decision_reason: n.decision_reason,
+        source_address: n.source_address,
+        user_agent: n.user_agent,
+        account: n.account,
+        environment: n.environment,
+        raw_ref,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn envelopes_are_opened() {
+        let inner = json!({"eventSource": "s3.amazonaws.com", "eventName": "GetObject"});
+        assert_eq!(
+            unwrap_envelope(json!({"CloudTrailEvent": inner.to_string()})).unwrap(),
+            inner
+        );
+        assert_eq!(
+            unwrap_envelope(json!({"detail-type": "AWS API Call via CloudTrail", "detail": inner}))
+                .unwrap(),
+            inner
+        );
+        assert_eq!(
+            unwrap_envelope(Value::String(inner.to_string())).unwrap(),
+            inner
+        );
+        assert!(unwrap_envelope(json!(0)).unwrap_err().contains("number"));
+    }
+
+    #[test]
+    fn reasons_group_by_their_first_clause() {
+        assert_eq!(
+            reason_class("not valid JSON: EOF at line 1"),
+            "not valid JSON"
+        );
+        assert_eq!(reason_class("no verb"), "no verb");
+    }
+}

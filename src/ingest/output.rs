@@ -1,0 +1,103 @@
+//! Writes an ingest result as a folder: `access_events` and `rejected` as
+//! Parquet and CSV, and `summary.json`. The folder appears whole or not at
+//! all: files are written to a temporary folder beside it, then renamed.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{IngestOutput, Summary};
+use crate::model::tables::{
+    access_events_frame, read_access_events, rejected_frame, write_table, ACCESS_EVENTS, REJECTED,
+};
+use crate::model::AccessEvent;
+
+pub const SUMMARY: &str = "summary.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error(
+        "{0} exists and is not a proofpack ingest folder (no summary.json); choose another --out"
+    )]
+    NotOurs(PathBuf),
+    #[error("cannot write {path}: {message}")]
+    Write { path: PathBuf, message: String },
+    #[error("cannot read {path}: {message}; is it a folder written by `proofpack ingest`?")]
+    Read { path: PathBuf, message: String },
+}
+
+#[derive(Serialize)]
+struct SummaryFile<'a> {
+    tool: &'static str,
+    version: &'static str,
+    inputs: &'a [String],
+    since: Option<String>,
+    until: Option<String>,
+    #[serde(flatten)]
+    summary: &'a Summary,
+    reconciled: bool,
+}
+
+/// Writes `output` to `dir`, replacing an earlier ingest folder there.
+pub fn write(
+    dir: &Path,
+    output: &IngestOutput,
+    inputs: &[String],
+    window: (Option<i64>, Option<i64>),
+) -> Result<(), OutputError> {
+    let fail = |path: &Path, e: &dyn std::fmt::Display| OutputError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    if dir.exists()
+        && !dir.join(SUMMARY).exists()
+        && std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(OutputError::NotOurs(dir.to_path_buf()));
+    }
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| fail(parent, &e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".proofpack-ingest-")
+        .tempdir_in(parent)
+        .map_err(|e| fail(parent, &e))?;
+
+    let mut events = access_events_frame(&output.events).map_err(|e| fail(dir, &e))?;
+    write_table(staging.path(), ACCESS_EVENTS, &mut events).map_err(|e| fail(dir, &e))?;
+    let mut rejected = rejected_frame(&output.rejected).map_err(|e| fail(dir, &e))?;
+    write_table(staging.path(), REJECTED, &mut rejected).map_err(|e| fail(dir, &e))?;
+    let summary = SummaryFile {
+        tool: "proofpack",
+        version: env!("CARGO_PKG_VERSION"),
+        inputs,
+        since: window.0.map(super::time::format_micros),
+        until: window.1.map(super::time::format_micros),
+        summary: &output.summary,
+        reconciled: output.summary.reconciles(),
+    };
+    let json = serde_json::to_vec_pretty(&summary).map_err(|e| fail(dir, &e))?;
+    std::fs::write(staging.path().join(SUMMARY), json).map_err(|e| fail(dir, &e))?;
+
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).map_err(|e| fail(dir, &e))?;
+    }
+    let staged = staging.keep();
+    std::fs::rename(&staged, dir).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&staged);
+        fail(dir, &e)
+    })?;
+    Ok(())
+}
+
+/// Reads the access events of an ingest folder.
+pub fn read_events(dir: &Path) -> Result<Vec<AccessEvent>, OutputError> {
+    read_access_events(dir).map_err(|e| OutputError::Read {
+        path: dir.to_path_buf(),
+        message: e.to_string(),
+    })
+}

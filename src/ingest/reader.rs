@@ -1,0 +1,159 @@
+//! Reads inputs into memory: files, directories (recursively, in a stable
+//! order, as AWS and GCP lay logs out) and gzip files, with a limit on what
+//! a file may decompress to (a gzip bomb stops there).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::size::format_bytes;
+
+/// One input file's bytes.
+pub struct InputFile {
+    /// The path as the user gave it (or as found under a directory).
+    pub name: String,
+    pub bytes: Vec<u8>,
+    /// Set when the file could not be read to its end (a truncated gzip):
+    /// `bytes` holds what came before the break.
+    pub truncated: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: more than {limit} {what}; raise --max-size if this input is genuine")]
+    TooLarge {
+        path: String,
+        limit: String,
+        what: &'static str,
+    },
+}
+
+/// Expands paths into the files to read: a directory's files (any name;
+/// hidden files and folders are skipped) in file-name order.
+pub fn expand(paths: &[PathBuf]) -> Vec<Result<PathBuf, ReadError>> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let walker = walkdir::WalkDir::new(path)
+                .follow_links(true)
+                .sort_by_file_name()
+                .into_iter()
+                .filter_entry(|e| {
+                    e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+                });
+            for entry in walker {
+                match entry {
+                    Ok(e) if e.file_type().is_file() => out.push(Ok(e.into_path())),
+                    Ok(_) => {}
+                    Err(e) => out.push(Err(ReadError::Io {
+                        path: e.path().unwrap_or(path).display().to_string(),
+                        source: e
+                            .into_io_error()
+                            .unwrap_or_else(|| std::io::Error::other("a symbolic link loops")),
+                    })),
+                }
+            }
+        } else {
+            out.push(Ok(path.clone()));
+        }
+    }
+    out
+}
+
+/// Reads a file, decompressing gzip (by magic bytes, whatever the name).
+pub fn read_file(path: &Path, max_bytes: u64) -> Result<InputFile, ReadError> {
+    let name = path.display().to_string();
+    let io = |source| ReadError::Io {
+        path: name.clone(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > max_bytes {
+        return Err(ReadError::TooLarge {
+            path: name,
+            limit: format_bytes(max_bytes),
+            what: "bytes on disk",
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    decode(name, bytes, max_bytes)
+}
+
+/// Decompresses gzip content; passes anything else through.
+pub fn decode(name: String, bytes: Vec<u8>, max_bytes: u64) -> Result<InputFile, ReadError> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(InputFile {
+            name,
+            bytes,
+            truncated: None,
+        });
+    }
+    let mut out = Vec::with_capacity(bytes.len() * 8);
+    let mut decoder = flate2::read::MultiGzDecoder::new(&bytes[..]).take(max_bytes + 1);
+    let truncated = match decoder.read_to_end(&mut out) {
+        Ok(_) => None,
+        Err(e) => Some(format!(
+            "the gzip stream breaks off after {} decompressed bytes ({e}); records before the break were read",
+            out.len()
+        )),
+    };
+    if out.len() as u64 > max_bytes {
+        return Err(ReadError::TooLarge {
+            path: name,
+            limit: format_bytes(max_bytes),
+            what: "bytes once decompressed",
+        });
+    }
+    Ok(InputFile {
+        name,
+        bytes: out,
+        truncated,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn passes_plain_text_and_decompresses_gzip() {
+        let plain = decode("a".into(), b"{}".to_vec(), 100).unwrap();
+        assert_eq!(plain.bytes, b"{}");
+        let unzipped = decode("a.gz".into(), gzip(b"{\"x\": 1}\n"), 100).unwrap();
+        assert_eq!(unzipped.bytes, b"{\"x\": 1}\n");
+        assert!(unzipped.truncated.is_none());
+    }
+
+    #[test]
+    fn truncated_gzip_keeps_what_came_before() {
+        let data: Vec<u8> = (0..2000)
+            .flat_map(|i| format!("{{\"n\": {i}}}\n").into_bytes())
+            .collect();
+        let zipped = gzip(&data);
+        let cut = decode("t.gz".into(), zipped[..zipped.len() / 2].to_vec(), 1 << 20).unwrap();
+        assert!(cut.truncated.as_deref().unwrap().contains("breaks off"));
+        assert!(!cut.bytes.is_empty() && cut.bytes.len() < data.len());
+        assert_eq!(&data[..cut.bytes.len()], &cut.bytes[..]);
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_limit() {
+        let zipped = gzip(&vec![b' '; 10 << 20]);
+        assert!(zipped.len() < 100_000);
+        assert!(matches!(
+            decode("bomb.gz".into(), zipped, 1 << 20),
+            Err(ReadError::TooLarge { .. })
+        ));
+    }
+}

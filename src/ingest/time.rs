@@ -1,0 +1,99 @@
+//! Event times as producers write them: RFC 3339 with any offset and 0 to 9
+//! fractional digits, a space instead of `T`, and epoch numbers in seconds,
+//! milliseconds, microseconds or nanoseconds. Always returned as UTC µs.
+
+use chrono::DateTime;
+use serde_json::Value;
+
+/// Microseconds since the epoch, or `None` if the value is not a time.
+pub fn parse_time(value: &Value) -> Option<i64> {
+    match value {
+        Value::String(text) => parse_time_text(text),
+        Value::Number(n) => n
+            .as_i64()
+            .map(epoch_to_micros)
+            .or_else(|| n.as_f64().map(|f| epoch_to_micros(f as i64))),
+        _ => None,
+    }
+}
+
+pub fn parse_time_text(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.timestamp_micros());
+    }
+    // `2022-02-08 09:23:37+11:00`: RFC 3339 allows a space for `T`, chrono does not.
+    if text.len() > 10 && text.as_bytes()[10] == b' ' {
+        let with_t = format!("{}T{}", &text[..10], &text[11..]);
+        if let Ok(t) = DateTime::parse_from_rfc3339(&with_t) {
+            return Some(t.timestamp_micros());
+        }
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() {
+        return text.parse::<i64>().ok().map(epoch_to_micros);
+    }
+    // A date-time with no zone is not a point in time: refuse it rather
+    // than guess a zone (the caller records why).
+    None
+}
+
+/// Epoch seconds, ms, µs or ns, told apart by magnitude (years 1973 to 5138).
+fn epoch_to_micros(n: i64) -> i64 {
+    let magnitude = n.unsigned_abs();
+    if magnitude < 100_000_000_000 {
+        n.saturating_mul(1_000_000)
+    } else if magnitude < 100_000_000_000_000 {
+        n.saturating_mul(1_000)
+    } else if magnitude < 100_000_000_000_000_000 {
+        n
+    } else {
+        n / 1_000
+    }
+}
+
+/// RFC 3339 in UTC with microseconds, for display.
+pub fn format_micros(micros: i64) -> String {
+    DateTime::from_timestamp_micros(micros)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+        .unwrap_or_else(|| micros.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const T: i64 = 1_644_272_617_000_000; // 2022-02-07T22:23:37Z
+
+    #[test]
+    fn forms_of_the_same_instant() {
+        for v in [
+            json!("2022-02-07T22:23:37Z"),
+            json!("2022-02-08 09:23:37+11:00"),
+            json!("2022-02-07T22:23:37.000000000Z"),
+            json!("2022-02-07T17:23:37-05:00"),
+            json!(1_644_272_617),
+            json!(1_644_272_617_000i64),
+            json!("1644272617000"),
+            json!(1_644_272_617_000_000_000i64),
+        ] {
+            assert_eq!(parse_time(&v), Some(T), "{v}");
+        }
+        assert_eq!(
+            parse_time(&json!("2022-02-07T22:23:37.1234567Z")),
+            Some(T + 123_456)
+        );
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_point_in_time() {
+        assert_eq!(parse_time(&json!("2022-02-07T22:23:37")), None);
+        assert_eq!(parse_time(&json!("Aug 2, 2024, 10:23:24 AM")), None);
+        assert_eq!(parse_time(&json!(null)), None);
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(format_micros(T + 5), "2022-02-07T22:23:37.000005Z");
+    }
+}

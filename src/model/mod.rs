@@ -1,0 +1,10 @@
+//! The evidence model: the one vocabulary every later stage speaks.
+//!
+//! Ingestion fills plain Rust rows ([`AccessEvent`], [`Rejected`]); the
+//! tables module turns them into polars frames with a fixed schema, written
+//! as Parquet and CSV so an auditor can open them with any tool.
+
+pub mod access_event;
+pub mod tables;
+
+pub use access_event::{AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected};

@@ -1,0 +1,230 @@
+//! The evidence tables as polars frames, and their Parquet / CSV files.
+//!
+//! `access_events` columns, in order (all strings unless said):
+//!
+//! | column | meaning |
+//! |---|---|
+//! | `time` | datetime[µs, UTC]: when the access happened |
+//! | `source` | input format: `aws-cloudtrail`, `k8s-audit`, ... |
+//! | `event_id` | the record's own id (CloudTrail `eventID`, k8s `auditID`) |
+//! | `principal_id` | canonical identity (IAM ARN without session, `system:serviceaccount:NS:NAME`, ...) |
+//! | `principal_type` | workload / service / agent / human / unknown |
+//! | `principal_reason` | the rule that chose `principal_type` |
+//! | `session_name` | assumed-role session name |
+//! | `credential_id` | access key id, token id or key name; never a secret |
+//! | `credential_type` | ephemeral / static / unknown |
+//! | `credential_reason` | what in the record decided `credential_type` |
+//! | `auth_method` | how the caller authenticated |
+//! | `action` | `service:Operation` or the verb |
+//! | `resource` | what was acted on |
+//! | `decision` | allow / deny / error |
+//! | `decision_reason` | the source's own error code and message |
+//! | `source_address`, `user_agent` | where the call came from |
+//! | `account`, `environment` | account / project / tenant; region / cluster |
+//! | `raw_file`, `raw_position`, `raw_sha256` | the original record: input, position, hash |
+//!
+//! `rejected` columns: `raw_file`, `raw_position`, `raw_sha256`, `source`, `reason`.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::{AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected};
+
+/// File names inside an ingest output folder.
+pub const ACCESS_EVENTS: &str = "access_events";
+pub const REJECTED: &str = "rejected";
+
+fn text<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
+    Column::new(name.into(), values.collect::<Vec<Option<&str>>>())
+}
+
+/// The `access_events` frame, rows in the given order.
+pub fn access_events_frame(events: &[AccessEvent]) -> PolarsResult<DataFrame> {
+    let time = Int64Chunked::from_vec("time".into(), events.iter().map(|e| e.time_us).collect())
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_column();
+    let columns = vec![
+        time,
+        text("source", events.iter().map(|e| Some(e.source))),
+        text("event_id", events.iter().map(|e| e.event_id.as_deref())),
+        text(
+            "principal_id",
+            events.iter().map(|e| Some(e.principal_id.as_str())),
+        ),
+        text(
+            "principal_type",
+            events.iter().map(|e| Some(e.principal_type.as_str())),
+        ),
+        text(
+            "principal_reason",
+            events.iter().map(|e| Some(e.principal_reason.as_str())),
+        ),
+        text(
+            "session_name",
+            events.iter().map(|e| e.session_name.as_deref()),
+        ),
+        text(
+            "credential_id",
+            events.iter().map(|e| e.credential_id.as_deref()),
+        ),
+        text(
+            "credential_type",
+            events.iter().map(|e| Some(e.credential_type.as_str())),
+        ),
+        text(
+            "credential_reason",
+            events.iter().map(|e| Some(e.credential_reason.as_str())),
+        ),
+        text(
+            "auth_method",
+            events.iter().map(|e| Some(e.auth_method.as_str())),
+        ),
+        text("action", events.iter().map(|e| Some(e.action.as_str()))),
+        text("resource", events.iter().map(|e| e.resource.as_deref())),
+        text("decision", events.iter().map(|e| Some(e.decision.as_str()))),
+        text(
+            "decision_reason",
+            events.iter().map(|e| e.decision_reason.as_deref()),
+        ),
+        text(
+            "source_address",
+            events.iter().map(|e| e.source_address.as_deref()),
+        ),
+        text("user_agent", events.iter().map(|e| e.user_agent.as_deref())),
+        text("account", events.iter().map(|e| e.account.as_deref())),
+        text(
+            "environment",
+            events.iter().map(|e| e.environment.as_deref()),
+        ),
+        text(
+            "raw_file",
+            events.iter().map(|e| Some(e.raw_ref.file.as_str())),
+        ),
+        text(
+            "raw_position",
+            events.iter().map(|e| Some(e.raw_ref.position.as_str())),
+        ),
+        text(
+            "raw_sha256",
+            events.iter().map(|e| Some(e.raw_ref.sha256.as_str())),
+        ),
+    ];
+    DataFrame::new(events.len(), columns)
+}
+
+/// The `rejected` frame.
+pub fn rejected_frame(rejected: &[Rejected]) -> PolarsResult<DataFrame> {
+    let columns = vec![
+        text(
+            "raw_file",
+            rejected.iter().map(|r| Some(r.raw_ref.file.as_str())),
+        ),
+        text(
+            "raw_position",
+            rejected.iter().map(|r| Some(r.raw_ref.position.as_str())),
+        ),
+        text(
+            "raw_sha256",
+            rejected.iter().map(|r| Some(r.raw_ref.sha256.as_str())),
+        ),
+        text("source", rejected.iter().map(|r| r.source)),
+        text("reason", rejected.iter().map(|r| Some(r.reason.as_str()))),
+    ];
+    DataFrame::new(rejected.len(), columns)
+}
+
+/// Writes `NAME.parquet` and `NAME.csv` into `dir`.
+pub fn write_table(dir: &Path, name: &str, frame: &mut DataFrame) -> PolarsResult<()> {
+    let parquet = std::fs::File::create(dir.join(format!("{name}.parquet")))?;
+    ParquetWriter::new(parquet).finish(frame)?;
+    let csv = std::fs::File::create(dir.join(format!("{name}.csv")))?;
+    CsvWriter::new(csv).include_header(true).finish(frame)?;
+    Ok(())
+}
+
+/// Reads `access_events.parquet` back into rows.
+pub fn read_access_events(dir: &Path) -> PolarsResult<Vec<AccessEvent>> {
+    let file = std::fs::File::open(dir.join(format!("{ACCESS_EVENTS}.parquet")))?;
+    let frame = ParquetReader::new(file).finish()?;
+    let time = frame.column("time")?.cast(&DataType::Int64)?;
+    let time = time.i64()?;
+    let col = |name: &str| -> PolarsResult<Vec<Option<String>>> {
+        Ok(frame
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let (source, event_id, principal_id, principal_type, principal_reason) = (
+        col("source")?,
+        col("event_id")?,
+        col("principal_id")?,
+        col("principal_type")?,
+        col("principal_reason")?,
+    );
+    let (session_name, credential_id, credential_type, credential_reason, auth_method) = (
+        col("session_name")?,
+        col("credential_id")?,
+        col("credential_type")?,
+        col("credential_reason")?,
+        col("auth_method")?,
+    );
+    let (action, resource, decision, decision_reason) = (
+        col("action")?,
+        col("resource")?,
+        col("decision")?,
+        col("decision_reason")?,
+    );
+    let (source_address, user_agent, account, environment) = (
+        col("source_address")?,
+        col("user_agent")?,
+        col("account")?,
+        col("environment")?,
+    );
+    let (raw_file, raw_position, raw_sha256) =
+        (col("raw_file")?, col("raw_position")?, col("raw_sha256")?);
+    let bad = |what: &str, value: &Option<String>| polars_err!(ComputeError: "access_events.parquet has {} `{}`, which proofpack did not write", what, value.as_deref().unwrap_or(""));
+    let mut rows = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let take = |v: &Vec<Option<String>>| v[i].clone();
+        rows.push(AccessEvent {
+            time_us: time.get(i).unwrap_or_default(),
+            source: crate::ingest::source_name(source[i].as_deref().unwrap_or(""))
+                .ok_or_else(|| bad("source", &source[i]))?,
+            event_id: take(&event_id),
+            principal_id: take(&principal_id).unwrap_or_default(),
+            principal_type: principal_type[i]
+                .as_deref()
+                .and_then(PrincipalType::parse)
+                .ok_or_else(|| bad("principal_type", &principal_type[i]))?,
+            principal_reason: take(&principal_reason).unwrap_or_default(),
+            session_name: take(&session_name),
+            credential_id: take(&credential_id),
+            credential_type: credential_type[i]
+                .as_deref()
+                .and_then(CredentialType::parse)
+                .ok_or_else(|| bad("credential_type", &credential_type[i]))?,
+            credential_reason: take(&credential_reason).unwrap_or_default(),
+            auth_method: take(&auth_method).unwrap_or_default(),
+            action: take(&action).unwrap_or_default(),
+            resource: take(&resource),
+            decision: decision[i]
+                .as_deref()
+                .and_then(Decision::parse)
+                .ok_or_else(|| bad("decision", &decision[i]))?,
+            decision_reason: take(&decision_reason),
+            source_address: take(&source_address),
+            user_agent: take(&user_agent),
+            account: take(&account),
+            environment: take(&environment),
+            raw_ref: RawRef {
+                file: take(&raw_file).unwrap_or_default(),
+                position: take(&raw_position).unwrap_or_default(),
+                sha256: take(&raw_sha256).unwrap_or_default(),
+            },
+        });
+    }
+    Ok(rows)
+}

@@ -1,0 +1,94 @@
+//! Query output: a block per record for people, JSON for scripts.
+
+use std::io::{self, Write};
+
+use serde_json::json;
+
+use crate::ingest::time::format_micros;
+use crate::model::AccessEvent;
+
+/// One block per record, every field an auditor needs on its own line.
+pub fn table(events: &[&AccessEvent], out: &mut dyn Write) -> io::Result<()> {
+    for e in events {
+        writeln!(
+            out,
+            "{}  {}  {}  {}",
+            format_micros(e.time_us),
+            e.source,
+            e.decision.as_str().to_uppercase(),
+            e.action
+        )?;
+        let session = e
+            .session_name
+            .as_deref()
+            .map(|s| format!(" (session {s})"))
+            .unwrap_or_default();
+        writeln!(out, "  principal   {}{session}", e.principal_id)?;
+        writeln!(
+            out,
+            "              {}: {}",
+            e.principal_type, e.principal_reason
+        )?;
+        writeln!(
+            out,
+            "  credential  {} via {}{}",
+            e.credential_type,
+            e.auth_method,
+            e.credential_id
+                .as_deref()
+                .map(|c| format!(", id {c}"))
+                .unwrap_or_default()
+        )?;
+        writeln!(out, "              {}", e.credential_reason)?;
+        writeln!(
+            out,
+            "  resource    {}",
+            e.resource.as_deref().unwrap_or("(not named by the record)")
+        )?;
+        if let Some(reason) = &e.decision_reason {
+            writeln!(out, "  outcome     {reason}")?;
+        }
+        let place: Vec<&str> = [e.account.as_deref(), e.environment.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        if !place.is_empty() {
+            writeln!(out, "  where       {}", place.join(" / "))?;
+        }
+        if e.source_address.is_some() || e.user_agent.is_some() {
+            writeln!(
+                out,
+                "  from        {}{}",
+                e.source_address.as_deref().unwrap_or("-"),
+                e.user_agent
+                    .as_deref()
+                    .map(|u| format!("  [{u}]"))
+                    .unwrap_or_default()
+            )?;
+        }
+        writeln!(
+            out,
+            "  raw         {} {} sha256:{}",
+            e.raw_ref.file, e.raw_ref.position, e.raw_ref.sha256
+        )?;
+        writeln!(out)?;
+    }
+    writeln!(out, "{} record(s)", events.len())
+}
+
+/// A JSON array of records, times in RFC 3339.
+pub fn json(events: &[&AccessEvent], out: &mut dyn Write) -> io::Result<()> {
+    let rows: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| {
+            let mut row = serde_json::to_value(e).unwrap_or_default();
+            row["time"] = json!(format_micros(e.time_us));
+            if let Some(map) = row.as_object_mut() {
+                map.remove("time_us");
+            }
+            row
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &rows)?;
+    writeln!(out)
+}
