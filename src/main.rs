@@ -250,11 +250,21 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(status) => status.into(),
+        // `proofpack query ... | head` closes the pipe early: not an error.
+        Err(error) if is_broken_pipe(&error) => ExitStatus::Success.into(),
         Err(error) => {
             eprintln!("proofpack: error: {error:#}");
             ExitStatus::Error.into()
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn validate(args: ValidateArgs) -> anyhow::Result<ExitStatus> {

@@ -60,7 +60,7 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
         credential_reason: identity.credential_reason,
         auth_method: identity.auth_method,
         action: format!("{service}:{event_name}"),
-        resource: resource(record, service),
+        resource: resource(record, service).or_else(|| denied_resource(record)),
         decision,
         decision_reason,
         source_address: owned(record, "/sourceIPAddress"),
@@ -335,6 +335,18 @@ fn resource(record: &Value, service: &str) -> Option<String> {
     None
 }
 
+/// A denied call often has no request parameters, but IAM's message names
+/// the target: "... is not authorized to perform: X on resource: ARN".
+fn denied_resource(record: &Value) -> Option<String> {
+    let message = text(record, "/errorMessage")?;
+    let after = message.split("on resource: ").nth(1)?;
+    let arn = after
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .next()?
+        .trim_end_matches(['.', ')']);
+    arn.starts_with("arn:").then(|| arn.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +401,13 @@ mod tests {
         assert_eq!(
             n.decision_reason.as_deref(),
             Some("Client.UnauthorizedOperation: You are not authorized")
+        );
+        e["errorCode"] = json!("AccessDenied");
+        e["errorMessage"] = json!("User: arn:aws:iam::1:user/c is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::1:role/r");
+        e["requestParameters"] = json!(null);
+        assert_eq!(
+            normalise(&e).unwrap().resource.as_deref(),
+            Some("arn:aws:iam::1:role/r")
         );
         e["errorCode"] = json!("EntityTemporarilyUnmodifiableException");
         assert_eq!(normalise(&e).unwrap().decision, Decision::Error);

@@ -2,6 +2,7 @@
 //! published documents (from `../shared`, beside the checkout) and on
 //! documents mutated from them.
 
+mod ingest;
 mod mutations;
 mod schemas;
 mod util;

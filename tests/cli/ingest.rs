@@ -1,0 +1,422 @@
+//! `proofpack ingest` and `proofpack query` on the real public samples in
+//! `../shared/samples-real`, and on broken input made here.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+fn samples() -> PathBuf {
+    shared().join("samples-real")
+}
+
+/// Ingests `inputs` into a fresh folder; returns the folder and stdout.
+fn ingest(inputs: &[PathBuf], extra: &[&str]) -> (tempfile::TempDir, String) {
+    let out = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .arg("ingest")
+        .args(inputs)
+        .arg("--out")
+        .arg(out.path().join("evidence"))
+        .args(extra));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    (out, stdout(&output))
+}
+
+fn summary(dir: &Path) -> Value {
+    read_json(&dir.join("evidence/summary.json"))
+}
+
+/// Every record, as `query --format json` prints it.
+fn records(dir: &Path, filters: &[&str]) -> Vec<Value> {
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .arg("query")
+        .arg(dir.join("evidence"))
+        .args(["--format", "json"])
+        .args(filters));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    serde_json::from_slice::<Vec<Value>>(&output.stdout).unwrap()
+}
+
+/// The one record whose raw reference ends with `file` at `position`.
+fn record_at(all: &[Value], file: &str, position: &str) -> Value {
+    let found: Vec<&Value> = all
+        .iter()
+        .filter(|r| {
+            r["raw_ref"]["file"].as_str().unwrap().ends_with(file)
+                && r["raw_ref"]["position"] == position
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "records at {file} {position}: {found:#?}");
+    found[0].clone()
+}
+
+fn check(record: &Value, expected: &[(&str, &str)]) {
+    for (field, value) in expected {
+        assert_eq!(
+            record[*field].as_str().unwrap_or("<null>"),
+            *value,
+            "{field} of {record:#}"
+        );
+    }
+}
+
+/// Every CloudTrail and Kubernetes sample: every record accounted for, and
+/// every reject one of the known, explained ones.
+#[test]
+fn real_samples_ingest_with_only_explained_rejects() {
+    let (dir, text) = ingest(
+        &[samples().join("cloudtrail"), samples().join("k8s-audit")],
+        &[],
+    );
+    let s = summary(dir.path());
+    assert_eq!(s["reconciled"], true);
+    let read = s["read"].as_u64().unwrap();
+    assert_eq!(
+        read,
+        s["normalised"].as_u64().unwrap()
+            + s["rejected"].as_u64().unwrap()
+            + s["outside_window"].as_u64().unwrap()
+    );
+    assert!(s["normalised"].as_u64().unwrap() > 480, "{s:#}");
+    assert!(text.contains("normalised"), "{text}");
+
+    let rejected = std::fs::read_to_string(dir.path().join("evidence/rejected.csv")).unwrap();
+    let mut reasons: Vec<String> = rejected
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let file = l
+                .split(',')
+                .next()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string();
+            // The reason is the last column, quoted when it holds a comma.
+            let last = if l.ends_with('"') {
+                l.rsplit(",\"").next().unwrap()
+            } else {
+                l.rsplit(',').next().unwrap()
+            };
+            let reason = last
+                .trim_matches('"')
+                .split([':', '('])
+                .next()
+                .unwrap()
+                .trim()
+                .to_string();
+            format!("{file}: {reason}")
+        })
+        .collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        [
+            // Every field of this AWS library fixture is null.
+            "SerializerAllFieldsNull.json: no eventName",
+            // Upstream keeps a deliberately malformed file.
+            "SerializerTestFileBadJsonFormat.json: not valid JSON",
+            // Exec and attach log a ResponseStarted stage before completing.
+            "attach_pod.json: stage ResponseStarted",
+            "exec_pod.json: stage ResponseStarted",
+            // A falco fixture that is just {"kind": 0}.
+            "fal_01_003.json: not a recognised audit record",
+        ]
+    );
+}
+
+#[test]
+fn cloudtrail_records_are_classified_from_what_they_say() {
+    let (dir, _) = ingest(&[samples().join("cloudtrail")], &[]);
+    let all = records(dir.path(), &[]);
+
+    // An IAM user whose ASIA key is a console session: the prefix decides.
+    let pedro = record_at(
+        &all,
+        "ec2_proxy_s3_exfiltration_2020-09-14011940.json",
+        "line 10",
+    );
+    check(
+        &pedro,
+        &[
+            ("principal_id", "arn:aws:iam::123456789123:user/pedro"),
+            ("principal_type", "human"),
+            ("credential_id", "ASIA5FLZVX4OI4ZDQJOL"),
+            ("credential_type", "ephemeral"),
+            ("action", "ec2:DescribeInstances"),
+            ("decision", "allow"),
+            ("time", "2020-09-14T00:44:20.000000Z"),
+        ],
+    );
+    assert!(pedro["credential_reason"]
+        .as_str()
+        .unwrap()
+        .contains("ASIA"));
+
+    // An AWS service assuming a role: only invokedBy names it.
+    let service = record_at(
+        &all,
+        "ec2_proxy_s3_exfiltration_2020-09-14011940.json",
+        "line 42",
+    );
+    check(
+        &service,
+        &[
+            ("principal_id", "ec2.amazonaws.com"),
+            ("principal_type", "service"),
+            ("credential_type", "ephemeral"),
+            ("action", "sts:AssumeRole"),
+            (
+                "resource",
+                "arn:aws:iam::123456789123:role/MordorNginxStack-BankingWAFRole-9S3E0UAE1MM0",
+            ),
+        ],
+    );
+
+    // A long-term key denied an AssumeRole; the target comes from the message.
+    let denied = record_at(
+        &all,
+        "aws.credential-access.ec2-get-password-data.json",
+        "record 34 at byte 92865",
+    );
+    check(
+        &denied,
+        &[
+            ("principal_id", "arn:aws:iam::457448411975:user/christophe"),
+            ("credential_id", "AKIAWOGXN38MFN92ING5"),
+            ("credential_type", "static"),
+            ("decision", "deny"),
+            (
+                "resource",
+                "arn:aws:iam::457448411975:role/stratus-red-team-ec2-get-password-data-role",
+            ),
+        ],
+    );
+    assert!(denied["decision_reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("AccessDenied: User: arn:aws:iam::457448411975:user/christophe"));
+
+    // A lookup-events row: the record inside CloudTrailEvent, a console session.
+    let plaso = record_at(&all, "plaso/aws_cloudtrail.jsonl", "line 6");
+    check(
+        &plaso,
+        &[
+            (
+                "principal_id",
+                "arn:aws:iam::012345678901:user/fakeusername",
+            ),
+            ("principal_type", "human"),
+            ("credential_type", "ephemeral"),
+            ("auth_method", "console"),
+            ("action", "ec2:CreateSecurityGroup"),
+            ("time", "2022-02-07T22:19:04.000000Z"),
+        ],
+    );
+
+    // An SSO role session is a person.
+    let sso = records(dir.path(), &["--principal", "AWSReservedSSO_account-admin"]);
+    assert!(!sso.is_empty());
+    assert!(sso
+        .iter()
+        .all(|r| r["principal_type"] == "human" && r["credential_type"] == "ephemeral"));
+
+    // The gzip delivery file and its plain twin give the same records.
+    let hashes = |suffix: &str| {
+        let mut h: Vec<String> = all
+            .iter()
+            .filter(|r| r["raw_ref"]["file"].as_str().unwrap().ends_with(suffix))
+            .map(|r| r["raw_ref"]["sha256"].as_str().unwrap().to_string())
+            .collect();
+        h.sort();
+        h
+    };
+    let plain = hashes("A6kvhMoVeCsc7v8U.json");
+    assert!(!plain.is_empty());
+    assert_eq!(plain, hashes("A6kvhMoVeCsc7v8U.json.gz"));
+}
+
+#[test]
+fn kubernetes_records_are_classified_from_what_they_say() {
+    let (dir, _) = ingest(&[samples().join("k8s-audit")], &[]);
+    let all = records(dir.path(), &[]);
+
+    let eks = record_at(&all, "eks-audit.raw.json", "record 1 at byte 0");
+    check(
+        &eks,
+        &[
+            ("principal_id", "system:node:ip-192-001-02-03.ec2.internal"),
+            ("principal_type", "service"),
+            ("credential_type", "ephemeral"),
+            ("auth_method", "aws-iam-authenticator"),
+            ("session_name", "i-12345678901"),
+            ("action", "create"),
+            ("resource", "nodes/ip-192-001-02-03.ec2.internal"),
+            ("decision", "allow"),
+        ],
+    );
+
+    let anonymous = record_at(
+        &all,
+        "anonymous_creates_namespace_foo.json",
+        "record 1 at byte 0",
+    );
+    check(
+        &anonymous,
+        &[
+            ("principal_id", "system:anonymous"),
+            ("principal_type", "unknown"),
+            ("credential_type", "unknown"),
+            ("auth_method", "anonymous"),
+            ("resource", "namespaces/foo"),
+            ("time", "2018-10-25T13:58:49.736141Z"),
+        ],
+    );
+
+    let created = record_at(&all, "create_serviceaccount.json", "record 1 at byte 0");
+    check(
+        &created,
+        &[
+            ("principal_id", "minikube-user"),
+            ("principal_type", "human"),
+            ("resource", "namespaces/default/serviceaccounts/myacct"),
+            ("decision", "allow"),
+            ("decision_reason", "HTTP 201"),
+        ],
+    );
+
+    let service_accounts: Vec<&Value> = all
+        .iter()
+        .filter(|r| {
+            r["principal_id"]
+                .as_str()
+                .unwrap()
+                .starts_with("system:serviceaccount:")
+        })
+        .collect();
+    assert!(!service_accounts.is_empty());
+    for sa in service_accounts {
+        check(
+            sa,
+            &[
+                ("principal_type", "workload"),
+                ("credential_type", "static"),
+                ("auth_method", "legacy-token"),
+            ],
+        );
+    }
+}
+
+#[test]
+fn broken_input_is_rejected_with_positions_and_the_rest_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = r#"{"eventVersion":"1.08","eventTime":"2026-11-02T03:14:07Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/app/s1","accessKeyId":"ASIAXXXXXXXXXXXXXXXX"}}"#;
+    // NDJSON with a broken line in the middle.
+    std::fs::write(
+        dir.path().join("events.ndjson"),
+        format!("{good}\n{{\"eventName\": \n{good}\n"),
+    )
+    .unwrap();
+    // A gzip that breaks off: earlier lines are kept, the break is reported.
+    let lines: String = (0..3000)
+        .map(|i| good.replace("s1", &format!("s{i}")) + "\n")
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(lines.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    std::fs::write(dir.path().join("cut.json.gz"), &gz[..gz.len() / 2]).unwrap();
+    // A wrapper file cut short.
+    std::fs::write(
+        dir.path().join("wrapper.json"),
+        format!("{{\"Records\": [\n{good},\n{good}"),
+    )
+    .unwrap();
+
+    let (out, _) = ingest(&[dir.path().to_path_buf()], &[]);
+    let s = summary(out.path());
+    assert_eq!(s["reconciled"], true);
+    let rejected = std::fs::read_to_string(out.path().join("evidence/rejected.csv")).unwrap();
+    assert!(rejected.contains("events.ndjson,line 2,"), "{rejected}");
+    assert!(rejected.contains("cut.json.gz,byte "), "{rejected}");
+    assert!(rejected.contains("breaks off"), "{rejected}");
+    assert!(
+        rejected.contains("wrapper.json,line 3 column"),
+        "{rejected}"
+    );
+    assert!(rejected.contains("truncated"), "{rejected}");
+    let kept = s["normalised"].as_u64().unwrap();
+    assert!(kept > 2 && kept < 3002, "{s:#}");
+    let ndjson = records(out.path(), &["--principal", "arn:aws:iam::1:role/app"]);
+    assert!(ndjson.iter().any(|r| r["raw_ref"]["position"] == "line 3"));
+}
+
+#[test]
+fn the_window_and_the_query_filters_select_records() {
+    let (dir, _) = ingest(
+        &[samples().join("cloudtrail")],
+        &["--since", "2024-01-01", "--until", "2025-01-01T00:00:00Z"],
+    );
+    let s = summary(dir.path());
+    assert_eq!(s["reconciled"], true);
+    assert!(s["outside_window"].as_u64().unwrap() > 0);
+    let all = records(dir.path(), &[]);
+    assert!(all
+        .iter()
+        .all(|r| r["time"].as_str().unwrap().starts_with("2024")));
+    let denied = records(dir.path(), &["--decision", "deny"]);
+    assert!(!denied.is_empty() && denied.iter().all(|r| r["decision"] == "deny"));
+    let narrow = records(
+        dir.path(),
+        &[
+            "--decision",
+            "deny",
+            "--resource",
+            "stratus-red-team-ec2-get-password-data-role",
+            "--limit",
+            "1",
+        ],
+    );
+    assert_eq!(narrow.len(), 1);
+
+    // The table form shows one record whole, with its raw reference.
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .arg("query")
+        .arg(dir.path().join("evidence"))
+        .args(["--decision", "deny", "--limit", "1"]));
+    let text = stdout(&output);
+    for label in ["principal", "credential", "resource", "outcome", "raw "] {
+        assert!(text.contains(label), "{label} missing:\n{text}");
+    }
+}
+
+#[test]
+fn an_output_folder_that_is_not_ours_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("precious.txt"), b"keep me").unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .arg("ingest")
+        .arg(samples().join("k8s-audit/ocsf-examples"))
+        .arg("--out")
+        .arg(dir.path()));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a proofpack ingest folder"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(dir.path().join("precious.txt").exists());
+}
