@@ -4,9 +4,13 @@
 //! `access_events`, outside the `--since/--until` window, or in `rejected`
 //! with its file, position and reason. [`Summary`] reconciles the counts.
 
+pub mod azure_activity;
 pub mod cloudtrail;
+pub mod entra_signin;
 pub mod fields;
+pub mod gcp_audit;
 pub mod k8s_audit;
+pub mod ocsf;
 pub mod output;
 pub mod reader;
 pub mod records;
@@ -51,15 +55,30 @@ pub struct Normalised {
 pub enum SourceKind {
     CloudTrail,
     K8sAudit,
+    GcpAudit,
+    EntraSignin,
+    AzureActivity,
+    Ocsf,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 2] = [SourceKind::CloudTrail, SourceKind::K8sAudit];
+    pub const ALL: [SourceKind; 6] = [
+        SourceKind::CloudTrail,
+        SourceKind::K8sAudit,
+        SourceKind::GcpAudit,
+        SourceKind::EntraSignin,
+        SourceKind::AzureActivity,
+        SourceKind::Ocsf,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             SourceKind::CloudTrail => cloudtrail::SOURCE,
             SourceKind::K8sAudit => k8s_audit::SOURCE,
+            SourceKind::GcpAudit => gcp_audit::SOURCE,
+            SourceKind::EntraSignin => entra_signin::SOURCE,
+            SourceKind::AzureActivity => azure_activity::SOURCE,
+            SourceKind::Ocsf => ocsf::SOURCE,
         }
     }
 
@@ -68,11 +87,20 @@ impl SourceKind {
     }
 
     /// The format of one record, from its content.
+    /// OCSF first: its events embed the fields of the formats they map.
     pub fn detect(record: &Value) -> Option<SourceKind> {
-        if k8s_audit::detect(record) {
+        if ocsf::detect(record) {
+            Some(SourceKind::Ocsf)
+        } else if k8s_audit::detect(record) {
             Some(SourceKind::K8sAudit)
         } else if cloudtrail::detect(record) {
             Some(SourceKind::CloudTrail)
+        } else if gcp_audit::detect(record) {
+            Some(SourceKind::GcpAudit)
+        } else if entra_signin::detect(record) {
+            Some(SourceKind::EntraSignin)
+        } else if azure_activity::detect(record) {
+            Some(SourceKind::AzureActivity)
         } else {
             None
         }
@@ -89,6 +117,10 @@ impl SourceKind {
                 }
                 k8s_audit::normalise(record)
             }
+            SourceKind::GcpAudit => gcp_audit::normalise(record),
+            SourceKind::EntraSignin => entra_signin::normalise(record),
+            SourceKind::AzureActivity => azure_activity::normalise(record),
+            SourceKind::Ocsf => ocsf::normalise(record),
         }
     }
 }

@@ -420,3 +420,128 @@ fn an_output_folder_that_is_not_ours_is_left_alone() {
     );
     assert!(dir.path().join("precious.txt").exists());
 }
+
+#[test]
+fn cloud_identity_logs_and_ocsf_are_classified_from_what_they_say() {
+    let logs = samples().join("identity-logs");
+    let (dir, _) = ingest(
+        &[
+            logs.join("gcp-audit"),
+            logs.join("entra-signin"),
+            logs.join("azure-activity"),
+            samples().join("ocsf"),
+        ],
+        &[],
+    );
+    let s = summary(dir.path());
+    assert_eq!(s["reconciled"], true);
+    let by_reason = &s["rejected_by_reason"];
+    // Upstream's v1.5.0 OCSF examples have trailing commas; Account Change
+    // is not an access record; two Cloud Logging entries are not audit logs.
+    assert_eq!(by_reason["not valid JSON"], 3, "{s:#}");
+    assert_eq!(by_reason["OCSF class 3001"], 3, "{s:#}");
+    assert_eq!(
+        by_reason["a Cloud Logging entry that is not an audit log"], 2,
+        "{s:#}"
+    );
+    assert_eq!(s["rejected"], 8, "{s:#}");
+    let all = records(dir.path(), &[]);
+
+    let denied = record_at(&all, "gcp_logging.jsonl", "line 11");
+    check(
+        &denied,
+        &[
+            ("source", "gcp-audit"),
+            (
+                "principal_id",
+                "dvwa-service-account@ketchup.iam.gserviceaccount.com",
+            ),
+            ("principal_type", "workload"),
+            ("credential_type", "ephemeral"),
+            ("auth_method", "impersonation"),
+            ("decision", "deny"),
+            ("account", "ketchup"),
+        ],
+    );
+    let person = record_at(&all, "gcp_logging.jsonl", "line 1");
+    check(
+        &person,
+        &[
+            ("principal_type", "human"),
+            ("credential_type", "unknown"),
+            ("decision", "allow"),
+        ],
+    );
+
+    let signin = record_at(
+        &all,
+        "test-service-principal-signinlogs-sample.log",
+        "line 1",
+    );
+    check(
+        &signin,
+        &[
+            ("source", "entra-signin"),
+            ("principal_id", "b029d485-a308-4311-8720-fb3192e5284e"),
+            ("session_name", "Terraform-Datadog-CLI"),
+            ("principal_type", "workload"),
+            ("credential_type", "static"),
+            ("credential_id", "dbcd79c0-c3ea-46b9-9604-ff40d43b8618"),
+            ("resource", "Windows Azure Service Management API"),
+            ("time", "2022-02-08T06:22:28.351840Z"),
+        ],
+    );
+
+    let arm = record_at(&all, "azure_activity_log.jsonl", "line 1");
+    check(
+        &arm,
+        &[
+            ("source", "azure-activity"),
+            ("principal_type", "workload"),
+            ("credential_type", "static"),
+            ("auth_method", "certificate"),
+            ("action", "Microsoft.Compute/disks/delete"),
+        ],
+    );
+
+    let ocsf = record_at(
+        &all,
+        "aws-cloudtrail-v1.1.0/api_activity.ocsf.json",
+        "record 1 at byte 0",
+    );
+    check(
+        &ocsf,
+        &[
+            ("source", "ocsf"),
+            ("principal_id", "arn:aws:iam::1111111111111:user/Level6"),
+            ("credential_type", "static"),
+            ("action", "directconnect:DescribeDirectConnectGateways"),
+            ("decision", "allow"),
+        ],
+    );
+    let eks = record_at(
+        &all,
+        "aws-eks-v1.1.0/eks_api_activity.ocsf.json",
+        "record 1 at byte 0",
+    );
+    check(
+        &eks,
+        &[
+            ("principal_id", "system:node:ip-192-001-02-03.ec2.internal"),
+            ("principal_type", "service"),
+        ],
+    );
+}
+
+/// Formats proofpack does not read yet are rejected by name, with the way out.
+#[test]
+fn unknown_formats_are_rejected_saying_so() {
+    let logs = samples().join("identity-logs");
+    let (dir, _) = ingest(&[logs.join("okta"), logs.join("github-audit")], &[]);
+    let s = summary(dir.path());
+    assert_eq!(s["normalised"], 0);
+    assert_eq!(s["rejected"], 6);
+    let rejected = std::fs::read_to_string(dir.path().join("evidence/rejected.csv")).unwrap();
+    assert!(rejected.contains("not a recognised audit record"));
+    assert!(rejected.contains("--source"));
+}
