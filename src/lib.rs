@@ -7,6 +7,7 @@
 
 pub mod exit;
 pub mod hash;
+pub mod http;
 pub mod ingest;
 pub mod json;
 pub mod model;

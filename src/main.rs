@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use proofpack::exit::ExitStatus;
 use proofpack::ingest::time::parse_time_text;
-use proofpack::ingest::{self, ingest_paths, IngestOptions, SourceKind};
+use proofpack::ingest::{self, ingest_inputs, IngestOptions, SourceKind};
 use proofpack::model::Decision;
 use proofpack::oscal::diagnostic::FileStatus;
 use proofpack::oscal::fetch::{fetch_schemas, FetchOutcome, MIRROR_ENV};
@@ -114,9 +114,14 @@ struct ValidateArgs {
 
 #[derive(clap::Args)]
 struct IngestArgs {
-    /// Log files or directories (searched recursively); .gz is read as gzip.
+    /// Log files, directories (searched recursively) or http(s) URLs; gzip is
+    /// recognised by its content.
     #[arg(required = true, value_name = "INPUT")]
-    inputs: Vec<PathBuf>,
+    inputs: Vec<String>,
+    /// Name of an environment variable holding a bearer token for URL inputs
+    /// (the token itself is never taken on the command line).
+    #[arg(long, value_name = "VAR")]
+    token_env: Option<String>,
     /// The folder to write (replaced if it holds an earlier ingest).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -312,19 +317,23 @@ fn validate(args: ValidateArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
+    let bearer_token = match &args.token_env {
+        Some(var) => Some(ingest::Secret(std::env::var(var).map_err(|_| {
+            anyhow::anyhow!(
+                "--token-env {var}: the environment variable {var} is not set (or not UTF-8)"
+            )
+        })?)),
+        None => None,
+    };
     let options = IngestOptions {
         source: args.source,
         since: args.since,
         until: args.until,
         max_bytes: args.max_size,
+        bearer_token,
     };
-    let output = ingest_paths(&args.inputs, &options);
-    let inputs: Vec<String> = args
-        .inputs
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    ingest::output::write(&args.out, &output, &inputs, (args.since, args.until))?;
+    let output = ingest_inputs(&args.inputs, &options);
+    ingest::output::write(&args.out, &output, &args.inputs, (args.since, args.until))?;
     let s = &output.summary;
     println!(
         "{} file(s), {} record(s): {} normalised, {} rejected, {} outside the window{}",

@@ -18,7 +18,6 @@ pub mod redact;
 pub mod time;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -140,6 +139,18 @@ pub struct IngestOptions {
     pub until: Option<i64>,
     /// Largest file, before and after decompression.
     pub max_bytes: u64,
+    /// Sent as `Authorization: Bearer` to URL inputs.
+    pub bearer_token: Option<Secret>,
+}
+
+/// A value that must never be printed (a bearer token).
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
 }
 
 impl Default for IngestOptions {
@@ -149,6 +160,7 @@ impl Default for IngestOptions {
             since: None,
             until: None,
             max_bytes: 2 << 30,
+            bearer_token: None,
         }
     }
 }
@@ -181,20 +193,22 @@ pub struct IngestOutput {
 }
 
 /// Reads every input and normalises every record.
-pub fn ingest_paths(paths: &[PathBuf], options: &IngestOptions) -> IngestOutput {
+pub fn ingest_inputs(inputs: &[String], options: &IngestOptions) -> IngestOutput {
     let mut out = IngestOutput {
         events: Vec::new(),
         rejected: Vec::new(),
         summary: Summary::default(),
     };
-    for path in reader::expand(paths) {
+    let bearer = options.bearer_token.as_ref().map(|s| s.0.as_str());
+    for target in reader::expand(inputs) {
         out.summary.files += 1;
-        let file = match path.and_then(|p| reader::read_file(&p, options.max_bytes)) {
+        let file = match target.and_then(|t| reader::read_target(&t, options.max_bytes, bearer)) {
             Ok(file) => file,
             Err(e) => {
                 let (file, reason) = match &e {
                     reader::ReadError::Io { path, source } => (path.clone(), source.to_string()),
                     reader::ReadError::TooLarge { path, .. } => (path.clone(), e.to_string()),
+                    reader::ReadError::Http { path, reason } => (path.clone(), reason.clone()),
                 };
                 reject_whole(&mut out, &file, "whole file", &reason);
                 continue;

@@ -24,6 +24,8 @@ pub enum ReadError {
         path: String,
         source: std::io::Error,
     },
+    #[error("{reason}")]
+    Http { path: String, reason: String },
     #[error("{path}: more than {limit} {what}; raise --max-size if this input is genuine")]
     TooLarge {
         path: String,
@@ -32,11 +34,23 @@ pub enum ReadError {
     },
 }
 
-/// Expands paths into the files to read: a directory's files (any name;
-/// hidden files and folders are skipped) in file-name order.
-pub fn expand(paths: &[PathBuf]) -> Vec<Result<PathBuf, ReadError>> {
+/// One thing to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    File(PathBuf),
+    Url(String),
+}
+
+/// Expands inputs into what to read: URLs as they are, a directory's files
+/// (any name; hidden files and folders are skipped) in file-name order.
+pub fn expand(inputs: &[String]) -> Vec<Result<Target, ReadError>> {
     let mut out = Vec::new();
-    for path in paths {
+    for input in inputs {
+        if crate::http::is_url(input) {
+            out.push(Ok(Target::Url(input.clone())));
+            continue;
+        }
+        let path = &PathBuf::from(input);
         if path.is_dir() {
             let walker = walkdir::WalkDir::new(path)
                 .follow_links(true)
@@ -47,7 +61,7 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Result<PathBuf, ReadError>> {
                 });
             for entry in walker {
                 match entry {
-                    Ok(e) if e.file_type().is_file() => out.push(Ok(e.into_path())),
+                    Ok(e) if e.file_type().is_file() => out.push(Ok(Target::File(e.into_path()))),
                     Ok(_) => {}
                     Err(e) => out.push(Err(ReadError::Io {
                         path: e.path().unwrap_or(path).display().to_string(),
@@ -58,10 +72,33 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Result<PathBuf, ReadError>> {
                 }
             }
         } else {
-            out.push(Ok(path.clone()));
+            out.push(Ok(Target::File(path.clone())));
         }
     }
     out
+}
+
+/// Reads a target: a file from disk, or a URL over HTTP(S) with an optional
+/// bearer token.
+pub fn read_target(
+    target: &Target,
+    max_bytes: u64,
+    bearer: Option<&str>,
+) -> Result<InputFile, ReadError> {
+    match target {
+        Target::File(path) => read_file(path, max_bytes),
+        Target::Url(url) => {
+            let fetched = crate::http::client()
+                .and_then(|client| crate::http::get(&client, url, max_bytes, bearer, false));
+            match fetched {
+                Ok(bytes) => decode(url.clone(), bytes, max_bytes),
+                Err(e) => Err(ReadError::Http {
+                    path: url.clone(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+    }
 }
 
 /// Reads a file, decompressing gzip (by magic bytes, whatever the name).

@@ -2,9 +2,8 @@
 //! the lock, verifies each SHA-256 before anything is written, and stores them
 //! atomically (temp file, then rename) in the schema folder.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use super::model::OscalVersion;
 use super::schema_lock::{LockEntry, SchemaLock};
@@ -13,17 +12,13 @@ use crate::hash::sha256_hex;
 /// Environment variable naming a mirror of NIST's release assets.
 pub const MIRROR_ENV: &str = "PROOFPACK_SCHEMA_MIRROR";
 
-const ATTEMPTS: u32 = 3;
-
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     #[error(
-        "could not download {url}: {reason}.\n  Check the network or proxy (HTTPS_PROXY), use --mirror URL \
+        "{0}; nothing was written.\n  Check the network or proxy (HTTPS_PROXY), use --mirror URL \
          for an internal copy of NIST's release assets, or copy the schemas by hand and pass --schema-dir"
     )]
-    Unreachable { url: String, reason: String },
-    #[error("{url} answered HTTP {status}; nothing was written")]
-    HttpStatus { url: String, status: u16 },
+    Download(crate::http::HttpError),
     #[error(
         "refused {url}: its SHA-256 {actual} differs from the pinned {expected} for OSCAL {version} `{file}`; \
          nothing was written. The download was altered in transit or the mirror serves another file"
@@ -40,8 +35,6 @@ pub enum FetchError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot start an HTTP client: {0}")]
-    Client(String),
 }
 
 /// What happened to one file.
@@ -81,12 +74,7 @@ pub fn fetch_schemas(
     mirror: Option<&str>,
     mut on_file: impl FnMut(&FetchedFile),
 ) -> Result<Vec<FetchedFile>, FetchError> {
-    let client = reqwest::blocking::Client::builder()
-        .user_agent(concat!("proofpack/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(120))
-        .build()
-        .map_err(|e| FetchError::Client(e.to_string()))?;
+    let client = crate::http::client().map_err(FetchError::Download)?;
     let lock = SchemaLock::embedded();
     let mut done = Vec::new();
     for &version in versions {
@@ -119,7 +107,9 @@ fn fetch_one(
         }
     }
     let url = entry_url(entry, mirror);
-    let body = download(client, &url, entry.bytes)?;
+    // One byte more than pinned is read, so an overlong answer fails the hash.
+    let body =
+        crate::http::get(client, &url, entry.bytes, None, true).map_err(FetchError::Download)?;
     let actual = sha256_hex(&body);
     if actual != entry.sha256 {
         return Err(FetchError::HashMismatch {
@@ -132,72 +122,6 @@ fn fetch_one(
     }
     write_atomically(&dir, &path, &body)?;
     Ok(fetched(FetchOutcome::Downloaded))
-}
-
-/// GET with retries on connection failures and server errors (not on 4xx).
-/// Reads at most one byte more than the pinned size, so a huge or endless
-/// answer is cut short and then fails the hash check.
-fn download(
-    client: &reqwest::blocking::Client,
-    url: &str,
-    pinned_bytes: u64,
-) -> Result<Vec<u8>, FetchError> {
-    let mut last_error = None;
-    for attempt in 0..ATTEMPTS {
-        if attempt > 0 {
-            std::thread::sleep(Duration::from_millis(250 * 2u64.pow(attempt)));
-        }
-        let response = match client.get(url).send() {
-            Ok(response) => response,
-            Err(e) => {
-                last_error = Some(FetchError::Unreachable {
-                    url: url.to_string(),
-                    reason: describe_reqwest_error(&e),
-                });
-                continue;
-            }
-        };
-        let status = response.status();
-        if status.is_server_error() {
-            last_error = Some(FetchError::HttpStatus {
-                url: url.to_string(),
-                status: status.as_u16(),
-            });
-            continue;
-        }
-        if !status.is_success() {
-            return Err(FetchError::HttpStatus {
-                url: url.to_string(),
-                status: status.as_u16(),
-            });
-        }
-        let mut body = Vec::new();
-        match response.take(pinned_bytes + 1).read_to_end(&mut body) {
-            Ok(_) => return Ok(body),
-            Err(e) => {
-                last_error = Some(FetchError::Unreachable {
-                    url: url.to_string(),
-                    reason: format!("the transfer broke off: {e}"),
-                })
-            }
-        }
-    }
-    Err(last_error.unwrap_or_else(|| FetchError::Unreachable {
-        url: url.to_string(),
-        reason: "no attempt was made".to_string(),
-    }))
-}
-
-/// reqwest's own message hides the cause (connection refused, DNS); show it.
-fn describe_reqwest_error(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn write_atomically(dir: &Path, path: &Path, body: &[u8]) -> Result<(), FetchError> {

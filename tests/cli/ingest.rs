@@ -545,3 +545,74 @@ fn unknown_formats_are_rejected_saying_so() {
     assert!(rejected.contains("not a recognised audit record"));
     assert!(rejected.contains("--source"));
 }
+
+/// URL inputs: a real HTTP server on 127.0.0.1 that fails once (the retry
+/// must absorb it) and wants a bearer token, which comes from the
+/// environment variable named by --token-env and is never written anywhere.
+#[test]
+fn urls_are_fetched_with_retries_and_a_bearer_token_from_the_environment() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let body = std::fs::read(samples().join("cloudtrail/trailscraper/111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json.gz")).unwrap();
+    let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+    let url = format!(
+        "http://{}/AWSLogs/trail.json.gz",
+        server.server_addr().to_ip().unwrap()
+    );
+    let hits = Arc::new(AtomicUsize::new(0));
+    let (serving, counter) = (Arc::clone(&server), Arc::clone(&hits));
+    let thread = std::thread::spawn(move || {
+        for request in serving.incoming_requests() {
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let authorised = request.headers().iter().any(|h| {
+                h.field.equiv("Authorization") && h.value.as_str() == "Bearer s3cret-t0ken"
+            });
+            let response = if n == 0 {
+                tiny_http::Response::from_data(b"busy".to_vec()).with_status_code(503)
+            } else if !authorised {
+                tiny_http::Response::from_data(b"no".to_vec()).with_status_code(401)
+            } else {
+                tiny_http::Response::from_data(body.clone()).with_status_code(200)
+            };
+            let _ = request.respond(response);
+        }
+    });
+
+    let out = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .env("TRAIL_TOKEN", "s3cret-t0ken")
+        .args(["ingest", &url, "--token-env", "TRAIL_TOKEN", "--out"])
+        .arg(out.path().join("evidence")));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let s = summary(out.path());
+    assert!(s["normalised"].as_u64().unwrap() > 0, "{s:#}");
+    assert_eq!(s["rejected"], 0, "{s:#}");
+    assert!(hits.load(Ordering::SeqCst) >= 2, "the 503 was retried");
+    for name in ["summary.json", "access_events.csv", "rejected.csv"] {
+        let text = std::fs::read_to_string(out.path().join("evidence").join(name)).unwrap();
+        assert!(!text.contains("s3cret"), "the token leaked into {name}");
+    }
+    let events = records(out.path(), &[]);
+    assert!(events.iter().all(|r| r["raw_ref"]["file"] == url.as_str()));
+
+    // Without the token: the refusal is a visible reject, not silence.
+    let output = run(proofpack(cache.path())
+        .args(["ingest", &url, "--out"])
+        .arg(out.path().join("evidence")));
+    assert_eq!(output.status.code(), Some(0));
+    let rejected = std::fs::read_to_string(out.path().join("evidence/rejected.csv")).unwrap();
+    assert!(rejected.contains("answered HTTP 401"), "{rejected}");
+
+    // A variable that is not set is a usage error.
+    let output = run(proofpack(cache.path())
+        .env_remove("NO_SUCH_TOKEN")
+        .args(["ingest", &url, "--token-env", "NO_SUCH_TOKEN", "--out"])
+        .arg(out.path().join("evidence")));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("NO_SUCH_TOKEN"));
+
+    server.unblock();
+    thread.join().unwrap();
+}
