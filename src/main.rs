@@ -332,7 +332,8 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
         max_bytes: args.max_size,
         bearer_token,
     };
-    let output = ingest_inputs(&args.inputs, &options);
+    let output =
+        ingest_inputs(&args.inputs, &options).context("cannot build the evidence tables")?;
     ingest::output::write(&args.out, &output, &args.inputs, (args.since, args.until))?;
     let s = &output.summary;
     println!(

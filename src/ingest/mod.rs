@@ -19,10 +19,13 @@ pub mod time;
 
 use std::collections::BTreeMap;
 
+use polars::prelude::{DataFrame, PolarsResult};
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::hash::sha256_hex;
+use crate::model::tables::access_events_frame;
 use crate::model::{AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected};
 
 /// What a source module returns for one record; ingestion adds the source
@@ -186,71 +189,120 @@ impl Summary {
     }
 }
 
+/// The result of an ingest: the access events as a frame (in input order:
+/// files in name order, records in file order), the rejects, the counts.
 pub struct IngestOutput {
-    pub events: Vec<AccessEvent>,
+    pub events: DataFrame,
     pub rejected: Vec<Rejected>,
     pub summary: Summary,
 }
 
-/// Reads every input and normalises every record.
-pub fn ingest_inputs(inputs: &[String], options: &IngestOptions) -> IngestOutput {
-    let mut out = IngestOutput {
-        events: Vec::new(),
-        rejected: Vec::new(),
-        summary: Summary::default(),
-    };
+/// What one input yields; the events are kept as a frame so a large ingest
+/// holds columns, not millions of small strings.
+struct Partial {
+    events: DataFrame,
+    rejected: Vec<Rejected>,
+    summary: Summary,
+}
+
+/// Reads every input and normalises every record, on every core.
+pub fn ingest_inputs(inputs: &[String], options: &IngestOptions) -> PolarsResult<IngestOutput> {
     let bearer = options.bearer_token.as_ref().map(|s| s.0.as_str());
-    for target in reader::expand(inputs) {
-        out.summary.files += 1;
-        let file = match target.and_then(|t| reader::read_target(&t, options.max_bytes, bearer)) {
-            Ok(file) => file,
-            Err(e) => {
-                let (file, reason) = match &e {
-                    reader::ReadError::Io { path, source } => (path.clone(), source.to_string()),
-                    reader::ReadError::TooLarge { path, .. } => (path.clone(), e.to_string()),
-                    reader::ReadError::Http { path, reason } => (path.clone(), reason.clone()),
-                };
-                reject_whole(&mut out, &file, "whole file", &reason);
-                continue;
-            }
-        };
-        ingest_file(&file, options, &mut out);
+    let partials: Vec<PolarsResult<Partial>> = reader::expand(inputs)
+        .into_par_iter()
+        .map(|target| ingest_target(target, options, bearer))
+        .collect();
+    let mut events = access_events_frame(&[])?;
+    let mut rejected = Vec::new();
+    let mut summary = Summary::default();
+    for partial in partials {
+        let partial = partial?;
+        events.vstack_mut(&partial.events)?;
+        rejected.extend(partial.rejected);
+        summary.merge(partial.summary);
     }
-    out.summary.normalised = out.events.len();
-    out.summary.rejected = out.rejected.len();
-    for event in &out.events {
-        *out.summary
+    events.rechunk_mut();
+    Ok(IngestOutput {
+        events,
+        rejected,
+        summary,
+    })
+}
+
+fn ingest_target(
+    target: Result<reader::Target, reader::ReadError>,
+    options: &IngestOptions,
+    bearer: Option<&str>,
+) -> PolarsResult<Partial> {
+    let mut events = Vec::new();
+    let mut rejected = Vec::new();
+    let mut summary = Summary {
+        files: 1,
+        ..Summary::default()
+    };
+    match target.and_then(|t| reader::read_target(&t, options.max_bytes, bearer)) {
+        Ok(file) => ingest_file(&file, options, &mut events, &mut rejected, &mut summary),
+        Err(e) => {
+            let (file, reason) = match &e {
+                reader::ReadError::Io { path, source } => (path.clone(), source.to_string()),
+                reader::ReadError::TooLarge { path, .. } => (path.clone(), e.to_string()),
+                reader::ReadError::Http { path, reason } => (path.clone(), reason.clone()),
+            };
+            reject_whole(&mut rejected, &mut summary, &file, "whole file", &reason);
+        }
+    }
+    summary.normalised = events.len();
+    summary.rejected = rejected.len();
+    for event in &events {
+        *summary
             .by_source
             .entry(event.source.to_string())
             .or_default() += 1;
-        *out.summary
+        *summary
             .by_credential_type
             .entry(event.credential_type.to_string())
             .or_default() += 1;
-        *out.summary
+        *summary
             .by_decision
             .entry(event.decision.to_string())
             .or_default() += 1;
-        *out.summary
+        *summary
             .by_principal_type
             .entry(event.principal_type.to_string())
             .or_default() += 1;
     }
-    for r in &out.rejected {
-        *out.summary
+    for r in &rejected {
+        *summary
             .rejected_by_reason
             .entry(reason_class(&r.reason))
             .or_default() += 1;
     }
-    // Stable order whatever the input order: by time, then input position.
-    out.events.sort_by(|a, b| {
-        (a.time_us, &a.raw_ref.file, &a.raw_ref.position).cmp(&(
-            b.time_us,
-            &b.raw_ref.file,
-            &b.raw_ref.position,
-        ))
-    });
-    out
+    Ok(Partial {
+        events: access_events_frame(&events)?,
+        rejected,
+        summary,
+    })
+}
+
+impl Summary {
+    fn merge(&mut self, other: Summary) {
+        self.files += other.files;
+        self.read += other.read;
+        self.normalised += other.normalised;
+        self.rejected += other.rejected;
+        self.outside_window += other.outside_window;
+        for (mine, theirs) in [
+            (&mut self.by_source, other.by_source),
+            (&mut self.by_credential_type, other.by_credential_type),
+            (&mut self.by_decision, other.by_decision),
+            (&mut self.by_principal_type, other.by_principal_type),
+            (&mut self.rejected_by_reason, other.rejected_by_reason),
+        ] {
+            for (key, n) in theirs {
+                *mine.entry(key).or_default() += n;
+            }
+        }
+    }
 }
 
 /// The first clause of a reason, for counting like with like.
@@ -263,11 +315,17 @@ fn reason_class(reason: &str) -> String {
         .to_string()
 }
 
-fn reject_whole(out: &mut IngestOutput, file: &str, position: &str, reason: &str) {
+fn reject_whole(
+    rejected: &mut Vec<Rejected>,
+    summary: &mut Summary,
+    file: &str,
+    position: &str,
+    reason: &str,
+) {
     // A whole file that could not be read counts as one record read and
     // rejected, so the loss is visible in the totals.
-    out.summary.read += 1;
-    out.rejected.push(Rejected {
+    summary.read += 1;
+    rejected.push(Rejected {
         raw_ref: RawRef {
             file: file.to_string(),
             position: position.to_string(),
@@ -278,35 +336,35 @@ fn reject_whole(out: &mut IngestOutput, file: &str, position: &str, reason: &str
     });
 }
 
-fn ingest_file(file: &reader::InputFile, options: &IngestOptions, out: &mut IngestOutput) {
+fn ingest_file(
+    file: &reader::InputFile,
+    options: &IngestOptions,
+    events: &mut Vec<AccessEvent>,
+    rejected: &mut Vec<Rejected>,
+    summary: &mut Summary,
+) {
     if let Some(why) = &file.truncated {
-        reject_whole(
-            out,
-            &file.name,
-            &format!("byte {} of the decompressed stream", file.bytes.len()),
-            why,
-        );
+        let position = format!("byte {} of the decompressed stream", file.bytes.len());
+        reject_whole(rejected, summary, &file.name, &position, why);
     }
     let records = match records::split(&file.bytes) {
         Ok(records) => records,
         Err(e) => {
-            reject_whole(out, &file.name, &e.position, &e.reason);
+            reject_whole(rejected, summary, &file.name, &e.position, &e.reason);
             return;
         }
     };
     for raw in records {
-        out.summary.read += 1;
+        summary.read += 1;
         let raw_ref = RawRef {
             file: file.name.clone(),
             position: raw.position,
             sha256: sha256_hex(raw.bytes),
         };
         match ingest_record(raw.bytes, options) {
-            Ok(Some((source, normalised))) => {
-                out.events.push(into_event(source, normalised, raw_ref))
-            }
-            Ok(None) => out.summary.outside_window += 1,
-            Err((source, reason)) => out.rejected.push(Rejected {
+            Ok(Some((source, normalised))) => events.push(into_event(source, normalised, raw_ref)),
+            Ok(None) => summary.outside_window += 1,
+            Err((source, reason)) => rejected.push(Rejected {
                 raw_ref,
                 source: source.map(SourceKind::name),
                 reason,
@@ -351,6 +409,14 @@ fn unwrap_envelope(value: Value) -> Result<Value, String> {
         value.get("detail-type").is_some() && value.get("detail").is_some_and(Value::is_object);
     if is_eventbridge {
         return Ok(value["detail"].clone());
+    }
+    // AKS diagnostic settings: `{"category": "kube-audit", "properties": {"log": "<event JSON>"}}`.
+    let category = value.get("category").and_then(Value::as_str).unwrap_or("");
+    if category.starts_with("kube-audit") {
+        if let Some(Value::String(inner)) = value.pointer("/properties/log") {
+            return serde_json::from_str(inner)
+                .map_err(|e| format!("{category} properties.log is not a JSON audit event: {e}"));
+        }
     }
     match value {
         Value::Object(_) => Ok(value),
@@ -436,6 +502,9 @@ mod tests {
             inner
         );
         assert!(unwrap_envelope(json!(0)).unwrap_err().contains("number"));
+        let k8s = json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "verb": "get"});
+        let aks = json!({"category": "kube-audit", "properties": {"log": k8s.to_string(), "pod": "kube-apiserver-1"}});
+        assert_eq!(unwrap_envelope(aks).unwrap(), k8s);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{IngestOutput, Summary};
 use crate::model::tables::{
-    access_events_frame, read_access_events, rejected_frame, write_table, ACCESS_EVENTS, REJECTED,
+    read_access_events, rejected_frame, write_table, ACCESS_EVENTS, REJECTED,
 };
 use crate::model::AccessEvent;
 
@@ -67,7 +67,7 @@ pub fn write(
         .tempdir_in(parent)
         .map_err(|e| fail(parent, &e))?;
 
-    let mut events = access_events_frame(&output.events).map_err(|e| fail(dir, &e))?;
+    let mut events = output.events.clone();
     write_table(staging.path(), ACCESS_EVENTS, &mut events).map_err(|e| fail(dir, &e))?;
     let mut rejected = rejected_frame(&output.rejected).map_err(|e| fail(dir, &e))?;
     write_table(staging.path(), REJECTED, &mut rejected).map_err(|e| fail(dir, &e))?;

@@ -38,7 +38,9 @@ impl Filter {
     }
 }
 
-/// The matching events, in the folder's order (by time).
+/// The matching events in time order (ties in input order).
 pub fn select<'a>(events: &'a [AccessEvent], filter: &Filter) -> Vec<&'a AccessEvent> {
-    events.iter().filter(|e| filter.matches(e)).collect()
+    let mut selected: Vec<&AccessEvent> = events.iter().filter(|e| filter.matches(e)).collect();
+    selected.sort_by_key(|e| e.time_us);
+    selected
 }
