@@ -7,11 +7,13 @@
 //! Options via env: PROOFPACK_BENCH_OBSERVATIONS (default 100000),
 //! PROOFPACK_BENCH_SKIP_PYTHON=1.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+mod common;
 
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{build_release, measure, python_with};
 use sha2::Digest;
 
 const INVENTORY: usize = 1_000;
@@ -75,7 +77,7 @@ fn main() {
     }
 
     if std::env::var_os("PROOFPACK_BENCH_SKIP_PYTHON").is_none() {
-        let python = python_with_jsonschema(root);
+        let python = python_with(root, &["jsonschema", "regex", "rfc3339-validator"]);
         let schema = schemas.join("v1.1.3/oscal_assessment-results_schema.json");
         let mut cmd = Command::new(python);
         cmd.arg(root.join("benches/jsonschema_baseline.py"))
@@ -114,66 +116,6 @@ fn main() {
             python.1 / rows[1].1
         );
     }
-}
-
-/// Runs a command; returns wall seconds, peak RSS in bytes, success.
-// The child is reaped by wait4 (which also reports its peak RSS), not by
-// Child::wait, which clippy cannot see.
-#[allow(clippy::zombie_processes)]
-fn measure(cmd: &mut Command) -> (f64, u64, bool) {
-    let start = Instant::now();
-    let child = cmd.spawn().expect("benchmark command starts");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain data, and wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let secs = start.elapsed().as_secs_f64();
-    assert_eq!(waited, pid, "wait4 failed");
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    // Linux reports ru_maxrss in KiB.
-    (secs, usage.ru_maxrss as u64 * 1024, ok)
-}
-
-fn build_release(root: &Path) -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--bin", "proofpack"])
-        .current_dir(root)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    root.join("target/release/proofpack")
-}
-
-/// A venv in target/ with jsonschema and regex from PyPI.
-fn python_with_jsonschema(root: &Path) -> PathBuf {
-    let venv = root.join("target/bench-venv");
-    let python = venv.join("bin/python");
-    if !python.exists() {
-        let ok = Command::new("python3")
-            .arg("-m")
-            .arg("venv")
-            .arg(&venv)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "python3 -m venv failed");
-        let ok = Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "jsonschema",
-                "regex",
-                "rfc3339-validator",
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "pip install jsonschema regex failed");
-    }
-    python
 }
 
 /// A UUID of version 4 shape, derived from a label so the file is stable.
