@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use proofpack::exit::ExitStatus;
 use proofpack::ingest::time::parse_time_text;
-use proofpack::ingest::{self, ingest_inputs, IngestOptions, SourceKind};
+use proofpack::ingest::{self, IngestOptions, SourceKind};
 use proofpack::model::Decision;
 use proofpack::oscal::diagnostic::FileStatus;
 use proofpack::oscal::fetch::{fetch_schemas, FetchOutcome, MIRROR_ENV};
@@ -332,10 +332,8 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
         max_bytes: args.max_size,
         bearer_token,
     };
-    let output =
-        ingest_inputs(&args.inputs, &options).context("cannot build the evidence tables")?;
-    ingest::output::write(&args.out, &output, &args.inputs, (args.since, args.until))?;
-    let s = &output.summary;
+    let summary = ingest::output::ingest_to_folder(&args.out, &args.inputs, &options)?;
+    let s = &summary;
     println!(
         "{} file(s), {} record(s): {} normalised, {} rejected, {} outside the window{}",
         s.files,

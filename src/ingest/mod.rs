@@ -205,22 +205,46 @@ struct Partial {
     summary: Summary,
 }
 
-/// Reads every input and normalises every record, on every core.
-pub fn ingest_inputs(inputs: &[String], options: &IngestOptions) -> PolarsResult<IngestOutput> {
+/// Reads every input and normalises every record, on every core, handing
+/// the events to `on_events` one file at a time in input order (files in
+/// name order, records in file order). Memory stays bounded by a few files
+/// in flight, whatever the total size. Returns the rejects and the counts.
+pub fn ingest_streaming(
+    inputs: &[String],
+    options: &IngestOptions,
+    mut on_events: impl FnMut(DataFrame) -> PolarsResult<()>,
+) -> PolarsResult<(Vec<Rejected>, Summary)> {
     let bearer = options.bearer_token.as_ref().map(|s| s.0.as_str());
-    let partials: Vec<PolarsResult<Partial>> = reader::expand(inputs)
-        .into_par_iter()
-        .map(|target| ingest_target(target, options, bearer))
-        .collect();
-    let mut events = access_events_frame(&[])?;
+    let targets = reader::expand(inputs);
+    let wave = 2 * rayon::current_num_threads().max(1);
     let mut rejected = Vec::new();
     let mut summary = Summary::default();
-    for partial in partials {
-        let partial = partial?;
-        events.vstack_mut(&partial.events)?;
-        rejected.extend(partial.rejected);
-        summary.merge(partial.summary);
+    let mut targets = targets.into_iter().peekable();
+    while targets.peek().is_some() {
+        let batch: Vec<_> = targets.by_ref().take(wave).collect();
+        let partials: Vec<PolarsResult<Partial>> = batch
+            .into_par_iter()
+            .map(|target| ingest_target(target, options, bearer))
+            .collect();
+        for partial in partials {
+            let partial = partial?;
+            if partial.events.height() > 0 {
+                on_events(partial.events)?;
+            }
+            rejected.extend(partial.rejected);
+            summary.merge(partial.summary);
+        }
     }
+    Ok((rejected, summary))
+}
+
+/// Ingests everything into memory: for tests and callers that need the
+/// whole table at once. Large ingests should stream to disk instead.
+pub fn ingest_inputs(inputs: &[String], options: &IngestOptions) -> PolarsResult<IngestOutput> {
+    let mut events = access_events_frame(&[])?;
+    let (rejected, summary) = ingest_streaming(inputs, options, |chunk| {
+        events.vstack_mut(&chunk).map(|_| ())
+    })?;
     events.rechunk_mut();
     Ok(IngestOutput {
         events,
@@ -505,6 +529,49 @@ mod tests {
         let k8s = json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "verb": "get"});
         let aks = json!({"category": "kube-audit", "properties": {"log": k8s.to_string(), "pod": "kube-apiserver-1"}});
         assert_eq!(unwrap_envelope(aks).unwrap(), k8s);
+    }
+
+    #[test]
+    fn files_are_read_in_parallel_and_kept_in_input_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let record = |n: u32| {
+            json!({"eventTime": format!("2026-11-0{n}T00:00:00Z"), "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+                   "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::1:user/u{n}"), "accessKeyId": "AKIAEXAMPLE"}})
+        };
+        // Later times in earlier files: the table keeps input order.
+        for (name, n) in [("a.json", 5), ("b.json", 3), ("c.json", 1)] {
+            std::fs::write(
+                dir.path().join(name),
+                json!({"Records": [record(n), record(n + 1)]}).to_string(),
+            )
+            .unwrap();
+        }
+        std::fs::write(dir.path().join("d.json"), "not json").unwrap();
+        let inputs = vec![dir.path().display().to_string()];
+        let out = ingest_inputs(&inputs, &IngestOptions::default()).unwrap();
+        assert_eq!(out.events.height(), 6);
+        assert!(out.summary.reconciles());
+        assert_eq!(
+            (out.summary.read, out.summary.rejected, out.summary.files),
+            (7, 1, 4)
+        );
+        let principals: Vec<String> = out
+            .events
+            .column("principal_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.unwrap().to_string())
+            .collect();
+        assert_eq!(
+            principals.first().map(String::as_str),
+            Some("arn:aws:iam::1:user/u5")
+        );
+        assert_eq!(
+            principals.last().map(String::as_str),
+            Some("arn:aws:iam::1:user/u2")
+        );
     }
 
     #[test]

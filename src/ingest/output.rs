@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{IngestOutput, Summary};
+use polars::prelude::{CsvWriter, ParquetWriter, SerWriter};
+
+use super::{ingest_streaming, IngestOptions, Summary};
 use crate::model::tables::{
-    read_access_events, rejected_frame, write_table, ACCESS_EVENTS, REJECTED,
+    access_events_frame, read_access_events, rejected_frame, write_table, ACCESS_EVENTS, REJECTED,
 };
 use crate::model::AccessEvent;
 
@@ -38,13 +40,14 @@ struct SummaryFile<'a> {
     reconciled: bool,
 }
 
-/// Writes `output` to `dir`, replacing an earlier ingest folder there.
-pub fn write(
+/// Ingests `inputs` straight into `dir`: events are written to Parquet and
+/// CSV file by file as they are normalised, so memory does not grow with
+/// the input. Replaces an earlier ingest folder at `dir`.
+pub fn ingest_to_folder(
     dir: &Path,
-    output: &IngestOutput,
     inputs: &[String],
-    window: (Option<i64>, Option<i64>),
-) -> Result<(), OutputError> {
+    options: &IngestOptions,
+) -> Result<Summary, OutputError> {
     let fail = |path: &Path, e: &dyn std::fmt::Display| OutputError::Write {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -67,20 +70,44 @@ pub fn write(
         .tempdir_in(parent)
         .map_err(|e| fail(parent, &e))?;
 
-    let mut events = output.events.clone();
-    write_table(staging.path(), ACCESS_EVENTS, &mut events).map_err(|e| fail(dir, &e))?;
-    let mut rejected = rejected_frame(&output.rejected).map_err(|e| fail(dir, &e))?;
-    write_table(staging.path(), REJECTED, &mut rejected).map_err(|e| fail(dir, &e))?;
-    let summary = SummaryFile {
+    let schema = access_events_frame(&[])
+        .map_err(|e| fail(dir, &e))?
+        .schema()
+        .as_ref()
+        .clone();
+    let create = |name: String| {
+        std::fs::File::create(staging.path().join(&name))
+            .map_err(|e| fail(&staging.path().join(&name), &e))
+    };
+    let mut parquet = ParquetWriter::new(create(format!("{ACCESS_EVENTS}.parquet"))?)
+        .batched(&schema)
+        .map_err(|e| fail(dir, &e))?;
+    let mut csv = CsvWriter::new(std::io::BufWriter::new(create(format!(
+        "{ACCESS_EVENTS}.csv"
+    ))?))
+    .include_header(true)
+    .batched(&schema)
+    .map_err(|e| fail(dir, &e))?;
+    let (rejected, summary) = ingest_streaming(inputs, options, |chunk| {
+        parquet.write_batch(&chunk)?;
+        csv.write_batch(&chunk)
+    })
+    .map_err(|e| fail(dir, &e))?;
+    parquet.finish().map_err(|e| fail(dir, &e))?;
+    csv.finish().map_err(|e| fail(dir, &e))?;
+
+    let mut rejected_table = rejected_frame(&rejected).map_err(|e| fail(dir, &e))?;
+    write_table(staging.path(), REJECTED, &mut rejected_table).map_err(|e| fail(dir, &e))?;
+    let record = SummaryFile {
         tool: "proofpack",
         version: env!("CARGO_PKG_VERSION"),
         inputs,
-        since: window.0.map(super::time::format_micros),
-        until: window.1.map(super::time::format_micros),
-        summary: &output.summary,
-        reconciled: output.summary.reconciles(),
+        since: options.since.map(super::time::format_micros),
+        until: options.until.map(super::time::format_micros),
+        summary: &summary,
+        reconciled: summary.reconciles(),
     };
-    let json = serde_json::to_vec_pretty(&summary).map_err(|e| fail(dir, &e))?;
+    let json = serde_json::to_vec_pretty(&record).map_err(|e| fail(dir, &e))?;
     std::fs::write(staging.path().join(SUMMARY), json).map_err(|e| fail(dir, &e))?;
 
     if dir.exists() {
@@ -91,7 +118,7 @@ pub fn write(
         let _ = std::fs::remove_dir_all(&staged);
         fail(dir, &e)
     })?;
-    Ok(())
+    Ok(summary)
 }
 
 /// Reads the access events of an ingest folder.
