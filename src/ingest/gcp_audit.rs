@@ -231,6 +231,28 @@ mod tests {
     }
 
     #[test]
+    fn gke_audit_entries_keep_kubernetes_identities() {
+        let mut e = entry(
+            json!({"principalEmail": "system:serviceaccount:payments:api"}),
+            json!({}),
+        );
+        e["protoPayload"]["serviceName"] = json!("k8s.io");
+        e["protoPayload"]["methodName"] = json!("io.k8s.core.v1.secrets.get");
+        e["resource"]["labels"]["cluster_name"] = json!("prod");
+        let n = normalise(&e).unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Workload);
+        assert_eq!(n.credential_type, CredentialType::Ephemeral);
+        assert_eq!(n.action, "k8s.io:io.k8s.core.v1.secrets.get");
+        assert_eq!(n.environment.as_deref(), Some("prod"));
+        e["protoPayload"]["authenticationInfo"] =
+            json!({"principalEmail": "system:kube-controller-manager"});
+        assert_eq!(
+            normalise(&e).unwrap().principal_type,
+            PrincipalType::Service
+        );
+    }
+
+    #[test]
     fn non_audit_entries_are_refused_with_a_reason() {
         let e = json!({"insertId": "i", "logName": "l", "textPayload": "hello", "timestamp": "2021-10-19T02:04:00Z"});
         assert!(detect(&e));

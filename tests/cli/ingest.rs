@@ -616,3 +616,42 @@ fn urls_are_fetched_with_retries_and_a_bearer_token_from_the_environment() {
     server.unblock();
     thread.join().unwrap();
 }
+
+/// Secret values never reach an output column: not the session token or
+/// secret key an AssumeRole response carries, not a JWT quoted in an error.
+#[test]
+fn secrets_in_records_never_reach_the_tables() {
+    let jwt = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YTpiIn0.c2lnbmF0dXJlLXZhbHVl";
+    let secret_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
+    let session_token = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDexampleSessionTokenValue1234567890abcdef";
+    let record = serde_json::json!({
+        "eventVersion": "1.08", "eventTime": "2026-11-02T03:14:07Z", "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::1:user/deployer", "accessKeyId": "AKIAEXAMPLEEXAMPLE01"},
+        "requestParameters": {"roleArn": "arn:aws:iam::1:role/app", "roleSessionName": "s"},
+        "responseElements": {"credentials": {"accessKeyId": "ASIAEXAMPLEEXAMPLE02", "secretAccessKey": secret_key, "sessionToken": session_token}},
+        "errorCode": "InvalidIdentityToken", "errorMessage": format!("token {jwt} is expired"),
+        "userAgent": format!("custom-client/{secret_key}"),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("trail.json"),
+        serde_json::json!({"Records": [record]}).to_string(),
+    )
+    .unwrap();
+    let (out, _) = ingest(&[dir.path().to_path_buf()], &[]);
+    assert_eq!(summary(out.path())["normalised"], 1);
+    let csv = std::fs::read_to_string(out.path().join("evidence/access_events.csv")).unwrap();
+    let parquet = std::fs::read(out.path().join("evidence/access_events.parquet")).unwrap();
+    for secret in [jwt, secret_key, session_token] {
+        assert!(!csv.contains(secret), "{secret} is in the CSV:\n{csv}");
+        let found = parquet
+            .windows(secret.len())
+            .any(|w| w == secret.as_bytes());
+        assert!(!found, "{secret} is in the Parquet file");
+    }
+    assert!(csv.contains("[redacted]"), "{csv}");
+    assert!(
+        csv.contains("AKIAEXAMPLEEXAMPLE01"),
+        "key ids are identifiers, kept: {csv}"
+    );
+}
