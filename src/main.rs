@@ -374,7 +374,6 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
-    let events = ingest::output::read_events(&args.dir)?;
     let filter = Filter {
         principal: args.principal,
         resource: args.resource,
@@ -383,6 +382,7 @@ fn query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
         since: args.since,
         until: args.until,
     };
+    let events = ingest::output::read_events_where(&args.dir, &|key| filter.matches_key(key))?;
     let mut selected = proofpack::query::select(&events, &filter);
     if let Some(limit) = args.limit {
         selected.truncate(limit);

@@ -10,7 +10,8 @@ use polars::prelude::{CsvWriter, ParquetWriter, SerWriter};
 
 use super::{ingest_streaming, IngestOptions, Summary};
 use crate::model::tables::{
-    access_events_frame, read_access_events, rejected_frame, write_table, ACCESS_EVENTS, REJECTED,
+    access_events_frame, read_access_events_where, rejected_frame, write_table, EventKey,
+    ACCESS_EVENTS, REJECTED,
 };
 use crate::model::AccessEvent;
 
@@ -121,9 +122,12 @@ pub fn ingest_to_folder(
     Ok(summary)
 }
 
-/// Reads the access events of an ingest folder.
-pub fn read_events(dir: &Path) -> Result<Vec<AccessEvent>, OutputError> {
-    read_access_events(dir).map_err(|e| OutputError::Read {
+/// Reads the access events of an ingest folder that `keep` selects.
+pub fn read_events_where(
+    dir: &Path,
+    keep: &dyn Fn(&EventKey<'_>) -> bool,
+) -> Result<Vec<AccessEvent>, OutputError> {
+    read_access_events_where(dir, keep).map_err(|e| OutputError::Read {
         path: dir.to_path_buf(),
         message: e.to_string(),
     })

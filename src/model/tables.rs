@@ -143,10 +143,60 @@ pub fn write_table(dir: &Path, name: &str, frame: &mut DataFrame) -> PolarsResul
     Ok(())
 }
 
-/// Reads `access_events.parquet` back into rows.
-pub fn read_access_events(dir: &Path) -> PolarsResult<Vec<AccessEvent>> {
+/// The columns a query selects on, for one row, without building the row.
+pub struct EventKey<'a> {
+    pub time_us: i64,
+    pub source: &'a str,
+    pub principal_id: &'a str,
+    pub session_name: Option<&'a str>,
+    pub resource: Option<&'a str>,
+    pub decision: &'a str,
+}
+
+/// Reads the rows of `access_events.parquet` for which `keep` holds. The
+/// selection runs on the columns, so only matching rows are built.
+pub fn read_access_events_where(
+    dir: &Path,
+    keep: &dyn Fn(&EventKey<'_>) -> bool,
+) -> PolarsResult<Vec<AccessEvent>> {
     let file = std::fs::File::open(dir.join(format!("{ACCESS_EVENTS}.parquet")))?;
     let frame = ParquetReader::new(file).finish()?;
+    let time = frame.column("time")?.cast(&DataType::Int64)?;
+    let mask: BooleanChunked = {
+        let strs = |name: &str| frame.column(name).and_then(|c| c.str().cloned());
+        let (source, principal, session, resource, decision) = (
+            strs("source")?,
+            strs("principal_id")?,
+            strs("session_name")?,
+            strs("resource")?,
+            strs("decision")?,
+        );
+        time.i64()?
+            .iter()
+            .zip(source.iter())
+            .zip(principal.iter())
+            .zip(session.iter())
+            .zip(resource.iter())
+            .zip(decision.iter())
+            .map(
+                |(((((time_us, source), principal_id), session_name), resource), decision)| {
+                    keep(&EventKey {
+                        time_us: time_us.unwrap_or_default(),
+                        source: source.unwrap_or(""),
+                        principal_id: principal_id.unwrap_or(""),
+                        session_name,
+                        resource,
+                        decision: decision.unwrap_or(""),
+                    })
+                },
+            )
+            .collect()
+    };
+    rows(&frame.filter(&mask)?)
+}
+
+/// Builds rows from an `access_events` frame.
+fn rows(frame: &DataFrame) -> PolarsResult<Vec<AccessEvent>> {
     let time = frame.column("time")?.cast(&DataType::Int64)?;
     let time = time.i64()?;
     let col = |name: &str| -> PolarsResult<Vec<Option<String>>> {

@@ -4,6 +4,7 @@
 
 pub mod render;
 
+use crate::model::tables::EventKey;
 use crate::model::{AccessEvent, Decision};
 
 /// What to look for; every given criterion must hold.
@@ -24,14 +25,26 @@ pub struct Filter {
 
 impl Filter {
     pub fn matches(&self, e: &AccessEvent) -> bool {
+        self.matches_key(&EventKey {
+            time_us: e.time_us,
+            source: e.source,
+            principal_id: &e.principal_id,
+            session_name: e.session_name.as_deref(),
+            resource: e.resource.as_deref(),
+            decision: e.decision.as_str(),
+        })
+    }
+
+    /// The same test on the selection columns alone.
+    pub fn matches_key(&self, e: &EventKey<'_>) -> bool {
         let contains = |hay: Option<&str>, needle: &Option<String>| match needle {
             None => true,
             Some(n) => hay.is_some_and(|h| h.contains(n.as_str())),
         };
-        (contains(Some(&e.principal_id), &self.principal)
-            || contains(e.session_name.as_deref(), &self.principal))
-            && contains(e.resource.as_deref(), &self.resource)
-            && self.decision.is_none_or(|d| e.decision == d)
+        (contains(Some(e.principal_id), &self.principal)
+            || contains(e.session_name, &self.principal))
+            && contains(e.resource, &self.resource)
+            && self.decision.is_none_or(|d| e.decision == d.as_str())
             && self.source.as_ref().is_none_or(|s| e.source == s)
             && self.since.is_none_or(|s| e.time_us >= s)
             && self.until.is_none_or(|u| e.time_us < u)
