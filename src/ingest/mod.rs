@@ -26,31 +26,11 @@ use serde_json::Value;
 
 use crate::hash::sha256_hex;
 use crate::model::tables::access_events_frame;
-use crate::model::{AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected};
+use crate::model::{Access, AccessEvent, RawRef, Rejected};
 
 /// What a source module returns for one record; ingestion adds the source
 /// name and the raw reference.
-#[derive(Debug, Clone)]
-pub struct Normalised {
-    pub time_us: i64,
-    pub event_id: Option<String>,
-    pub principal_id: String,
-    pub principal_type: PrincipalType,
-    pub principal_reason: String,
-    pub session_name: Option<String>,
-    pub credential_id: Option<String>,
-    pub credential_type: CredentialType,
-    pub credential_reason: String,
-    pub auth_method: String,
-    pub action: String,
-    pub resource: Option<String>,
-    pub decision: Decision,
-    pub decision_reason: Option<String>,
-    pub source_address: Option<String>,
-    pub user_agent: Option<String>,
-    pub account: Option<String>,
-    pub environment: Option<String>,
-}
+pub type Normalised = Access;
 
 /// The audit-log formats proofpack reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -284,15 +264,15 @@ fn ingest_target(
             .or_default() += 1;
         *summary
             .by_credential_type
-            .entry(event.credential_type.to_string())
+            .entry(event.access.credential_type.to_string())
             .or_default() += 1;
         *summary
             .by_decision
-            .entry(event.decision.to_string())
+            .entry(event.access.decision.to_string())
             .or_default() += 1;
         *summary
             .by_principal_type
-            .entry(event.principal_type.to_string())
+            .entry(event.access.principal_type.to_string())
             .or_default() += 1;
     }
     for r in &rejected {
@@ -479,27 +459,10 @@ fn unrecognised(record: &Value) -> String {
     )
 }
 
-fn into_event(source: SourceKind, n: Normalised, raw_ref: RawRef) -> AccessEvent {
+fn into_event(source: SourceKind, access: Access, raw_ref: RawRef) -> AccessEvent {
     AccessEvent {
-        time_us: n.time_us,
         source: source.name(),
-        event_id: n.event_id,
-        principal_id: n.principal_id,
-        principal_type: n.principal_type,
-        principal_reason: n.principal_reason,
-        session_name: n.session_name,
-        credential_id: n.credential_id,
-        credential_type: n.credential_type,
-        credential_reason: n.credential_reason,
-        auth_method: n.auth_method,
-        action: n.action,
-        resource: n.resource,
-        decision: n.decision,
-        decision_reason: n.decision_reason,
-        source_address: n.source_address,
-        user_agent: n.user_agent,
-        account: n.account,
-        environment: n.environment,
+        access,
         raw_ref,
     }
 }

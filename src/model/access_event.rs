@@ -72,13 +72,12 @@ pub struct RawRef {
     pub sha256: String,
 }
 
-/// One normalised access record.
+/// What a source says about one access, normalised: who, with which
+/// credential, did what to which resource, with which outcome, when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AccessEvent {
+pub struct Access {
     /// Microseconds since the Unix epoch, UTC.
     pub time_us: i64,
-    /// The source format (`aws-cloudtrail`, `k8s-audit`, ...).
-    pub source: &'static str,
     /// The record's own event id, when it has one.
     pub event_id: Option<String>,
     /// Canonical identity: an IAM role or user ARN (session split out),
@@ -108,6 +107,16 @@ pub struct AccessEvent {
     pub account: Option<String>,
     /// Region, cluster or other environment the call landed in.
     pub environment: Option<String>,
+}
+
+/// One normalised access record: the access, the format it was read from,
+/// and where the original is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessEvent {
+    /// The source format (`aws-cloudtrail`, `k8s-audit`, ...).
+    pub source: &'static str,
+    #[serde(flatten)]
+    pub access: Access,
     pub raw_ref: RawRef,
 }
 

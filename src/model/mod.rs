@@ -7,4 +7,6 @@
 pub mod access_event;
 pub mod tables;
 
-pub use access_event::{AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected};
+pub use access_event::{
+    Access, AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected,
+};

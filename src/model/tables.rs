@@ -29,7 +29,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::{AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected};
+use super::{Access, AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected};
 
 /// File names inside an ingest output folder.
 pub const ACCESS_EVENTS: &str = "access_events";
@@ -41,61 +41,90 @@ fn text<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column
 
 /// The `access_events` frame, rows in the given order.
 pub fn access_events_frame(events: &[AccessEvent]) -> PolarsResult<DataFrame> {
-    let time = Int64Chunked::from_vec("time".into(), events.iter().map(|e| e.time_us).collect())
-        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
-        .into_column();
+    let time = Int64Chunked::from_vec(
+        "time".into(),
+        events.iter().map(|e| e.access.time_us).collect(),
+    )
+    .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+    .into_column();
     let columns = vec![
         time,
         text("source", events.iter().map(|e| Some(e.source))),
-        text("event_id", events.iter().map(|e| e.event_id.as_deref())),
+        text(
+            "event_id",
+            events.iter().map(|e| e.access.event_id.as_deref()),
+        ),
         text(
             "principal_id",
-            events.iter().map(|e| Some(e.principal_id.as_str())),
+            events.iter().map(|e| Some(e.access.principal_id.as_str())),
         ),
         text(
             "principal_type",
-            events.iter().map(|e| Some(e.principal_type.as_str())),
+            events
+                .iter()
+                .map(|e| Some(e.access.principal_type.as_str())),
         ),
         text(
             "principal_reason",
-            events.iter().map(|e| Some(e.principal_reason.as_str())),
+            events
+                .iter()
+                .map(|e| Some(e.access.principal_reason.as_str())),
         ),
         text(
             "session_name",
-            events.iter().map(|e| e.session_name.as_deref()),
+            events.iter().map(|e| e.access.session_name.as_deref()),
         ),
         text(
             "credential_id",
-            events.iter().map(|e| e.credential_id.as_deref()),
+            events.iter().map(|e| e.access.credential_id.as_deref()),
         ),
         text(
             "credential_type",
-            events.iter().map(|e| Some(e.credential_type.as_str())),
+            events
+                .iter()
+                .map(|e| Some(e.access.credential_type.as_str())),
         ),
         text(
             "credential_reason",
-            events.iter().map(|e| Some(e.credential_reason.as_str())),
+            events
+                .iter()
+                .map(|e| Some(e.access.credential_reason.as_str())),
         ),
         text(
             "auth_method",
-            events.iter().map(|e| Some(e.auth_method.as_str())),
+            events.iter().map(|e| Some(e.access.auth_method.as_str())),
         ),
-        text("action", events.iter().map(|e| Some(e.action.as_str()))),
-        text("resource", events.iter().map(|e| e.resource.as_deref())),
-        text("decision", events.iter().map(|e| Some(e.decision.as_str()))),
+        text(
+            "action",
+            events.iter().map(|e| Some(e.access.action.as_str())),
+        ),
+        text(
+            "resource",
+            events.iter().map(|e| e.access.resource.as_deref()),
+        ),
+        text(
+            "decision",
+            events.iter().map(|e| Some(e.access.decision.as_str())),
+        ),
         text(
             "decision_reason",
-            events.iter().map(|e| e.decision_reason.as_deref()),
+            events.iter().map(|e| e.access.decision_reason.as_deref()),
         ),
         text(
             "source_address",
-            events.iter().map(|e| e.source_address.as_deref()),
+            events.iter().map(|e| e.access.source_address.as_deref()),
         ),
-        text("user_agent", events.iter().map(|e| e.user_agent.as_deref())),
-        text("account", events.iter().map(|e| e.account.as_deref())),
+        text(
+            "user_agent",
+            events.iter().map(|e| e.access.user_agent.as_deref()),
+        ),
+        text(
+            "account",
+            events.iter().map(|e| e.access.account.as_deref()),
+        ),
         text(
             "environment",
-            events.iter().map(|e| e.environment.as_deref()),
+            events.iter().map(|e| e.access.environment.as_deref()),
         ),
         text(
             "raw_file",
@@ -239,10 +268,8 @@ fn rows(frame: &DataFrame) -> PolarsResult<Vec<AccessEvent>> {
     let mut rows = Vec::with_capacity(frame.height());
     for i in 0..frame.height() {
         let take = |v: &Vec<Option<String>>| v[i].clone();
-        rows.push(AccessEvent {
+        let access = Access {
             time_us: time.get(i).unwrap_or_default(),
-            source: crate::ingest::source_name(source[i].as_deref().unwrap_or(""))
-                .ok_or_else(|| bad("source", &source[i]))?,
             event_id: take(&event_id),
             principal_id: take(&principal_id).unwrap_or_default(),
             principal_type: principal_type[i]
@@ -269,6 +296,11 @@ fn rows(frame: &DataFrame) -> PolarsResult<Vec<AccessEvent>> {
             user_agent: take(&user_agent),
             account: take(&account),
             environment: take(&environment),
+        };
+        rows.push(AccessEvent {
+            source: crate::ingest::source_name(source[i].as_deref().unwrap_or(""))
+                .ok_or_else(|| bad("source", &source[i]))?,
+            access,
             raw_ref: RawRef {
                 file: take(&raw_file).unwrap_or_default(),
                 position: take(&raw_position).unwrap_or_default(),

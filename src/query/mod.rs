@@ -26,12 +26,12 @@ pub struct Filter {
 impl Filter {
     pub fn matches(&self, e: &AccessEvent) -> bool {
         self.matches_key(&EventKey {
-            time_us: e.time_us,
+            time_us: e.access.time_us,
             source: e.source,
-            principal_id: &e.principal_id,
-            session_name: e.session_name.as_deref(),
-            resource: e.resource.as_deref(),
-            decision: e.decision.as_str(),
+            principal_id: &e.access.principal_id,
+            session_name: e.access.session_name.as_deref(),
+            resource: e.access.resource.as_deref(),
+            decision: e.access.decision.as_str(),
         })
     }
 
@@ -54,6 +54,6 @@ impl Filter {
 /// The matching events in time order (ties in input order).
 pub fn select<'a>(events: &'a [AccessEvent], filter: &Filter) -> Vec<&'a AccessEvent> {
     let mut selected: Vec<&AccessEvent> = events.iter().filter(|e| filter.matches(e)).collect();
-    selected.sort_by_key(|e| e.time_us);
+    selected.sort_by_key(|e| e.access.time_us);
     selected
 }

@@ -13,54 +13,60 @@ pub fn table(events: &[&AccessEvent], out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "{}  {}  {}  {}",
-            format_micros(e.time_us),
+            format_micros(e.access.time_us),
             e.source,
-            e.decision.as_str().to_uppercase(),
-            e.action
+            e.access.decision.as_str().to_uppercase(),
+            e.access.action
         )?;
         let session = e
+            .access
             .session_name
             .as_deref()
             .map(|s| format!(" (session {s})"))
             .unwrap_or_default();
-        writeln!(out, "  principal   {}{session}", e.principal_id)?;
+        writeln!(out, "  principal   {}{session}", e.access.principal_id)?;
         writeln!(
             out,
             "              {}: {}",
-            e.principal_type, e.principal_reason
+            e.access.principal_type, e.access.principal_reason
         )?;
         writeln!(
             out,
             "  credential  {} via {}{}",
-            e.credential_type,
-            e.auth_method,
-            e.credential_id
+            e.access.credential_type,
+            e.access.auth_method,
+            e.access
+                .credential_id
                 .as_deref()
                 .map(|c| format!(", id {c}"))
                 .unwrap_or_default()
         )?;
-        writeln!(out, "              {}", e.credential_reason)?;
+        writeln!(out, "              {}", e.access.credential_reason)?;
         writeln!(
             out,
             "  resource    {}",
-            e.resource.as_deref().unwrap_or("(not named by the record)")
+            e.access
+                .resource
+                .as_deref()
+                .unwrap_or("(not named by the record)")
         )?;
-        if let Some(reason) = &e.decision_reason {
+        if let Some(reason) = &e.access.decision_reason {
             writeln!(out, "  outcome     {reason}")?;
         }
-        let place: Vec<&str> = [e.account.as_deref(), e.environment.as_deref()]
+        let place: Vec<&str> = [e.access.account.as_deref(), e.access.environment.as_deref()]
             .into_iter()
             .flatten()
             .collect();
         if !place.is_empty() {
             writeln!(out, "  where       {}", place.join(" / "))?;
         }
-        if e.source_address.is_some() || e.user_agent.is_some() {
+        if e.access.source_address.is_some() || e.access.user_agent.is_some() {
             writeln!(
                 out,
                 "  from        {}{}",
-                e.source_address.as_deref().unwrap_or("-"),
-                e.user_agent
+                e.access.source_address.as_deref().unwrap_or("-"),
+                e.access
+                    .user_agent
                     .as_deref()
                     .map(|u| format!("  [{u}]"))
                     .unwrap_or_default()
@@ -82,7 +88,7 @@ pub fn json(events: &[&AccessEvent], out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .map(|e| {
             let mut row = serde_json::to_value(e).unwrap_or_default();
-            row["time"] = json!(format_micros(e.time_us));
+            row["time"] = json!(format_micros(e.access.time_us));
             if let Some(map) = row.as_object_mut() {
                 map.remove("time_us");
             }
