@@ -4,6 +4,7 @@
 //! `access_events`, outside the `--since/--until` window, or in `rejected`
 //! with its file, position and reason. [`Summary`] reconciles the counts.
 
+pub mod agent;
 pub mod azure_activity;
 pub mod cloudtrail;
 pub mod entra_signin;
@@ -390,6 +391,7 @@ fn ingest_record(bytes: &[u8], options: &IngestOptions) -> RecordResult {
     let mut normalised = source
         .normalise(&record)
         .map_err(|why| (Some(source), why))?;
+    agent::mark(&mut normalised);
     redact::scrub(&mut normalised);
     let in_window = options.since.is_none_or(|s| normalised.time_us >= s)
         && options.until.is_none_or(|u| normalised.time_us < u);

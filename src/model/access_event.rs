@@ -11,7 +11,7 @@ pub enum PrincipalType {
     Workload,
     /// A cloud or platform service acting on its own behalf.
     Service,
-    /// An AI or automation agent.
+    /// An AI agent (named by the user agent of its calls; see `ingest::agent`).
     Agent,
     Human,
     Unknown,

@@ -655,3 +655,42 @@ fn secrets_in_records_never_reach_the_tables() {
         "key ids are identifiers, kept: {csv}"
     );
 }
+
+/// An agent framework in the user agent makes the caller an agent, and the
+/// reason keeps what the identity alone would have said.
+#[test]
+fn agents_are_named_by_their_user_agent() {
+    let record = |ua: &str| {
+        serde_json::json!({"eventTime": "2026-11-02T03:14:07Z", "eventSource": "bedrock.amazonaws.com", "eventName": "InvokeModel",
+            "userAgent": ua, "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/support-bot/s1", "accessKeyId": "ASIAEXAMPLE0000001"}})
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lines = format!(
+        "{}\n{}\n",
+        record("langchain-aws/0.2.1 Boto3/1.35.0"),
+        record("aws-cli/2.15.0")
+    );
+    std::fs::write(dir.path().join("events.jsonl"), lines).unwrap();
+    let (out, _) = ingest(&[dir.path().to_path_buf()], &[]);
+    let all = records(out.path(), &[]);
+    let agent = record_at(&all, "events.jsonl", "line 1");
+    check(
+        &agent,
+        &[
+            ("principal_type", "agent"),
+            ("principal_id", "arn:aws:iam::1:role/support-bot"),
+        ],
+    );
+    assert!(agent["principal_reason"]
+        .as_str()
+        .unwrap()
+        .contains("LangChain"));
+    assert!(agent["principal_reason"]
+        .as_str()
+        .unwrap()
+        .contains("workload"));
+    check(
+        &record_at(&all, "events.jsonl", "line 2"),
+        &[("principal_type", "workload")],
+    );
+}
