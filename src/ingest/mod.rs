@@ -445,6 +445,10 @@ fn kind_name(value: &Value) -> &'static str {
 }
 
 fn unrecognised(record: &Value) -> String {
+    if record.get("digestStartTime").is_some() && record.get("logFiles").is_some() {
+        return "a CloudTrail digest file (hashes of the delivered log files), not access records"
+            .into();
+    }
     let keys: Vec<String> = record
         .as_object()
         .map(|m| m.keys().take(6).map(|k| format!("`{k}`")).collect())

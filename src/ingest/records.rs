@@ -76,15 +76,22 @@ fn split_value<'a>(bytes: &'a [u8], whole: &'a RawValue) -> Vec<RawRecord<'a>> {
         serde_json::from_str::<HashMap<String, &RawValue>>(text)
             .ok()
             .and_then(|members| {
-                // CloudTrail's S3 delivery wraps records in `Records`; `kubectl`
-                // and the audit webhook batch events in an `EventList`'s `items`.
+                // The batch wrappers producers use: CloudTrail's S3 delivery
+                // (`Records`), Azure Monitor archives (`records`), Microsoft
+                // Graph pages (`value` beside `@odata.context`), Cloud
+                // Logging's entries.list (`entries`), and Kubernetes
+                // `EventList`s from kubectl and the audit webhook (`items`).
                 let is_list = members
                     .get("kind")
                     .is_some_and(|k| k.get().trim_matches('"').ends_with("List"));
-                members
+                let is_graph = members.contains_key("@odata.context");
+                let list = members
                     .get("Records")
-                    .or_else(|| if is_list { members.get("items") } else { None })
-                    .and_then(|list| serde_json::from_str::<Vec<&RawValue>>(list.get()).ok())
+                    .or_else(|| members.get("records"))
+                    .or_else(|| if is_graph { members.get("value") } else { None })
+                    .or_else(|| members.get("entries"))
+                    .or_else(|| if is_list { members.get("items") } else { None })?;
+                serde_json::from_str::<Vec<&RawValue>>(list.get()).ok()
             })
     } else {
         None
@@ -149,6 +156,17 @@ mod tests {
             positions("{\"kind\": \"EventList\", \"items\": [{}]}"),
             ["record 1 at byte 32"]
         );
+        assert_eq!(positions(r#"{"records": [{}, {}]}"#).len(), 2);
+        assert_eq!(
+            positions(r#"{"@odata.context": "x", "value": [{}], "@odata.nextLink": "y"}"#).len(),
+            1
+        );
+        assert_eq!(
+            positions(r#"{"entries": [{}, {}, {}], "nextPageToken": "t"}"#).len(),
+            3
+        );
+        // `value` alone is an ordinary field, not a batch.
+        assert_eq!(positions(r#"{"value": [1, 2]}"#), ["record 1 at byte 0"]);
         assert_eq!(positions("  {\"kind\": \"Event\"}"), ["record 1 at byte 2"]);
         assert!(positions(" \n ").is_empty());
     }
