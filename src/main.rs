@@ -353,8 +353,16 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    if s.normalised > 0 {
+    if s.inventoried > 0 {
+        println!(
+            "  inventories: {} record(s) → {} identity and credential row(s)",
+            s.inventoried, s.identities
+        );
+    }
+    if s.normalised + s.inventoried > 0 {
         println!("  sources: {}", counts(&s.by_source));
+    }
+    if s.normalised > 0 {
         println!("  credentials: {}", counts(&s.by_credential_type));
         println!("  decisions: {}", counts(&s.by_decision));
     }

@@ -5,6 +5,7 @@
 //! with its file, position and reason. [`Summary`] reconciles the counts.
 
 pub mod agent;
+pub mod aws_credential_report;
 pub mod azure_activity;
 pub mod cloudtrail;
 pub mod entra_signin;
@@ -27,7 +28,7 @@ use serde_json::Value;
 
 use crate::hash::sha256_hex;
 use crate::model::tables::access_events_frame;
-use crate::model::{Access, AccessEvent, RawRef, Rejected};
+use crate::model::{Access, AccessEvent, Identity, RawRef, Rejected};
 
 /// What a source module returns for one record; ingestion adds the source
 /// name and the raw reference.
@@ -157,6 +158,10 @@ pub struct Summary {
     pub normalised: usize,
     pub rejected: usize,
     pub outside_window: usize,
+    /// Inventory records that became identities.
+    pub inventoried: usize,
+    /// Identity and credential rows written (a user with two keys is three).
+    pub identities: usize,
     pub by_source: BTreeMap<String, usize>,
     pub by_credential_type: BTreeMap<String, usize>,
     pub by_decision: BTreeMap<String, usize>,
@@ -166,7 +171,7 @@ pub struct Summary {
 
 impl Summary {
     pub fn reconciles(&self) -> bool {
-        self.read == self.normalised + self.rejected + self.outside_window
+        self.read == self.normalised + self.inventoried + self.rejected + self.outside_window
     }
 }
 
@@ -174,6 +179,7 @@ impl Summary {
 /// files in name order, records in file order), the rejects, the counts.
 pub struct IngestOutput {
     pub events: DataFrame,
+    pub identities: Vec<Identity>,
     pub rejected: Vec<Rejected>,
     pub summary: Summary,
 }
@@ -182,8 +188,17 @@ pub struct IngestOutput {
 /// holds columns, not millions of small strings.
 struct Partial {
     events: DataFrame,
+    identities: Vec<Identity>,
     rejected: Vec<Rejected>,
     summary: Summary,
+}
+
+/// What streaming leaves besides the events: inventories and rejects are
+/// small, so they are returned whole.
+pub struct Streamed {
+    pub identities: Vec<Identity>,
+    pub rejected: Vec<Rejected>,
+    pub summary: Summary,
 }
 
 /// Reads every input and normalises every record, on every core, handing
@@ -194,10 +209,11 @@ pub fn ingest_streaming(
     inputs: &[String],
     options: &IngestOptions,
     mut on_events: impl FnMut(DataFrame) -> PolarsResult<()>,
-) -> PolarsResult<(Vec<Rejected>, Summary)> {
+) -> PolarsResult<Streamed> {
     let bearer = options.bearer_token.as_ref().map(|s| s.0.as_str());
     let targets = reader::expand(inputs);
     let wave = 2 * rayon::current_num_threads().max(1);
+    let mut identities = Vec::new();
     let mut rejected = Vec::new();
     let mut summary = Summary::default();
     let mut targets = targets.into_iter().peekable();
@@ -212,25 +228,31 @@ pub fn ingest_streaming(
             if partial.events.height() > 0 {
                 on_events(partial.events)?;
             }
+            identities.extend(partial.identities);
             rejected.extend(partial.rejected);
             summary.merge(partial.summary);
         }
     }
-    Ok((rejected, summary))
+    Ok(Streamed {
+        identities,
+        rejected,
+        summary,
+    })
 }
 
 /// Ingests everything into memory: for tests and callers that need the
 /// whole table at once. Large ingests should stream to disk instead.
 pub fn ingest_inputs(inputs: &[String], options: &IngestOptions) -> PolarsResult<IngestOutput> {
     let mut events = access_events_frame(&[])?;
-    let (rejected, summary) = ingest_streaming(inputs, options, |chunk| {
+    let streamed = ingest_streaming(inputs, options, |chunk| {
         events.vstack_mut(&chunk).map(|_| ())
     })?;
     events.rechunk_mut();
     Ok(IngestOutput {
         events,
-        rejected,
-        summary,
+        identities: streamed.identities,
+        rejected: streamed.rejected,
+        summary: streamed.summary,
     })
 }
 
@@ -240,12 +262,43 @@ fn ingest_target(
     bearer: Option<&str>,
 ) -> PolarsResult<Partial> {
     let mut events = Vec::new();
+    let mut identities = Vec::new();
     let mut rejected = Vec::new();
     let mut summary = Summary {
         files: 1,
         ..Summary::default()
     };
     match target.and_then(|t| reader::read_target(&t, options.max_bytes, bearer)) {
+        Ok(file)
+            if aws_credential_report::detect(&file.bytes)
+                || aws_credential_report::csv_from_json(&file.bytes).is_some() =>
+        {
+            let csv = match aws_credential_report::csv_from_json(&file.bytes) {
+                Some(Ok(csv)) => csv,
+                Some(Err(reason)) => {
+                    reject_whole(
+                        &mut rejected,
+                        &mut summary,
+                        &file.name,
+                        "whole file",
+                        &reason,
+                    );
+                    Vec::new()
+                }
+                None => file.bytes.clone(),
+            };
+            let report = aws_credential_report::parse(&file.name, &csv);
+            summary.read += report.rows;
+            summary.inventoried += report.inventoried;
+            if report.inventoried > 0 {
+                *summary
+                    .by_source
+                    .entry(aws_credential_report::SOURCE.to_string())
+                    .or_default() += report.inventoried;
+            }
+            identities = report.identities;
+            rejected.extend(report.rejected);
+        }
         Ok(file) => ingest_file(&file, options, &mut events, &mut rejected, &mut summary),
         Err(e) => {
             let (file, reason) = match &e {
@@ -258,6 +311,7 @@ fn ingest_target(
     }
     summary.normalised = events.len();
     summary.rejected = rejected.len();
+    summary.identities = identities.len();
     for event in &events {
         *summary
             .by_source
@@ -284,6 +338,7 @@ fn ingest_target(
     }
     Ok(Partial {
         events: access_events_frame(&events)?,
+        identities,
         rejected,
         summary,
     })
@@ -296,6 +351,8 @@ impl Summary {
         self.normalised += other.normalised;
         self.rejected += other.rejected;
         self.outside_window += other.outside_window;
+        self.inventoried += other.inventoried;
+        self.identities += other.identities;
         for (mine, theirs) in [
             (&mut self.by_source, other.by_source),
             (&mut self.by_credential_type, other.by_credential_type),

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use polars::prelude::{CsvWriter, ParquetWriter, SerWriter};
+use polars::prelude::ParquetWriter;
 
 use super::{ingest_streaming, IngestOptions, Summary};
 use crate::model::tables::{
-    access_events_frame, read_access_events_where, rejected_frame, write_table, EventKey,
-    ACCESS_EVENTS, REJECTED,
+    access_events_frame, csv_writer, identities_frame, read_access_events_where, rejected_frame,
+    write_table, EventKey, ACCESS_EVENTS, IDENTITIES, REJECTED,
 };
 use crate::model::AccessEvent;
 
@@ -83,13 +83,12 @@ pub fn ingest_to_folder(
     let mut parquet = ParquetWriter::new(create(format!("{ACCESS_EVENTS}.parquet"))?)
         .batched(&schema)
         .map_err(|e| fail(dir, &e))?;
-    let mut csv = CsvWriter::new(std::io::BufWriter::new(create(format!(
+    let mut csv = csv_writer(std::io::BufWriter::new(create(format!(
         "{ACCESS_EVENTS}.csv"
     ))?))
-    .include_header(true)
     .batched(&schema)
     .map_err(|e| fail(dir, &e))?;
-    let (rejected, summary) = ingest_streaming(inputs, options, |chunk| {
+    let streamed = ingest_streaming(inputs, options, |chunk| {
         parquet.write_batch(&chunk)?;
         csv.write_batch(&chunk)
     })
@@ -97,6 +96,10 @@ pub fn ingest_to_folder(
     parquet.finish().map_err(|e| fail(dir, &e))?;
     csv.finish().map_err(|e| fail(dir, &e))?;
 
+    let (identities, rejected, summary) =
+        (streamed.identities, streamed.rejected, streamed.summary);
+    let mut identities_table = identities_frame(&identities).map_err(|e| fail(dir, &e))?;
+    write_table(staging.path(), IDENTITIES, &mut identities_table).map_err(|e| fail(dir, &e))?;
     let mut rejected_table = rejected_frame(&rejected).map_err(|e| fail(dir, &e))?;
     write_table(staging.path(), REJECTED, &mut rejected_table).map_err(|e| fail(dir, &e))?;
     let record = SummaryFile {

@@ -5,8 +5,10 @@
 //! as Parquet and CSV so an auditor can open them with any tool.
 
 pub mod access_event;
+pub mod identity;
 pub mod tables;
 
 pub use access_event::{
     Access, AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected,
 };
+pub use identity::Identity;

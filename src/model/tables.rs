@@ -29,10 +29,13 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::{Access, AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected};
+use super::{
+    Access, AccessEvent, CredentialType, Decision, Identity, PrincipalType, RawRef, Rejected,
+};
 
 /// File names inside an ingest output folder.
 pub const ACCESS_EVENTS: &str = "access_events";
+pub const IDENTITIES: &str = "identities";
 pub const REJECTED: &str = "rejected";
 
 fn text<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
@@ -142,6 +145,56 @@ pub fn access_events_frame(events: &[AccessEvent]) -> PolarsResult<DataFrame> {
     DataFrame::new(events.len(), columns)
 }
 
+fn datetime(name: &str, values: impl Iterator<Item = Option<i64>>) -> Column {
+    Int64Chunked::from_iter_options(name.into(), values)
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_column()
+}
+
+/// The `identities` frame: `id`, `kind`, `provider`, `owner_id`,
+/// `environment`, `created`, `last_used`, `last_rotated`, `expires`
+/// (datetime[µs, UTC]), `active` (bool), `credential_type`,
+/// `credential_reason`, `details`, `raw_file`, `raw_position`, `raw_sha256`.
+pub fn identities_frame(rows: &[Identity]) -> PolarsResult<DataFrame> {
+    let columns = vec![
+        text("id", rows.iter().map(|r| Some(r.id.as_str()))),
+        text("kind", rows.iter().map(|r| Some(r.kind.as_str()))),
+        text("provider", rows.iter().map(|r| Some(r.provider))),
+        text("owner_id", rows.iter().map(|r| r.owner_id.as_deref())),
+        text("environment", rows.iter().map(|r| r.environment.as_deref())),
+        datetime("created", rows.iter().map(|r| r.created_us)),
+        datetime("last_used", rows.iter().map(|r| r.last_used_us)),
+        datetime("last_rotated", rows.iter().map(|r| r.last_rotated_us)),
+        datetime("expires", rows.iter().map(|r| r.expires_us)),
+        Column::new(
+            "active".into(),
+            rows.iter().map(|r| r.active).collect::<Vec<bool>>(),
+        ),
+        text(
+            "credential_type",
+            rows.iter().map(|r| Some(r.credential_type.as_str())),
+        ),
+        text(
+            "credential_reason",
+            rows.iter().map(|r| Some(r.credential_reason.as_str())),
+        ),
+        text("details", rows.iter().map(|r| Some(r.details.as_str()))),
+        text(
+            "raw_file",
+            rows.iter().map(|r| Some(r.source_ref.file.as_str())),
+        ),
+        text(
+            "raw_position",
+            rows.iter().map(|r| Some(r.source_ref.position.as_str())),
+        ),
+        text(
+            "raw_sha256",
+            rows.iter().map(|r| Some(r.source_ref.sha256.as_str())),
+        ),
+    ];
+    DataFrame::new(rows.len(), columns)
+}
+
 /// The `rejected` frame.
 pub fn rejected_frame(rejected: &[Rejected]) -> PolarsResult<DataFrame> {
     let columns = vec![
@@ -163,12 +216,20 @@ pub fn rejected_frame(rejected: &[Rejected]) -> PolarsResult<DataFrame> {
     DataFrame::new(rejected.len(), columns)
 }
 
+/// The CSV form every table uses: a header, and times in UTC with an
+/// explicit `Z` so no reader takes them for local time.
+pub fn csv_writer<W: std::io::Write>(sink: W) -> CsvWriter<W> {
+    CsvWriter::new(sink)
+        .include_header(true)
+        .with_datetime_format(Some("%Y-%m-%dT%H:%M:%S%.6fZ".into()))
+}
+
 /// Writes `NAME.parquet` and `NAME.csv` into `dir`.
 pub fn write_table(dir: &Path, name: &str, frame: &mut DataFrame) -> PolarsResult<()> {
     let parquet = std::fs::File::create(dir.join(format!("{name}.parquet")))?;
     ParquetWriter::new(parquet).finish(frame)?;
     let csv = std::fs::File::create(dir.join(format!("{name}.csv")))?;
-    CsvWriter::new(csv).include_header(true).finish(frame)?;
+    csv_writer(csv).finish(frame)?;
     Ok(())
 }
 

@@ -694,3 +694,49 @@ fn agents_are_named_by_their_user_agent() {
         &[("principal_type", "workload")],
     );
 }
+
+/// IAM credential reports, as CSV and as the JSON of the API response: one
+/// row per user, one per active key or certificate, with its age and use.
+#[test]
+fn credential_reports_become_identities_and_credentials() {
+    let (dir, text) = ingest(
+        &[samples().join("inventories/aws-iam-credential-report")],
+        &[],
+    );
+    assert!(text.contains("identity and credential row(s)"), "{text}");
+    let s = summary(dir.path());
+    assert_eq!(s["reconciled"], true, "{s:#}");
+    assert_eq!(
+        s["rejected"], 2,
+        "the custodian report lists christopher twice, in its CSV and its JSON: {s:#}"
+    );
+    assert_eq!(s["rejected_by_reason"]["duplicate row"], 2);
+    let csv = std::fs::read_to_string(dir.path().join("evidence/identities.csv")).unwrap();
+    let row = |id: &str| -> Vec<String> {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{id},")) && l.contains("aws-testbench"))
+            .unwrap_or_else(|| panic!("no row {id}:\n{csv}"));
+        line.split(',').map(str::to_string).collect()
+    };
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let field =
+        |row: &[String], name: &str| row[header.iter().position(|h| *h == name).unwrap()].clone();
+
+    let key = row("arn:aws:iam::278368863034:user/cloudgoat#access_key_1");
+    assert_eq!(field(&key, "kind"), "access-key");
+    assert_eq!(
+        field(&key, "owner_id"),
+        "arn:aws:iam::278368863034:user/cloudgoat"
+    );
+    assert_eq!(field(&key, "credential_type"), "static");
+    assert_eq!(field(&key, "last_rotated"), "2022-05-27T10:25:44.000000Z");
+    assert_eq!(field(&key, "last_used"), "2022-12-21T18:30:00.000000Z");
+    assert_eq!(field(&key, "environment"), "278368863034");
+
+    let root = row("arn:aws:iam::278368863034:root");
+    assert_eq!(field(&root, "kind"), "root");
+    assert_eq!(field(&root, "credential_type"), "unknown");
+    // Every identity row of the user carries the line it came from.
+    assert_eq!(field(&key, "raw_position"), "line 3");
+}
