@@ -740,3 +740,40 @@ fn credential_reports_become_identities_and_credentials() {
     // Every identity row of the user carries the line it came from.
     assert_eq!(field(&key, "raw_position"), "line 3");
 }
+
+/// GCP service accounts and keys, from the IAM API's listings.
+#[test]
+fn gcp_service_accounts_and_keys_become_identities() {
+    let inventories = samples().join("inventories");
+    let (dir, _) = ingest(
+        &[
+            inventories.join("gcp-service-accounts"),
+            inventories.join("gcp-service-account-keys"),
+        ],
+        &[],
+    );
+    let s = summary(dir.path());
+    assert_eq!(s["reconciled"], true, "{s:#}");
+    assert_eq!(
+        (
+            s["inventoried"].as_u64(),
+            s["identities"].as_u64(),
+            s["rejected"].as_u64()
+        ),
+        (Some(3), Some(7), Some(0)),
+        "{s:#}"
+    );
+    let csv = std::fs::read_to_string(dir.path().join("evidence/identities.csv")).unwrap();
+    let key = csv
+        .lines()
+        .find(|l| l.starts_with("test-cutodian-scc@cloud-custodian.iam.gserviceaccount.com#key/2,"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(key.contains(",service-account-key,gcp,test-cutodian-scc@cloud-custodian.iam.gserviceaccount.com,cloud-custodian,"), "{key}");
+    assert!(key.contains("2021-03-31T13:27:15.000000Z"), "{key}");
+    assert!(
+        key.contains(",static,USER_MANAGED key that never expires"),
+        "{key}"
+    );
+    let system = csv.lines().find(|l| l.contains("#key/1,")).unwrap();
+    assert!(system.contains(",ephemeral,SYSTEM_MANAGED"), "{system}");
+}
