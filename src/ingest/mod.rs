@@ -13,6 +13,7 @@ pub mod fields;
 pub mod gcp_audit;
 pub mod gcp_inventory;
 pub mod k8s_audit;
+pub mod nhi_inventory;
 pub mod ocsf;
 pub mod output;
 pub mod reader;
@@ -300,6 +301,19 @@ fn ingest_target(
             identities = report.identities;
             rejected.extend(report.rejected);
         }
+        Ok(file) if nhi_inventory::detect_csv(&file.bytes) => {
+            let inventory = nhi_inventory::from_csv(&file.name, &file.bytes);
+            summary.read += inventory.entries;
+            summary.inventoried += inventory.inventoried;
+            if inventory.inventoried > 0 {
+                *summary
+                    .by_source
+                    .entry(nhi_inventory::SOURCE.to_string())
+                    .or_default() += inventory.inventoried;
+            }
+            identities = inventory.identities;
+            rejected.extend(inventory.rejected);
+        }
         Ok(file) => ingest_file(
             &file,
             options,
@@ -441,6 +455,22 @@ fn ingest_file(
                 *summary.by_source.entry(source.to_string()).or_default() += 1;
                 identities.extend(rows);
             }
+            Ok(Item::Entries(inventory)) => {
+                // The document was counted as one record; its entries are the records.
+                summary.read += inventory.entries.saturating_sub(1);
+                if inventory.entries == 0 {
+                    summary.read -= 1;
+                }
+                summary.inventoried += inventory.inventoried;
+                if inventory.inventoried > 0 {
+                    *summary
+                        .by_source
+                        .entry(nhi_inventory::SOURCE.to_string())
+                        .or_default() += inventory.inventoried;
+                }
+                identities.extend(inventory.identities);
+                rejected.extend(inventory.rejected);
+            }
             Ok(Item::OutsideWindow) => summary.outside_window += 1,
             Err((source, reason)) => rejected.push(Rejected {
                 raw_ref,
@@ -456,6 +486,8 @@ enum Item {
     Event(SourceKind, Box<Normalised>),
     /// An inventory record and the identity rows it lists.
     Inventory(&'static str, Vec<Identity>),
+    /// A generic inventory document: its entries, as records of their own.
+    Entries(nhi_inventory::Inventory),
     OutsideWindow,
 }
 
@@ -465,6 +497,9 @@ fn ingest_record(bytes: &[u8], options: &IngestOptions, raw_ref: &RawRef) -> Rec
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| (None, format!("not valid JSON: {e}")))?;
     let record = unwrap_envelope(value).map_err(|why| (None, why))?;
+    if options.source.is_none() && nhi_inventory::detect_json(&record) {
+        return Ok(Item::Entries(nhi_inventory::from_json(&record, raw_ref)));
+    }
     if options.source.is_none() && gcp_inventory::detect(&record) {
         let rows = gcp_inventory::identities(&record, raw_ref)
             .map_err(|why| (Some(gcp_inventory::SOURCE), why))?;

@@ -777,3 +777,57 @@ fn gcp_service_accounts_and_keys_become_identities() {
     let system = csv.lines().find(|l| l.contains("#key/1,")).unwrap();
     assert!(system.contains(",ephemeral,SYSTEM_MANAGED"), "{system}");
 }
+
+/// The generic NHI inventory in both forms, checked against the published
+/// schema; a bad entry is rejected by itself and the counts reconcile.
+#[test]
+fn generic_inventories_follow_the_published_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("saas-keys.csv"),
+        "id,kind,provider,owner,environment,credential_type,created,last_rotated,expires,scopes\n\
+         gh-pat-deploy,token,github,platform@example.com,prod,static,2025-02-01,2025-02-01,,repo;workflow\n\
+         dd-key,api-key,datadog,,prod,sometimes,2025-02-01,,,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("agents.json"),
+        serde_json::json!({"nhi-inventory": [
+            {"id": "support-bot", "kind": "agent", "owner": "ai@example.com", "credential_type": "ephemeral", "scopes": ["tickets:read"]}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let (out, _) = ingest(&[dir.path().to_path_buf()], &[]);
+    let s = summary(out.path());
+    assert_eq!(s["reconciled"], true, "{s:#}");
+    assert_eq!(
+        (
+            s["read"].as_u64(),
+            s["inventoried"].as_u64(),
+            s["rejected"].as_u64()
+        ),
+        (Some(3), Some(2), Some(1)),
+        "{s:#}"
+    );
+    let csv = std::fs::read_to_string(out.path().join("evidence/identities.csv")).unwrap();
+    let pat = csv
+        .lines()
+        .find(|l| l.starts_with("gh-pat-deploy,"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(
+        pat.contains(",token,inventory,platform@example.com,prod,2025-02-01T00:00:00.000000Z,"),
+        "{pat}"
+    );
+    assert!(
+        pat.contains(",static,as the inventory states,provider=github; scopes=repo workflow,"),
+        "{pat}"
+    );
+    assert!(
+        csv.lines().any(|l| l.starts_with("support-bot,agent,")),
+        "{csv}"
+    );
+    let rejected = std::fs::read_to_string(out.path().join("evidence/rejected.csv")).unwrap();
+    assert!(rejected.contains("saas-keys.csv,line 3,"), "{rejected}");
+    assert!(rejected.contains("credential_type"), "{rejected}");
+}
