@@ -355,8 +355,8 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
     };
     if s.inventoried > 0 {
         println!(
-            "  inventories: {} record(s) → {} identity and credential row(s)",
-            s.inventoried, s.identities
+            "  inventories and policies: {} record(s) → {} identity and credential row(s), {} grant(s)",
+            s.inventoried, s.identities, s.grants
         );
     }
     if s.normalised + s.inventoried > 0 {

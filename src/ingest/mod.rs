@@ -6,6 +6,7 @@
 
 pub mod agent;
 pub mod aws_credential_report;
+pub mod aws_iam_policy;
 pub mod azure_activity;
 pub mod cloudtrail;
 pub mod entra_signin;
@@ -30,7 +31,7 @@ use serde_json::Value;
 
 use crate::hash::sha256_hex;
 use crate::model::tables::access_events_frame;
-use crate::model::{Access, AccessEvent, Identity, RawRef, Rejected};
+use crate::model::{Access, AccessEvent, Grant, Identity, RawRef, Rejected};
 
 /// What a source module returns for one record; ingestion adds the source
 /// name and the raw reference.
@@ -164,6 +165,8 @@ pub struct Summary {
     pub inventoried: usize,
     /// Identity and credential rows written (a user with two keys is three).
     pub identities: usize,
+    /// Policy statements written to `grants`.
+    pub grants: usize,
     pub by_source: BTreeMap<String, usize>,
     pub by_credential_type: BTreeMap<String, usize>,
     pub by_decision: BTreeMap<String, usize>,
@@ -182,6 +185,7 @@ impl Summary {
 pub struct IngestOutput {
     pub events: DataFrame,
     pub identities: Vec<Identity>,
+    pub grants: Vec<Grant>,
     pub rejected: Vec<Rejected>,
     pub summary: Summary,
 }
@@ -191,6 +195,7 @@ pub struct IngestOutput {
 struct Partial {
     events: DataFrame,
     identities: Vec<Identity>,
+    grants: Vec<Grant>,
     rejected: Vec<Rejected>,
     summary: Summary,
 }
@@ -199,6 +204,7 @@ struct Partial {
 /// small, so they are returned whole.
 pub struct Streamed {
     pub identities: Vec<Identity>,
+    pub grants: Vec<Grant>,
     pub rejected: Vec<Rejected>,
     pub summary: Summary,
 }
@@ -216,6 +222,7 @@ pub fn ingest_streaming(
     let targets = reader::expand(inputs);
     let wave = 2 * rayon::current_num_threads().max(1);
     let mut identities = Vec::new();
+    let mut grants = Vec::new();
     let mut rejected = Vec::new();
     let mut summary = Summary::default();
     let mut targets = targets.into_iter().peekable();
@@ -231,12 +238,14 @@ pub fn ingest_streaming(
                 on_events(partial.events)?;
             }
             identities.extend(partial.identities);
+            grants.extend(partial.grants);
             rejected.extend(partial.rejected);
             summary.merge(partial.summary);
         }
     }
     Ok(Streamed {
         identities,
+        grants,
         rejected,
         summary,
     })
@@ -253,6 +262,7 @@ pub fn ingest_inputs(inputs: &[String], options: &IngestOptions) -> PolarsResult
     Ok(IngestOutput {
         events,
         identities: streamed.identities,
+        grants: streamed.grants,
         rejected: streamed.rejected,
         summary: streamed.summary,
     })
@@ -265,6 +275,7 @@ fn ingest_target(
 ) -> PolarsResult<Partial> {
     let mut events = Vec::new();
     let mut identities = Vec::new();
+    let mut grants = Vec::new();
     let mut rejected = Vec::new();
     let mut summary = Summary {
         files: 1,
@@ -319,6 +330,7 @@ fn ingest_target(
             options,
             &mut events,
             &mut identities,
+            &mut grants,
             &mut rejected,
             &mut summary,
         ),
@@ -334,6 +346,7 @@ fn ingest_target(
     summary.normalised = events.len();
     summary.rejected = rejected.len();
     summary.identities = identities.len();
+    summary.grants = grants.len();
     for event in &events {
         *summary
             .by_source
@@ -361,6 +374,7 @@ fn ingest_target(
     Ok(Partial {
         events: access_events_frame(&events)?,
         identities,
+        grants,
         rejected,
         summary,
     })
@@ -375,6 +389,7 @@ impl Summary {
         self.outside_window += other.outside_window;
         self.inventoried += other.inventoried;
         self.identities += other.identities;
+        self.grants += other.grants;
         for (mine, theirs) in [
             (&mut self.by_source, other.by_source),
             (&mut self.by_credential_type, other.by_credential_type),
@@ -425,6 +440,7 @@ fn ingest_file(
     options: &IngestOptions,
     events: &mut Vec<AccessEvent>,
     identities: &mut Vec<Identity>,
+    grants: &mut Vec<Grant>,
     rejected: &mut Vec<Rejected>,
     summary: &mut Summary,
 ) {
@@ -471,6 +487,15 @@ fn ingest_file(
                 identities.extend(inventory.identities);
                 rejected.extend(inventory.rejected);
             }
+            Ok(Item::Policies(parsed)) => {
+                summary.inventoried += 1;
+                *summary
+                    .by_source
+                    .entry(aws_iam_policy::SOURCE.to_string())
+                    .or_default() += 1;
+                identities.extend(parsed.identities);
+                grants.extend(parsed.grants);
+            }
             Ok(Item::OutsideWindow) => summary.outside_window += 1,
             Err((source, reason)) => rejected.push(Rejected {
                 raw_ref,
@@ -488,6 +513,8 @@ enum Item {
     Inventory(&'static str, Vec<Identity>),
     /// A generic inventory document: its entries, as records of their own.
     Entries(nhi_inventory::Inventory),
+    /// IAM policies (and the identities of an authorization-details dump).
+    Policies(aws_iam_policy::Parsed),
     OutsideWindow,
 }
 
@@ -497,6 +524,11 @@ fn ingest_record(bytes: &[u8], options: &IngestOptions, raw_ref: &RawRef) -> Rec
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| (None, format!("not valid JSON: {e}")))?;
     let record = unwrap_envelope(value).map_err(|why| (None, why))?;
+    if options.source.is_none() && aws_iam_policy::detect(&record) {
+        let parsed = aws_iam_policy::parse(&record, &raw_ref.file, raw_ref)
+            .map_err(|why| (Some(aws_iam_policy::SOURCE), why))?;
+        return Ok(Item::Policies(parsed));
+    }
     if options.source.is_none() && nhi_inventory::detect_json(&record) {
         return Ok(Item::Entries(nhi_inventory::from_json(&record, raw_ref)));
     }

@@ -10,8 +10,8 @@ use polars::prelude::ParquetWriter;
 
 use super::{ingest_streaming, IngestOptions, Summary};
 use crate::model::tables::{
-    access_events_frame, csv_writer, identities_frame, read_access_events_where, rejected_frame,
-    write_table, EventKey, ACCESS_EVENTS, IDENTITIES, REJECTED,
+    access_events_frame, csv_writer, grants_frame, identities_frame, read_access_events_where,
+    rejected_frame, write_table, EventKey, ACCESS_EVENTS, GRANTS, IDENTITIES, REJECTED,
 };
 use crate::model::AccessEvent;
 
@@ -98,6 +98,8 @@ pub fn ingest_to_folder(
 
     let (identities, rejected, summary) =
         (streamed.identities, streamed.rejected, streamed.summary);
+    let mut grants_table = grants_frame(&streamed.grants).map_err(|e| fail(dir, &e))?;
+    write_table(staging.path(), GRANTS, &mut grants_table).map_err(|e| fail(dir, &e))?;
     let mut identities_table = identities_frame(&identities).map_err(|e| fail(dir, &e))?;
     write_table(staging.path(), IDENTITIES, &mut identities_table).map_err(|e| fail(dir, &e))?;
     let mut rejected_table = rejected_frame(&rejected).map_err(|e| fail(dir, &e))?;

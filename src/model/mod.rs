@@ -5,10 +5,12 @@
 //! as Parquet and CSV so an auditor can open them with any tool.
 
 pub mod access_event;
+pub mod grant;
 pub mod identity;
 pub mod tables;
 
 pub use access_event::{
     Access, AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected,
 };
+pub use grant::Grant;
 pub use identity::Identity;

@@ -30,12 +30,13 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::{
-    Access, AccessEvent, CredentialType, Decision, Identity, PrincipalType, RawRef, Rejected,
+    Access, AccessEvent, CredentialType, Decision, Grant, Identity, PrincipalType, RawRef, Rejected,
 };
 
 /// File names inside an ingest output folder.
 pub const ACCESS_EVENTS: &str = "access_events";
 pub const IDENTITIES: &str = "identities";
+pub const GRANTS: &str = "grants";
 pub const REJECTED: &str = "rejected";
 
 fn text<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
@@ -179,6 +180,48 @@ pub fn identities_frame(rows: &[Identity]) -> PolarsResult<DataFrame> {
             rows.iter().map(|r| Some(r.credential_reason.as_str())),
         ),
         text("details", rows.iter().map(|r| Some(r.details.as_str()))),
+        text(
+            "raw_file",
+            rows.iter().map(|r| Some(r.source_ref.file.as_str())),
+        ),
+        text(
+            "raw_position",
+            rows.iter().map(|r| Some(r.source_ref.position.as_str())),
+        ),
+        text(
+            "raw_sha256",
+            rows.iter().map(|r| Some(r.source_ref.sha256.as_str())),
+        ),
+    ];
+    DataFrame::new(rows.len(), columns)
+}
+
+fn flag(name: &str, values: impl Iterator<Item = bool>) -> Column {
+    Column::new(name.into(), values.collect::<Vec<bool>>())
+}
+
+/// The `grants` frame: `principal`, `policy`, `kind`, `effect`, `actions`,
+/// `not_action`, `resources`, `not_resource`, `has_conditions`,
+/// `wildcard_action`, `wildcard_resource`, `admin` (bools as named),
+/// `flags`, `raw_file`, `raw_position`, `raw_sha256`.
+pub fn grants_frame(rows: &[Grant]) -> PolarsResult<DataFrame> {
+    let columns = vec![
+        text("principal", rows.iter().map(|r| r.principal.as_deref())),
+        text("policy", rows.iter().map(|r| Some(r.policy.as_str()))),
+        text("kind", rows.iter().map(|r| Some(r.kind))),
+        text("effect", rows.iter().map(|r| Some(r.effect.as_str()))),
+        text("actions", rows.iter().map(|r| Some(r.actions.as_str()))),
+        flag("not_action", rows.iter().map(|r| r.not_action)),
+        text("resources", rows.iter().map(|r| Some(r.resources.as_str()))),
+        flag("not_resource", rows.iter().map(|r| r.not_resource)),
+        flag("has_conditions", rows.iter().map(|r| r.has_conditions)),
+        flag("wildcard_action", rows.iter().map(|r| r.wildcard_action)),
+        flag(
+            "wildcard_resource",
+            rows.iter().map(|r| r.wildcard_resource),
+        ),
+        flag("admin", rows.iter().map(|r| r.admin)),
+        text("flags", rows.iter().map(|r| Some(r.flags.as_str()))),
         text(
             "raw_file",
             rows.iter().map(|r| Some(r.source_ref.file.as_str())),

@@ -831,3 +831,64 @@ fn generic_inventories_follow_the_published_schema() {
     assert!(rejected.contains("saas-keys.csv,line 3,"), "{rejected}");
     assert!(rejected.contains("credential_type"), "{rejected}");
 }
+
+/// IAM policies → grants: AWS's own managed policies, cloudsplaining's
+/// privilege-escalation fixtures, and an authorization-details dump.
+#[test]
+fn iam_policies_become_grants_with_admin_and_wildcard_flags() {
+    let (dir, _) = ingest(
+        &[
+            samples().join("policies/aws-managed-policies"),
+            samples().join("policies/aws-iam"),
+            samples().join("inventories/aws-iam-authorization-details"),
+        ],
+        &[],
+    );
+    let s = summary(dir.path());
+    assert_eq!(s["reconciled"], true, "{s:#}");
+    assert_eq!(s["rejected"], 0, "{s:#}");
+    let csv = std::fs::read_to_string(dir.path().join("evidence/grants.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let find = |policy: &str, principal: &str| {
+        rows.iter()
+            .find(|r| r[col("policy")] == policy && r[col("principal")] == principal)
+            .unwrap_or_else(|| panic!("no grant {policy} for `{principal}`"))
+    };
+    let admin = find("AdministratorAccess", "");
+    assert_eq!(admin[col("admin")], "true");
+    assert_eq!(admin[col("wildcard_action")], "true");
+    assert_eq!(
+        find("PowerUserAccess", "")[col("admin")],
+        "false",
+        "PowerUserAccess keeps iam:* out"
+    );
+    assert_eq!(find("AmazonS3FullAccess", "")[col("admin")], "false");
+    assert_eq!(
+        find("AmazonS3FullAccess", "")[col("wildcard_action")],
+        "true"
+    );
+    let attached = find(
+        "AdministratorAccess",
+        "arn:aws:iam::012345678901:user/obama",
+    );
+    assert_eq!(attached[col("admin")], "true");
+    let trust = rows
+        .iter()
+        .find(|r| {
+            r[col("kind")] == "trust" && r[col("flags")].contains("a whole account may assume")
+        })
+        .expect("a role that trusts a whole account");
+    assert!(trust[col("principal")].starts_with("arn:aws:iam::"));
+    // The dump's roles and users are identities too.
+    let identities = std::fs::read_to_string(dir.path().join("evidence/identities.csv")).unwrap();
+    assert!(
+        identities.lines().any(|l| l.contains(",iam-role,aws,")),
+        "{identities}"
+    );
+}

@@ -1,0 +1,431 @@
+//! AWS IAM policies → grants: bare policy documents, managed-policy versions
+//! (`{"PolicyVersion": {"Document": ...}}`, as `get-policy-version` prints
+//! them), and `get-account-authorization-details` dumps, whose users and
+//! roles also become identities and whose role trust policies become
+//! `trust` grants.
+//!
+//! Flags, per statement: `wildcard_action` (an action with `*`),
+//! `wildcard_resource` (`*`), `admin` (Allow of `*` or `iam:*` on `*`, or an
+//! Allow with `NotAction` on `*`), and in `flags`: `iam:PassRole on *`,
+//! `sts:AssumeRole on *`, `NotAction allow`, and for trust policies `any
+//! principal may assume` (`"*"` or `{"AWS": "*"}` without conditions) and
+//! `a whole account may assume` (`arn:aws:iam::ACCOUNT:root`).
+
+use serde_json::Value;
+
+use super::fields::{owned, text};
+use super::time::parse_time_text;
+use crate::model::{CredentialType, Grant, Identity, RawRef};
+
+pub const SOURCE: &str = "aws-iam";
+
+/// A bare policy document.
+fn is_document(v: &Value) -> bool {
+    v.get("Statement").is_some()
+        && (v.get("Version").is_some() || v.get("Statement").is_some_and(Value::is_array))
+}
+
+/// Whether a record is an IAM policy or an authorization-details dump.
+pub fn detect(record: &Value) -> bool {
+    is_document(record)
+        || record.pointer("/PolicyVersion/Document").is_some()
+        || record.get("RoleDetailList").is_some()
+        || record.get("UserDetailList").is_some()
+}
+
+/// What a record yields.
+pub struct Parsed {
+    pub grants: Vec<Grant>,
+    pub identities: Vec<Identity>,
+}
+
+pub fn parse(record: &Value, file: &str, source_ref: &RawRef) -> Result<Parsed, String> {
+    let mut out = Parsed {
+        grants: Vec::new(),
+        identities: Vec::new(),
+    };
+    let stem = file
+        .rsplit('/')
+        .next()
+        .unwrap_or(file)
+        .trim_end_matches(".json")
+        .to_string();
+    if is_document(record) {
+        statements(
+            record,
+            None,
+            &stem,
+            "permission",
+            source_ref,
+            &mut out.grants,
+        )?;
+    } else if let Some(document) = record.pointer("/PolicyVersion/Document") {
+        statements(
+            document,
+            None,
+            &stem,
+            "permission",
+            source_ref,
+            &mut out.grants,
+        )?;
+    } else {
+        authorization_details(record, source_ref, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn authorization_details(
+    record: &Value,
+    source_ref: &RawRef,
+    out: &mut Parsed,
+) -> Result<(), String> {
+    // Managed policies by ARN, at their default version.
+    let mut managed = std::collections::HashMap::new();
+    for policy in record
+        .get("Policies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (Some(arn), Some(versions)) = (
+            text(policy, "/Arn"),
+            policy.get("PolicyVersionList").and_then(Value::as_array),
+        ) else {
+            continue;
+        };
+        if let Some(default) = versions
+            .iter()
+            .find(|v| v.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true))
+        {
+            if let Some(document) = default.get("Document") {
+                managed.insert(
+                    arn.to_string(),
+                    (
+                        text(policy, "/PolicyName").unwrap_or(arn).to_string(),
+                        document.clone(),
+                    ),
+                );
+            }
+        }
+    }
+    for (list, kind, inline_key) in [
+        ("UserDetailList", "iam-user", "UserPolicyList"),
+        ("RoleDetailList", "iam-role", "RolePolicyList"),
+        ("GroupDetailList", "iam-group", "GroupPolicyList"),
+    ] {
+        for (i, item) in record
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let Some(arn) = owned(item, "/Arn") else {
+                return Err(format!("{list}[{i}] has no Arn"));
+            };
+            let item_ref = RawRef {
+                position: format!("{}, {list}[{i}]", source_ref.position),
+                ..source_ref.clone()
+            };
+            if kind != "iam-group" {
+                out.identities.push(Identity {
+                    id: arn.clone(),
+                    kind: kind.into(),
+                    provider: "aws",
+                    owner_id: None,
+                    environment: arn.split(':').nth(4).map(str::to_string),
+                    created_us: text(item, "/CreateDate").and_then(parse_time_text),
+                    last_used_us: text(item, "/RoleLastUsed/LastUsedDate")
+                        .and_then(parse_time_text),
+                    last_rotated_us: None,
+                    expires_us: None,
+                    active: true,
+                    credential_type: if kind == "iam-role" {
+                        CredentialType::Ephemeral
+                    } else {
+                        CredentialType::Unknown
+                    },
+                    credential_reason: if kind == "iam-role" {
+                        "a role: callers get temporary STS credentials".into()
+                    } else {
+                        "the dump does not list the user's keys (see the credential report)".into()
+                    },
+                    details: String::new(),
+                    source_ref: item_ref.clone(),
+                });
+            }
+            for policy in item
+                .get(inline_key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let name = text(policy, "/PolicyName").unwrap_or("inline");
+                if let Some(document) = policy.get("PolicyDocument") {
+                    statements(
+                        document,
+                        Some(&arn),
+                        name,
+                        "permission",
+                        &item_ref,
+                        &mut out.grants,
+                    )?;
+                }
+            }
+            for attached in item
+                .get("AttachedManagedPolicies")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some((name, document)) =
+                    text(attached, "/PolicyArn").and_then(|a| managed.get(a))
+                {
+                    statements(
+                        document,
+                        Some(&arn),
+                        name,
+                        "permission",
+                        &item_ref,
+                        &mut out.grants,
+                    )?;
+                }
+            }
+            if let Some(trust) = item.get("AssumeRolePolicyDocument") {
+                statements(
+                    trust,
+                    Some(&arn),
+                    "trust policy",
+                    "trust",
+                    &item_ref,
+                    &mut out.grants,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Strings of a string-or-array field.
+fn strings(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn statements(
+    document: &Value,
+    principal: Option<&str>,
+    policy: &str,
+    kind: &'static str,
+    source_ref: &RawRef,
+    out: &mut Vec<Grant>,
+) -> Result<(), String> {
+    // Documents sometimes arrive URL-encoded or as JSON strings.
+    let parsed;
+    let document = match document {
+        Value::String(s) => {
+            parsed = serde_json::from_str::<Value>(s)
+                .map_err(|e| format!("policy {policy}: document is not JSON: {e}"))?;
+            &parsed
+        }
+        other => other,
+    };
+    let list: Vec<&Value> = match document.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => return Err(format!("policy {policy} has no Statement")),
+    };
+    for (i, statement) in list.into_iter().enumerate() {
+        let effect = text(statement, "/Effect").unwrap_or("").to_string();
+        let not_action = statement.get("NotAction").is_some();
+        let actions = strings(
+            statement
+                .get("Action")
+                .or_else(|| statement.get("NotAction")),
+        );
+        let has_conditions = statement
+            .get("Condition")
+            .is_some_and(|c| c.as_object().is_some_and(|m| !m.is_empty()));
+        let mut flags = Vec::new();
+        let (resources, not_resource) = if kind == "trust" {
+            (
+                trusted(statement.get("Principal"), has_conditions, &mut flags),
+                false,
+            )
+        } else {
+            (
+                strings(
+                    statement
+                        .get("Resource")
+                        .or_else(|| statement.get("NotResource")),
+                ),
+                statement.get("NotResource").is_some(),
+            )
+        };
+        let allow = effect == "Allow";
+        let any_resource = resources.iter().any(|r| r == "*");
+        let wildcard_action = actions.iter().any(|a| a.contains('*'));
+        // NotAction on `*` is admin-equivalent unless it keeps IAM out of
+        // reach (PowerUserAccess excludes iam:*, so it cannot grant itself more).
+        let excludes_iam = not_action
+            && actions
+                .iter()
+                .any(|a| a == "*" || a.to_ascii_lowercase().starts_with("iam:"));
+        let admin = kind == "permission"
+            && allow
+            && any_resource
+            && (if not_action {
+                !excludes_iam
+            } else {
+                actions.iter().any(|a| a == "*" || a == "iam:*")
+            });
+        if kind == "permission" && allow {
+            if not_action {
+                flags.push("NotAction allow".to_string());
+            }
+            for (action, label) in [
+                ("iam:PassRole", "iam:PassRole on *"),
+                ("sts:AssumeRole", "sts:AssumeRole on *"),
+            ] {
+                let grants_it = actions.iter().any(|a| {
+                    a.eq_ignore_ascii_case(action)
+                        || a == "*"
+                        || a.eq_ignore_ascii_case(&format!("{}:*", &action[..3]))
+                });
+                if any_resource && grants_it && !not_action {
+                    flags.push(label.to_string());
+                }
+            }
+        }
+        if admin {
+            flags.insert(0, "admin-equivalent".to_string());
+        }
+        out.push(Grant {
+            principal: principal.map(str::to_string),
+            policy: policy.to_string(),
+            kind,
+            effect,
+            actions: actions.join(" "),
+            not_action,
+            resources: resources.join(" "),
+            not_resource,
+            has_conditions,
+            wildcard_action,
+            wildcard_resource: any_resource,
+            admin,
+            flags: flags.join("; "),
+            source_ref: RawRef {
+                position: format!("{}, {policy} statement {}", source_ref.position, i + 1),
+                ..source_ref.clone()
+            },
+        });
+    }
+    Ok(())
+}
+
+/// The principals a trust statement lets assume the role, with flags for
+/// anyone and for whole accounts.
+fn trusted(
+    principal: Option<&Value>,
+    has_conditions: bool,
+    flags: &mut Vec<String>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    match principal {
+        Some(Value::String(s)) => out.push(s.clone()),
+        Some(Value::Object(map)) => {
+            for (kind, value) in map {
+                for p in strings(Some(value)) {
+                    out.push(format!("{kind}:{p}"));
+                }
+            }
+        }
+        _ => {}
+    }
+    if out.iter().any(|p| p == "*" || p == "AWS:*") {
+        flags.push(
+            if has_conditions {
+                "any principal may assume (with conditions)"
+            } else {
+                "any principal may assume"
+            }
+            .to_string(),
+        );
+    }
+    if out.iter().any(|p| {
+        p.starts_with("AWS:")
+            && (p.ends_with(":root") || p[4..].chars().all(|c| c.is_ascii_digit()))
+    }) {
+        flags.push("a whole account may assume".to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn raw() -> RawRef {
+        RawRef {
+            file: "p.json".into(),
+            position: "record 1".into(),
+            sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn admin_and_wildcards() {
+        let doc = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Allow", "Action": ["ecr:*", "s3:GetObject"], "Resource": "arn:aws:s3:::b/*"},
+            {"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"},
+            {"Effect": "Allow", "NotAction": ["s3:DeleteBucket"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*", "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}}
+        ]});
+        assert!(detect(&doc));
+        let g = parse(&doc, "dir/Admin.json", &raw()).unwrap().grants;
+        assert_eq!(g.len(), 5);
+        assert!(g[0].admin && g[0].wildcard_action && g[0].wildcard_resource);
+        assert!(g[0].flags.starts_with("admin-equivalent"));
+        assert_eq!(g[0].policy, "Admin");
+        assert!(!g[1].admin && g[1].wildcard_action && !g[1].wildcard_resource);
+        assert!(
+            !g[2].admin && g[2].not_action,
+            "NotAction iam:* keeps IAM out of reach"
+        );
+        assert!(g[3].admin && g[3].flags.contains("NotAction allow"));
+        assert!(g[4].flags.contains("iam:PassRole on *") && g[4].has_conditions);
+    }
+
+    #[test]
+    fn trust_policies_open_to_anyone_or_an_account() {
+        let details = json!({"RoleDetailList": [{"Arn": "arn:aws:iam::1:role/open", "RoleName": "open",
+            "AssumeRolePolicyDocument": {"Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"},
+                {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999:root"}, "Action": "sts:AssumeRole"}]},
+            "RolePolicyList": [], "AttachedManagedPolicies": [{"PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}]}],
+            "Policies": [{"Arn": "arn:aws:iam::aws:policy/AdministratorAccess", "PolicyName": "AdministratorAccess",
+                "PolicyVersionList": [{"IsDefaultVersion": true, "Document": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]}]});
+        let parsed = parse(&details, "auth.json", &raw()).unwrap();
+        assert_eq!(parsed.identities.len(), 1);
+        assert_eq!(parsed.identities[0].kind, "iam-role");
+        let admin = parsed
+            .grants
+            .iter()
+            .find(|g| g.policy == "AdministratorAccess")
+            .unwrap();
+        assert!(admin.admin);
+        assert_eq!(admin.principal.as_deref(), Some("arn:aws:iam::1:role/open"));
+        let trust: Vec<&Grant> = parsed.grants.iter().filter(|g| g.kind == "trust").collect();
+        assert_eq!(trust[0].flags, "any principal may assume");
+        assert_eq!(trust[1].flags, "a whole account may assume");
+    }
+}
