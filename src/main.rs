@@ -355,8 +355,8 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
     };
     if s.inventoried > 0 {
         println!(
-            "  inventories and policies: {} record(s) → {} identity and credential row(s), {} grant(s)",
-            s.inventoried, s.identities, s.grants
+            "  inventories, policies, scanner reports: {} record(s) → {} identity and credential row(s), {} grant(s), {} secret finding(s)",
+            s.inventoried, s.identities, s.grants, s.secret_findings
         );
     }
     if s.normalised + s.inventoried > 0 {

@@ -20,6 +20,7 @@ pub mod output;
 pub mod reader;
 pub mod records;
 pub mod redact;
+pub mod secret_scanners;
 pub mod time;
 
 use std::collections::BTreeMap;
@@ -31,7 +32,7 @@ use serde_json::Value;
 
 use crate::hash::sha256_hex;
 use crate::model::tables::access_events_frame;
-use crate::model::{Access, AccessEvent, Grant, Identity, RawRef, Rejected};
+use crate::model::{Access, AccessEvent, Grant, Identity, RawRef, Rejected, SecretFinding};
 
 /// What a source module returns for one record; ingestion adds the source
 /// name and the raw reference.
@@ -167,6 +168,8 @@ pub struct Summary {
     pub identities: usize,
     /// Policy statements written to `grants`.
     pub grants: usize,
+    /// Scanner findings written to `secret_findings`.
+    pub secret_findings: usize,
     pub by_source: BTreeMap<String, usize>,
     pub by_credential_type: BTreeMap<String, usize>,
     pub by_decision: BTreeMap<String, usize>,
@@ -186,6 +189,7 @@ pub struct IngestOutput {
     pub events: DataFrame,
     pub identities: Vec<Identity>,
     pub grants: Vec<Grant>,
+    pub findings: Vec<SecretFinding>,
     pub rejected: Vec<Rejected>,
     pub summary: Summary,
 }
@@ -196,6 +200,7 @@ struct Partial {
     events: DataFrame,
     identities: Vec<Identity>,
     grants: Vec<Grant>,
+    findings: Vec<SecretFinding>,
     rejected: Vec<Rejected>,
     summary: Summary,
 }
@@ -205,6 +210,7 @@ struct Partial {
 pub struct Streamed {
     pub identities: Vec<Identity>,
     pub grants: Vec<Grant>,
+    pub findings: Vec<SecretFinding>,
     pub rejected: Vec<Rejected>,
     pub summary: Summary,
 }
@@ -223,6 +229,7 @@ pub fn ingest_streaming(
     let wave = 2 * rayon::current_num_threads().max(1);
     let mut identities = Vec::new();
     let mut grants = Vec::new();
+    let mut findings = Vec::new();
     let mut rejected = Vec::new();
     let mut summary = Summary::default();
     let mut targets = targets.into_iter().peekable();
@@ -239,6 +246,7 @@ pub fn ingest_streaming(
             }
             identities.extend(partial.identities);
             grants.extend(partial.grants);
+            findings.extend(partial.findings);
             rejected.extend(partial.rejected);
             summary.merge(partial.summary);
         }
@@ -246,6 +254,7 @@ pub fn ingest_streaming(
     Ok(Streamed {
         identities,
         grants,
+        findings,
         rejected,
         summary,
     })
@@ -263,6 +272,7 @@ pub fn ingest_inputs(inputs: &[String], options: &IngestOptions) -> PolarsResult
         events,
         identities: streamed.identities,
         grants: streamed.grants,
+        findings: streamed.findings,
         rejected: streamed.rejected,
         summary: streamed.summary,
     })
@@ -276,6 +286,7 @@ fn ingest_target(
     let mut events = Vec::new();
     let mut identities = Vec::new();
     let mut grants = Vec::new();
+    let mut findings = Vec::new();
     let mut rejected = Vec::new();
     let mut summary = Summary {
         files: 1,
@@ -331,6 +342,7 @@ fn ingest_target(
             &mut events,
             &mut identities,
             &mut grants,
+            &mut findings,
             &mut rejected,
             &mut summary,
         ),
@@ -347,6 +359,7 @@ fn ingest_target(
     summary.rejected = rejected.len();
     summary.identities = identities.len();
     summary.grants = grants.len();
+    summary.secret_findings = findings.len();
     for event in &events {
         *summary
             .by_source
@@ -375,6 +388,7 @@ fn ingest_target(
         events: access_events_frame(&events)?,
         identities,
         grants,
+        findings,
         rejected,
         summary,
     })
@@ -390,6 +404,7 @@ impl Summary {
         self.inventoried += other.inventoried;
         self.identities += other.identities;
         self.grants += other.grants;
+        self.secret_findings += other.secret_findings;
         for (mine, theirs) in [
             (&mut self.by_source, other.by_source),
             (&mut self.by_credential_type, other.by_credential_type),
@@ -441,6 +456,7 @@ fn ingest_file(
     events: &mut Vec<AccessEvent>,
     identities: &mut Vec<Identity>,
     grants: &mut Vec<Grant>,
+    findings: &mut Vec<SecretFinding>,
     rejected: &mut Vec<Rejected>,
     summary: &mut Summary,
 ) {
@@ -496,6 +512,14 @@ fn ingest_file(
                 identities.extend(parsed.identities);
                 grants.extend(parsed.grants);
             }
+            Ok(Item::Finding(finding)) => {
+                summary.inventoried += 1;
+                *summary
+                    .by_source
+                    .entry(finding.tool.to_string())
+                    .or_default() += 1;
+                findings.push(finding);
+            }
             Ok(Item::OutsideWindow) => summary.outside_window += 1,
             Err((source, reason)) => rejected.push(Rejected {
                 raw_ref,
@@ -515,6 +539,8 @@ enum Item {
     Entries(nhi_inventory::Inventory),
     /// IAM policies (and the identities of an authorization-details dump).
     Policies(aws_iam_policy::Parsed),
+    /// A secret scanner's finding.
+    Finding(SecretFinding),
     OutsideWindow,
 }
 
@@ -524,6 +550,11 @@ fn ingest_record(bytes: &[u8], options: &IngestOptions, raw_ref: &RawRef) -> Rec
     let value: Value =
         serde_json::from_slice(bytes).map_err(|e| (None, format!("not valid JSON: {e}")))?;
     let record = unwrap_envelope(value).map_err(|why| (None, why))?;
+    if let Some(tool) = secret_scanners::detect(&record).filter(|_| options.source.is_none()) {
+        let finding =
+            secret_scanners::finding(tool, &record, raw_ref).map_err(|why| (Some(tool), why))?;
+        return Ok(Item::Finding(finding));
+    }
     if options.source.is_none() && aws_iam_policy::detect(&record) {
         let parsed = aws_iam_policy::parse(&record, &raw_ref.file, raw_ref)
             .map_err(|why| (Some(aws_iam_policy::SOURCE), why))?;

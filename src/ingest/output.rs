@@ -11,7 +11,8 @@ use polars::prelude::ParquetWriter;
 use super::{ingest_streaming, IngestOptions, Summary};
 use crate::model::tables::{
     access_events_frame, csv_writer, grants_frame, identities_frame, read_access_events_where,
-    rejected_frame, write_table, EventKey, ACCESS_EVENTS, GRANTS, IDENTITIES, REJECTED,
+    rejected_frame, secret_findings_frame, write_table, EventKey, ACCESS_EVENTS, GRANTS,
+    IDENTITIES, REJECTED, SECRET_FINDINGS,
 };
 use crate::model::AccessEvent;
 
@@ -98,6 +99,9 @@ pub fn ingest_to_folder(
 
     let (identities, rejected, summary) =
         (streamed.identities, streamed.rejected, streamed.summary);
+    let mut findings_table =
+        secret_findings_frame(&streamed.findings).map_err(|e| fail(dir, &e))?;
+    write_table(staging.path(), SECRET_FINDINGS, &mut findings_table).map_err(|e| fail(dir, &e))?;
     let mut grants_table = grants_frame(&streamed.grants).map_err(|e| fail(dir, &e))?;
     write_table(staging.path(), GRANTS, &mut grants_table).map_err(|e| fail(dir, &e))?;
     let mut identities_table = identities_frame(&identities).map_err(|e| fail(dir, &e))?;

@@ -29,6 +29,10 @@ pub fn parse_time_text(text: &str) -> Option<i64> {
             return Some(t.timestamp_micros());
         }
     }
+    // `2025-06-01 10:00:00 +0000` (git's and trufflehog's form).
+    if let Ok(t) = DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S %z") {
+        return Some(t.timestamp_micros());
+    }
     if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() {
         return text.parse::<i64>().ok().map(epoch_to_micros);
     }
@@ -76,6 +80,7 @@ mod tests {
             json!(1_644_272_617_000i64),
             json!("1644272617000"),
             json!(1_644_272_617_000_000_000i64),
+            json!("2022-02-07 17:23:37 -0500"),
         ] {
             assert_eq!(parse_time(&v), Some(T), "{v}");
         }

@@ -7,6 +7,7 @@
 pub mod access_event;
 pub mod grant;
 pub mod identity;
+pub mod secret_finding;
 pub mod tables;
 
 pub use access_event::{
@@ -14,3 +15,4 @@ pub use access_event::{
 };
 pub use grant::Grant;
 pub use identity::Identity;
+pub use secret_finding::SecretFinding;

@@ -30,13 +30,15 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::{
-    Access, AccessEvent, CredentialType, Decision, Grant, Identity, PrincipalType, RawRef, Rejected,
+    Access, AccessEvent, CredentialType, Decision, Grant, Identity, PrincipalType, RawRef,
+    Rejected, SecretFinding,
 };
 
 /// File names inside an ingest output folder.
 pub const ACCESS_EVENTS: &str = "access_events";
 pub const IDENTITIES: &str = "identities";
 pub const GRANTS: &str = "grants";
+pub const SECRET_FINDINGS: &str = "secret_findings";
 pub const REJECTED: &str = "rejected";
 
 fn text<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
@@ -222,6 +224,47 @@ pub fn grants_frame(rows: &[Grant]) -> PolarsResult<DataFrame> {
         ),
         flag("admin", rows.iter().map(|r| r.admin)),
         text("flags", rows.iter().map(|r| Some(r.flags.as_str()))),
+        text(
+            "raw_file",
+            rows.iter().map(|r| Some(r.source_ref.file.as_str())),
+        ),
+        text(
+            "raw_position",
+            rows.iter().map(|r| Some(r.source_ref.position.as_str())),
+        ),
+        text(
+            "raw_sha256",
+            rows.iter().map(|r| Some(r.source_ref.sha256.as_str())),
+        ),
+    ];
+    DataFrame::new(rows.len(), columns)
+}
+
+/// The `secret_findings` frame: `tool`, `rule`, `file`, `line`, `commit`,
+/// `repository`, `committed` (datetime), `verified`, `fingerprint`,
+/// `raw_file`, `raw_position`, `raw_sha256`. No column holds the secret.
+pub fn secret_findings_frame(rows: &[SecretFinding]) -> PolarsResult<DataFrame> {
+    let columns = vec![
+        text("tool", rows.iter().map(|r| Some(r.tool))),
+        text("rule", rows.iter().map(|r| Some(r.rule.as_str()))),
+        text("file", rows.iter().map(|r| r.file.as_deref())),
+        Column::new(
+            "line".into(),
+            rows.iter().map(|r| r.line).collect::<Vec<Option<u64>>>(),
+        ),
+        text("commit", rows.iter().map(|r| r.commit.as_deref())),
+        text("repository", rows.iter().map(|r| r.repository.as_deref())),
+        datetime("committed", rows.iter().map(|r| r.committed_us)),
+        Column::new(
+            "verified".into(),
+            rows.iter()
+                .map(|r| r.verified)
+                .collect::<Vec<Option<bool>>>(),
+        ),
+        text(
+            "fingerprint",
+            rows.iter().map(|r| Some(r.fingerprint.as_str())),
+        ),
         text(
             "raw_file",
             rows.iter().map(|r| Some(r.source_ref.file.as_str())),

@@ -892,3 +892,50 @@ fn iam_policies_become_grants_with_admin_and_wildcard_flags() {
         "{identities}"
     );
 }
+
+/// gitleaks and trufflehog reports → secret findings, with the place and
+/// the kind of each secret and never the secret.
+#[test]
+fn scanner_reports_become_findings_without_the_secrets() {
+    let secret = "ghp_R3aLl00kingTok3nValue1234567890abcd";
+    let dir = tempfile::tempdir().unwrap();
+    let gitleaks = serde_json::json!([{
+        "Description": "GitHub Personal Access Token", "StartLine": 4, "EndLine": 4, "StartColumn": 10, "EndColumn": 50,
+        "Match": format!("token: {secret}"), "Secret": secret, "File": ".github/workflows/release.yml", "SymlinkFile": "",
+        "Commit": "9f8e7d6c", "Entropy": 4.8, "Author": "dev", "Email": "dev@example.com", "Date": "2025-06-01T10:00:00Z",
+        "Message": "release job", "Tags": [], "RuleID": "github-pat", "Fingerprint": "9f8e7d6c:.github/workflows/release.yml:github-pat:4"
+    }]);
+    std::fs::write(dir.path().join("gitleaks.json"), gitleaks.to_string()).unwrap();
+    let trufflehog = serde_json::json!({
+        "SourceMetadata": {"Data": {"Filesystem": {"file": "config/.env", "line": 2}}}, "SourceID": 1, "SourceType": 15,
+        "SourceName": "trufflehog - filesystem", "DetectorType": 8, "DetectorName": "Github", "DecoderName": "PLAIN",
+        "Verified": false, "Raw": secret, "RawV2": secret, "Redacted": "ghp_R3a..."
+    });
+    std::fs::write(
+        dir.path().join("trufflehog.jsonl"),
+        format!("{trufflehog}\n"),
+    )
+    .unwrap();
+    let (out, _) = ingest(&[dir.path().to_path_buf()], &[]);
+    let s = summary(out.path());
+    assert_eq!(s["reconciled"], true, "{s:#}");
+    assert_eq!(s["secret_findings"], 2, "{s:#}");
+    let findings =
+        std::fs::read_to_string(out.path().join("evidence/secret_findings.csv")).unwrap();
+    assert!(
+        findings.contains("gitleaks,github-pat,.github/workflows/release.yml,4,9f8e7d6c,"),
+        "{findings}"
+    );
+    assert!(
+        findings.contains("trufflehog,Github,config/.env,2,"),
+        "{findings}"
+    );
+    for name in std::fs::read_dir(out.path().join("evidence")).unwrap() {
+        let bytes = std::fs::read(name.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(secret) && !text.contains("ghp_R3a"),
+            "a secret reached an output file"
+        );
+    }
+}
