@@ -283,15 +283,8 @@ fn ingest_target(
     options: &IngestOptions,
     bearer: Option<&str>,
 ) -> PolarsResult<Partial> {
-    let mut events = Vec::new();
-    let mut identities = Vec::new();
-    let mut grants = Vec::new();
-    let mut findings = Vec::new();
-    let mut rejected = Vec::new();
-    let mut summary = Summary {
-        files: 1,
-        ..Summary::default()
-    };
+    let mut c = Collected::default();
+    c.summary.files = 1;
     match target.and_then(|t| reader::read_target(&t, options.max_bytes, bearer)) {
         Ok(file)
             if aws_credential_report::detect(&file.bytes)
@@ -300,61 +293,48 @@ fn ingest_target(
             let csv = match aws_credential_report::csv_from_json(&file.bytes) {
                 Some(Ok(csv)) => csv,
                 Some(Err(reason)) => {
-                    reject_whole(
-                        &mut rejected,
-                        &mut summary,
-                        &file.name,
-                        "whole file",
-                        &reason,
-                    );
+                    c.reject_whole(&file.name, "whole file", &reason);
                     Vec::new()
                 }
                 None => file.bytes.clone(),
             };
             let report = aws_credential_report::parse(&file.name, &csv);
-            summary.read += report.rows;
-            summary.inventoried += report.inventoried;
-            if report.inventoried > 0 {
-                *summary
-                    .by_source
-                    .entry(aws_credential_report::SOURCE.to_string())
-                    .or_default() += report.inventoried;
-            }
-            identities = report.identities;
-            rejected.extend(report.rejected);
+            c.inventory(
+                aws_credential_report::SOURCE,
+                report.rows,
+                report.inventoried,
+                report.identities,
+                report.rejected,
+            );
         }
         Ok(file) if nhi_inventory::detect_csv(&file.bytes) => {
             let inventory = nhi_inventory::from_csv(&file.name, &file.bytes);
-            summary.read += inventory.entries;
-            summary.inventoried += inventory.inventoried;
-            if inventory.inventoried > 0 {
-                *summary
-                    .by_source
-                    .entry(nhi_inventory::SOURCE.to_string())
-                    .or_default() += inventory.inventoried;
-            }
-            identities = inventory.identities;
-            rejected.extend(inventory.rejected);
+            c.inventory(
+                nhi_inventory::SOURCE,
+                inventory.entries,
+                inventory.inventoried,
+                inventory.identities,
+                inventory.rejected,
+            );
         }
-        Ok(file) => ingest_file(
-            &file,
-            options,
-            &mut events,
-            &mut identities,
-            &mut grants,
-            &mut findings,
-            &mut rejected,
-            &mut summary,
-        ),
+        Ok(file) => ingest_file(&file, options, &mut c),
         Err(e) => {
             let (file, reason) = match &e {
                 reader::ReadError::Io { path, source } => (path.clone(), source.to_string()),
                 reader::ReadError::TooLarge { path, .. } => (path.clone(), e.to_string()),
                 reader::ReadError::Http { path, reason } => (path.clone(), reason.clone()),
             };
-            reject_whole(&mut rejected, &mut summary, &file, "whole file", &reason);
+            c.reject_whole(&file, "whole file", &reason);
         }
     }
+    let Collected {
+        events,
+        identities,
+        grants,
+        findings,
+        rejected,
+        mut summary,
+    } = c;
     summary.normalised = events.len();
     summary.rejected = rejected.len();
     summary.identities = identities.len();
@@ -394,6 +374,66 @@ fn ingest_target(
     })
 }
 
+/// Everything one input yields, gathered as it is read.
+#[derive(Default)]
+struct Collected {
+    events: Vec<AccessEvent>,
+    identities: Vec<Identity>,
+    grants: Vec<Grant>,
+    findings: Vec<SecretFinding>,
+    rejected: Vec<Rejected>,
+    summary: Summary,
+}
+
+impl Collected {
+    /// A whole input that could not be read counts as one record read and
+    /// rejected, so the loss is visible in the totals.
+    fn reject_whole(&mut self, file: &str, position: &str, reason: &str) {
+        self.summary.read += 1;
+        self.rejected.push(Rejected {
+            raw_ref: RawRef {
+                file: file.to_string(),
+                position: position.to_string(),
+                sha256: String::new(),
+            },
+            source: None,
+            reason: reason.to_string(),
+        });
+    }
+
+    /// The rows of a file-level inventory (`records` read, `inventoried` kept).
+    fn inventory(
+        &mut self,
+        source: &str,
+        records: usize,
+        inventoried: usize,
+        identities: Vec<Identity>,
+        rejected: Vec<Rejected>,
+    ) {
+        self.summary.read += records;
+        self.summary.inventoried += inventoried;
+        if inventoried > 0 {
+            *self
+                .summary
+                .by_source
+                .entry(source.to_string())
+                .or_default() += inventoried;
+        }
+        self.identities.extend(identities);
+        self.rejected.extend(rejected);
+    }
+
+    /// One record that became identities, grants or a finding.
+    fn inventoried(&mut self, source: &str) {
+        self.summary.inventoried += 1;
+        *self
+            .summary
+            .by_source
+            .entry(source.to_string())
+            .or_default() += 1;
+    }
+}
+
 impl Summary {
     fn merge(&mut self, other: Summary) {
         self.files += other.files;
@@ -429,50 +469,20 @@ fn reason_class(reason: &str) -> String {
         .to_string()
 }
 
-fn reject_whole(
-    rejected: &mut Vec<Rejected>,
-    summary: &mut Summary,
-    file: &str,
-    position: &str,
-    reason: &str,
-) {
-    // A whole file that could not be read counts as one record read and
-    // rejected, so the loss is visible in the totals.
-    summary.read += 1;
-    rejected.push(Rejected {
-        raw_ref: RawRef {
-            file: file.to_string(),
-            position: position.to_string(),
-            sha256: String::new(),
-        },
-        source: None,
-        reason: reason.to_string(),
-    });
-}
-
-fn ingest_file(
-    file: &reader::InputFile,
-    options: &IngestOptions,
-    events: &mut Vec<AccessEvent>,
-    identities: &mut Vec<Identity>,
-    grants: &mut Vec<Grant>,
-    findings: &mut Vec<SecretFinding>,
-    rejected: &mut Vec<Rejected>,
-    summary: &mut Summary,
-) {
+fn ingest_file(file: &reader::InputFile, options: &IngestOptions, c: &mut Collected) {
     if let Some(why) = &file.truncated {
         let position = format!("byte {} of the decompressed stream", file.bytes.len());
-        reject_whole(rejected, summary, &file.name, &position, why);
+        c.reject_whole(&file.name, &position, why);
     }
     let records = match records::split(&file.bytes) {
         Ok(records) => records,
         Err(e) => {
-            reject_whole(rejected, summary, &file.name, &e.position, &e.reason);
+            c.reject_whole(&file.name, &e.position, &e.reason);
             return;
         }
     };
     for raw in records {
-        summary.read += 1;
+        c.summary.read += 1;
         let raw_ref = RawRef {
             file: file.name.clone(),
             position: raw.position,
@@ -480,48 +490,34 @@ fn ingest_file(
         };
         match ingest_record(raw.bytes, options, &raw_ref) {
             Ok(Item::Event(source, normalised)) => {
-                events.push(into_event(source, *normalised, raw_ref))
+                c.events.push(into_event(source, *normalised, raw_ref))
             }
             Ok(Item::Inventory(source, rows)) => {
-                summary.inventoried += 1;
-                *summary.by_source.entry(source.to_string()).or_default() += 1;
-                identities.extend(rows);
+                c.inventoried(source);
+                c.identities.extend(rows);
             }
             Ok(Item::Entries(inventory)) => {
                 // The document was counted as one record; its entries are the records.
-                summary.read += inventory.entries.saturating_sub(1);
-                if inventory.entries == 0 {
-                    summary.read -= 1;
-                }
-                summary.inventoried += inventory.inventoried;
-                if inventory.inventoried > 0 {
-                    *summary
-                        .by_source
-                        .entry(nhi_inventory::SOURCE.to_string())
-                        .or_default() += inventory.inventoried;
-                }
-                identities.extend(inventory.identities);
-                rejected.extend(inventory.rejected);
+                c.summary.read = c.summary.read + inventory.entries - 1;
+                c.inventory(
+                    nhi_inventory::SOURCE,
+                    0,
+                    inventory.inventoried,
+                    inventory.identities,
+                    inventory.rejected,
+                );
             }
             Ok(Item::Policies(parsed)) => {
-                summary.inventoried += 1;
-                *summary
-                    .by_source
-                    .entry(aws_iam_policy::SOURCE.to_string())
-                    .or_default() += 1;
-                identities.extend(parsed.identities);
-                grants.extend(parsed.grants);
+                c.inventoried(aws_iam_policy::SOURCE);
+                c.identities.extend(parsed.identities);
+                c.grants.extend(parsed.grants);
             }
             Ok(Item::Finding(finding)) => {
-                summary.inventoried += 1;
-                *summary
-                    .by_source
-                    .entry(finding.tool.to_string())
-                    .or_default() += 1;
-                findings.push(finding);
+                c.inventoried(finding.tool);
+                c.findings.push(finding);
             }
-            Ok(Item::OutsideWindow) => summary.outside_window += 1,
-            Err((source, reason)) => rejected.push(Rejected {
+            Ok(Item::OutsideWindow) => c.summary.outside_window += 1,
+            Err((source, reason)) => c.rejected.push(Rejected {
                 raw_ref,
                 source,
                 reason,
