@@ -41,6 +41,18 @@ pub const GRANTS: &str = "grants";
 pub const SECRET_FINDINGS: &str = "secret_findings";
 pub const REJECTED: &str = "rejected";
 
+/// `raw_file`, `raw_position`, `raw_sha256`: where each row came from.
+fn raw_ref_columns<'a>(refs: impl Iterator<Item = &'a RawRef> + Clone) -> [Column; 3] {
+    [
+        text("raw_file", refs.clone().map(|r| Some(r.file.as_str()))),
+        text(
+            "raw_position",
+            refs.clone().map(|r| Some(r.position.as_str())),
+        ),
+        text("raw_sha256", refs.map(|r| Some(r.sha256.as_str()))),
+    ]
+}
+
 fn text<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
     Column::new(name.into(), values.collect::<Vec<Option<&str>>>())
 }
@@ -53,7 +65,7 @@ pub fn access_events_frame(events: &[AccessEvent]) -> PolarsResult<DataFrame> {
     )
     .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
     .into_column();
-    let columns = vec![
+    let mut columns = vec![
         time,
         text("source", events.iter().map(|e| Some(e.source))),
         text(
@@ -132,19 +144,8 @@ pub fn access_events_frame(events: &[AccessEvent]) -> PolarsResult<DataFrame> {
             "environment",
             events.iter().map(|e| e.access.environment.as_deref()),
         ),
-        text(
-            "raw_file",
-            events.iter().map(|e| Some(e.raw_ref.file.as_str())),
-        ),
-        text(
-            "raw_position",
-            events.iter().map(|e| Some(e.raw_ref.position.as_str())),
-        ),
-        text(
-            "raw_sha256",
-            events.iter().map(|e| Some(e.raw_ref.sha256.as_str())),
-        ),
     ];
+    columns.extend(raw_ref_columns(events.iter().map(|r| &r.raw_ref)));
     DataFrame::new(events.len(), columns)
 }
 
@@ -159,7 +160,7 @@ fn datetime(name: &str, values: impl Iterator<Item = Option<i64>>) -> Column {
 /// (datetime[µs, UTC]), `active` (bool), `credential_type`,
 /// `credential_reason`, `details`, `raw_file`, `raw_position`, `raw_sha256`.
 pub fn identities_frame(rows: &[Identity]) -> PolarsResult<DataFrame> {
-    let columns = vec![
+    let mut columns = vec![
         text("id", rows.iter().map(|r| Some(r.id.as_str()))),
         text("kind", rows.iter().map(|r| Some(r.kind.as_str()))),
         text("provider", rows.iter().map(|r| Some(r.provider))),
@@ -182,19 +183,8 @@ pub fn identities_frame(rows: &[Identity]) -> PolarsResult<DataFrame> {
             rows.iter().map(|r| Some(r.credential_reason.as_str())),
         ),
         text("details", rows.iter().map(|r| Some(r.details.as_str()))),
-        text(
-            "raw_file",
-            rows.iter().map(|r| Some(r.source_ref.file.as_str())),
-        ),
-        text(
-            "raw_position",
-            rows.iter().map(|r| Some(r.source_ref.position.as_str())),
-        ),
-        text(
-            "raw_sha256",
-            rows.iter().map(|r| Some(r.source_ref.sha256.as_str())),
-        ),
     ];
+    columns.extend(raw_ref_columns(rows.iter().map(|r| &r.source_ref)));
     DataFrame::new(rows.len(), columns)
 }
 
@@ -207,7 +197,7 @@ fn flag(name: &str, values: impl Iterator<Item = bool>) -> Column {
 /// `wildcard_action`, `wildcard_resource`, `admin` (bools as named),
 /// `flags`, `raw_file`, `raw_position`, `raw_sha256`.
 pub fn grants_frame(rows: &[Grant]) -> PolarsResult<DataFrame> {
-    let columns = vec![
+    let mut columns = vec![
         text("principal", rows.iter().map(|r| r.principal.as_deref())),
         text("policy", rows.iter().map(|r| Some(r.policy.as_str()))),
         text("kind", rows.iter().map(|r| Some(r.kind))),
@@ -224,19 +214,8 @@ pub fn grants_frame(rows: &[Grant]) -> PolarsResult<DataFrame> {
         ),
         flag("admin", rows.iter().map(|r| r.admin)),
         text("flags", rows.iter().map(|r| Some(r.flags.as_str()))),
-        text(
-            "raw_file",
-            rows.iter().map(|r| Some(r.source_ref.file.as_str())),
-        ),
-        text(
-            "raw_position",
-            rows.iter().map(|r| Some(r.source_ref.position.as_str())),
-        ),
-        text(
-            "raw_sha256",
-            rows.iter().map(|r| Some(r.source_ref.sha256.as_str())),
-        ),
     ];
+    columns.extend(raw_ref_columns(rows.iter().map(|r| &r.source_ref)));
     DataFrame::new(rows.len(), columns)
 }
 
@@ -244,7 +223,7 @@ pub fn grants_frame(rows: &[Grant]) -> PolarsResult<DataFrame> {
 /// `repository`, `committed` (datetime), `verified`, `fingerprint`,
 /// `raw_file`, `raw_position`, `raw_sha256`. No column holds the secret.
 pub fn secret_findings_frame(rows: &[SecretFinding]) -> PolarsResult<DataFrame> {
-    let columns = vec![
+    let mut columns = vec![
         text("tool", rows.iter().map(|r| Some(r.tool))),
         text("rule", rows.iter().map(|r| Some(r.rule.as_str()))),
         text("file", rows.iter().map(|r| r.file.as_deref())),
@@ -265,40 +244,19 @@ pub fn secret_findings_frame(rows: &[SecretFinding]) -> PolarsResult<DataFrame> 
             "fingerprint",
             rows.iter().map(|r| Some(r.fingerprint.as_str())),
         ),
-        text(
-            "raw_file",
-            rows.iter().map(|r| Some(r.source_ref.file.as_str())),
-        ),
-        text(
-            "raw_position",
-            rows.iter().map(|r| Some(r.source_ref.position.as_str())),
-        ),
-        text(
-            "raw_sha256",
-            rows.iter().map(|r| Some(r.source_ref.sha256.as_str())),
-        ),
     ];
+    columns.extend(raw_ref_columns(rows.iter().map(|r| &r.source_ref)));
     DataFrame::new(rows.len(), columns)
 }
 
 /// The `rejected` frame.
 pub fn rejected_frame(rejected: &[Rejected]) -> PolarsResult<DataFrame> {
-    let columns = vec![
-        text(
-            "raw_file",
-            rejected.iter().map(|r| Some(r.raw_ref.file.as_str())),
-        ),
-        text(
-            "raw_position",
-            rejected.iter().map(|r| Some(r.raw_ref.position.as_str())),
-        ),
-        text(
-            "raw_sha256",
-            rejected.iter().map(|r| Some(r.raw_ref.sha256.as_str())),
-        ),
-        text("source", rejected.iter().map(|r| r.source)),
-        text("reason", rejected.iter().map(|r| Some(r.reason.as_str()))),
-    ];
+    let mut columns = raw_ref_columns(rejected.iter().map(|r| &r.raw_ref)).to_vec();
+    columns.push(text("source", rejected.iter().map(|r| r.source)));
+    columns.push(text(
+        "reason",
+        rejected.iter().map(|r| Some(r.reason.as_str())),
+    ));
     DataFrame::new(rejected.len(), columns)
 }
 
