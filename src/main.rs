@@ -175,6 +175,27 @@ struct QueryArgs {
     limit: Option<usize>,
     #[arg(long, value_enum, default_value = "table")]
     format: QueryFormat,
+    /// List identities and credentials instead of access records.
+    #[arg(long, conflicts_with = "grants")]
+    identities: bool,
+    /// List policy grants instead of access records.
+    #[arg(long)]
+    grants: bool,
+    /// Identities (or grant holders) whose id or owner contains this.
+    #[arg(long)]
+    identity: Option<String>,
+    /// Static credentials not rotated for N days (implies --identities).
+    #[arg(long, value_name = "N")]
+    stale_days: Option<u32>,
+    /// The time --stale-days counts back from (default: now).
+    #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+    as_of: Option<i64>,
+    /// Grants equivalent to administrator access (implies --grants).
+    #[arg(long)]
+    admin: bool,
+    /// Grants with a wildcard action or resource (implies --grants).
+    #[arg(long)]
+    wildcard: bool,
 }
 
 fn parse_source(text: &str) -> Result<SourceKind, String> {
@@ -382,6 +403,47 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
 }
 
 fn query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
+    use proofpack::query::inventory;
+    let grants_mode = args.grants || args.admin || args.wildcard;
+    let identities_mode =
+        args.identities || args.stale_days.is_some() || (args.identity.is_some() && !grants_mode);
+    if grants_mode || identities_mode {
+        let frame = if grants_mode {
+            let filter = inventory::GrantFilter {
+                identity: args.identity,
+                admin: args.admin,
+                wildcard: args.wildcard,
+            };
+            inventory::select_grants(&args.dir, &filter)
+        } else {
+            let as_of_us = args
+                .as_of
+                .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
+            let filter = inventory::IdentityFilter {
+                identity: args.identity,
+                stale_days: args.stale_days,
+                as_of_us,
+            };
+            inventory::select_identities(&args.dir, &filter)
+        }
+        .with_context(|| {
+            format!(
+                "cannot read the tables of {}; is it a folder written by `proofpack ingest`?",
+                args.dir.display()
+            )
+        })?;
+        let frame = match args.limit {
+            Some(n) => frame.head(Some(n)),
+            None => frame,
+        };
+        let mut out = std::io::stdout().lock();
+        match args.format {
+            QueryFormat::Table => inventory::table(&frame, &mut out),
+            QueryFormat::Json => inventory::json(&frame, &mut out),
+        }
+        .context("cannot write the rows")?;
+        return Ok(ExitStatus::Success);
+    }
     let filter = Filter {
         principal: args.principal,
         resource: args.resource,

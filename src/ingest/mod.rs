@@ -477,7 +477,15 @@ fn ingest_file(file: &reader::InputFile, options: &IngestOptions, c: &mut Collec
     let records = match records::split(&file.bytes) {
         Ok(records) => records,
         Err(e) => {
-            c.reject_whole(&file.name, &e.position, &e.reason);
+            let yaml = [".yaml", ".yml"]
+                .iter()
+                .any(|ext| file.name.to_ascii_lowercase().ends_with(ext));
+            let reason = if yaml {
+                "a YAML file: proofpack does not read YAML yet; give the JSON form (kubectl get ... -o json)".to_string()
+            } else {
+                e.reason
+            };
+            c.reject_whole(&file.name, &e.position, &reason);
             return;
         }
     };

@@ -2,6 +2,7 @@
 //! one whole — identity, credential, decision, resource, time and where the
 //! original record is.
 
+pub mod inventory;
 pub mod render;
 
 use crate::model::tables::EventKey;

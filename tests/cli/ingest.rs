@@ -939,3 +939,50 @@ fn scanner_reports_become_findings_without_the_secrets() {
         );
     }
 }
+
+/// `query` answers the inventory questions: which static credentials are
+/// older than N days, which identities hold admin grants.
+#[test]
+fn query_lists_stale_credentials_and_admin_grants() {
+    let (dir, _) = ingest(
+        &[
+            samples().join("inventories/aws-iam-credential-report/aws-testbench"),
+            samples().join("inventories/aws-iam-authorization-details"),
+        ],
+        &[],
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let query = |args: &[&str]| -> Vec<Value> {
+        let output = run(proofpack(cache.path())
+            .arg("query")
+            .arg(dir.path().join("evidence"))
+            .args(args)
+            .args(["--format", "json"]));
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    // cloudgoat's key was created 2022-05-27: stale at 180 days on 2023-01-01, not at 365.
+    let stale = query(&["--stale-days", "180", "--as-of", "2023-01-01"]);
+    assert!(
+        stale
+            .iter()
+            .any(|r| r["id"] == "arn:aws:iam::278368863034:user/cloudgoat#access_key_1"),
+        "{stale:#?}"
+    );
+    assert!(stale
+        .iter()
+        .all(|r| r["credential_type"] == "static" && r["owner_id"].is_string()));
+    let not_yet = query(&["--stale-days", "365", "--as-of", "2023-01-01"]);
+    assert!(!not_yet
+        .iter()
+        .any(|r| r["id"] == "arn:aws:iam::278368863034:user/cloudgoat#access_key_1"));
+    let admins = query(&["--admin"]);
+    assert!(!admins.is_empty() && admins.iter().all(|r| r["admin"] == true));
+    assert!(admins
+        .iter()
+        .any(|r| r["principal"] == "arn:aws:iam::012345678901:user/obama"));
+    let wildcard = query(&["--wildcard", "--identity", "obama"]);
+    assert!(wildcard
+        .iter()
+        .all(|r| r["principal"].as_str().unwrap().contains("obama")));
+}

@@ -1,0 +1,175 @@
+//! `proofpack query` over the inventory tables: which NHIs hold admin
+//! rights, which grants are wildcards, which static credentials are older
+//! than N days. Selection runs on the polars columns; rows are printed as
+//! `column: value` blocks or JSON.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use polars::prelude::*;
+use serde_json::{Map, Value};
+
+use crate::ingest::time::format_micros;
+use crate::model::tables::{GRANTS, IDENTITIES};
+
+const DAY_US: i64 = 86_400_000_000;
+
+/// Which identities to list.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityFilter {
+    /// Substring of the id or the owner.
+    pub identity: Option<String>,
+    /// Only static credentials not rotated for this many days before `as_of_us`.
+    pub stale_days: Option<u32>,
+    pub as_of_us: i64,
+}
+
+/// Which grants to list.
+#[derive(Debug, Clone, Default)]
+pub struct GrantFilter {
+    /// Substring of the holder.
+    pub identity: Option<String>,
+    pub admin: bool,
+    pub wildcard: bool,
+}
+
+fn read(dir: &Path, table: &str) -> PolarsResult<DataFrame> {
+    let file = std::fs::File::open(dir.join(format!("{table}.parquet")))?;
+    ParquetReader::new(file).finish()
+}
+
+fn strings(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
+    Ok(frame
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
+
+fn flags(frame: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
+    Ok(frame
+        .column(name)?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect())
+}
+
+fn micros(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
+    Ok(frame
+        .column(name)?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .collect())
+}
+
+fn contains(hay: &Option<String>, needle: &str) -> bool {
+    hay.as_deref().is_some_and(|h| h.contains(needle))
+}
+
+pub fn select_identities(dir: &Path, filter: &IdentityFilter) -> PolarsResult<DataFrame> {
+    let frame = read(dir, IDENTITIES)?;
+    let (id, owner, kind) = (
+        strings(&frame, "id")?,
+        strings(&frame, "owner_id")?,
+        strings(&frame, "credential_type")?,
+    );
+    let (rotated, created) = (micros(&frame, "last_rotated")?, micros(&frame, "created")?);
+    let active = flags(&frame, "active")?;
+    let mask: BooleanChunked = (0..frame.height())
+        .map(|i| {
+            let named = filter
+                .identity
+                .as_deref()
+                .is_none_or(|n| contains(&id[i], n) || contains(&owner[i], n));
+            let stale = filter.stale_days.is_none_or(|days| {
+                // A credential (it has an owner) that is static, active, and
+                // last rotated (else created) before the cut-off.
+                let cutoff = filter.as_of_us - i64::from(days) * DAY_US;
+                owner[i].is_some()
+                    && active[i]
+                    && kind[i].as_deref() == Some("static")
+                    && rotated[i].or(created[i]).is_some_and(|t| t < cutoff)
+            });
+            named && stale
+        })
+        .collect();
+    frame.filter(&mask)
+}
+
+pub fn select_grants(dir: &Path, filter: &GrantFilter) -> PolarsResult<DataFrame> {
+    let frame = read(dir, GRANTS)?;
+    let principal = strings(&frame, "principal")?;
+    let (admin, wild_action, wild_resource) = (
+        flags(&frame, "admin")?,
+        flags(&frame, "wildcard_action")?,
+        flags(&frame, "wildcard_resource")?,
+    );
+    let mask: BooleanChunked = (0..frame.height())
+        .map(|i| {
+            filter
+                .identity
+                .as_deref()
+                .is_none_or(|n| contains(&principal[i], n))
+                && (!filter.admin || admin[i])
+                && (!filter.wildcard || wild_action[i] || wild_resource[i])
+        })
+        .collect();
+    frame.filter(&mask)
+}
+
+fn json_value(value: AnyValue<'_>) -> Value {
+    match value {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => Value::Bool(b),
+        AnyValue::String(s) => Value::String(s.to_string()),
+        AnyValue::StringOwned(s) => Value::String(s.to_string()),
+        AnyValue::Int64(n) => Value::from(n),
+        AnyValue::UInt64(n) => Value::from(n),
+        AnyValue::Int32(n) => Value::from(n),
+        AnyValue::UInt32(n) => Value::from(n),
+        AnyValue::Datetime(v, _, _) | AnyValue::DatetimeOwned(v, _, _) => {
+            Value::String(format_micros(v))
+        }
+        other => Value::String(other.to_string()),
+    }
+}
+
+/// The rows of a frame as JSON objects.
+pub fn rows(frame: &DataFrame) -> PolarsResult<Vec<Value>> {
+    let mut out = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let mut row = Map::new();
+        for column in frame.columns() {
+            row.insert(column.name().to_string(), json_value(column.get(i)?));
+        }
+        out.push(Value::Object(row));
+    }
+    Ok(out)
+}
+
+/// A block per row, `column: value`, empty values left out.
+pub fn table(frame: &DataFrame, out: &mut dyn Write) -> io::Result<()> {
+    let rows = rows(frame).map_err(io::Error::other)?;
+    for row in &rows {
+        for (name, value) in row.as_object().into_iter().flatten() {
+            let text = match value {
+                Value::Null => continue,
+                Value::String(s) if s.is_empty() => continue,
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            writeln!(out, "  {name:<18} {text}")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "{} row(s)", rows.len())
+}
+
+pub fn json(frame: &DataFrame, out: &mut dyn Write) -> io::Result<()> {
+    let rows = rows(frame).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &rows)?;
+    writeln!(out)
+}
