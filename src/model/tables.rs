@@ -293,8 +293,7 @@ pub fn read_access_events_where(
     dir: &Path,
     keep: &dyn Fn(&EventKey<'_>) -> bool,
 ) -> PolarsResult<Vec<AccessEvent>> {
-    let file = std::fs::File::open(dir.join(format!("{ACCESS_EVENTS}.parquet")))?;
-    let frame = ParquetReader::new(file).finish()?;
+    let frame = read_table(dir, ACCESS_EVENTS)?;
     let time = frame.column("time")?.cast(&DataType::Int64)?;
     let mask: BooleanChunked = {
         let strs = |name: &str| frame.column(name).and_then(|c| c.str().cloned());
@@ -329,18 +328,27 @@ pub fn read_access_events_where(
     rows(&frame.filter(&mask)?)
 }
 
+/// Reads `NAME.parquet` from an ingest folder.
+pub fn read_table(dir: &Path, name: &str) -> PolarsResult<DataFrame> {
+    let file = std::fs::File::open(dir.join(format!("{name}.parquet")))?;
+    ParquetReader::new(file).finish()
+}
+
+/// A string column's values, owned.
+pub fn string_column(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
+    Ok(frame
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
+
 /// Builds rows from an `access_events` frame.
 fn rows(frame: &DataFrame) -> PolarsResult<Vec<AccessEvent>> {
     let time = frame.column("time")?.cast(&DataType::Int64)?;
     let time = time.i64()?;
-    let col = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(frame
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
-    };
+    let col = |name: &str| string_column(frame, name);
     let (source, event_id, principal_id, principal_type, principal_reason) = (
         col("source")?,
         col("event_id")?,

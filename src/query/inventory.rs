@@ -10,7 +10,7 @@ use polars::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::ingest::time::format_micros;
-use crate::model::tables::{GRANTS, IDENTITIES};
+use crate::model::tables::{read_table, string_column, GRANTS, IDENTITIES};
 
 const DAY_US: i64 = 86_400_000_000;
 
@@ -31,20 +31,6 @@ pub struct GrantFilter {
     pub identity: Option<String>,
     pub admin: bool,
     pub wildcard: bool,
-}
-
-fn read(dir: &Path, table: &str) -> PolarsResult<DataFrame> {
-    let file = std::fs::File::open(dir.join(format!("{table}.parquet")))?;
-    ParquetReader::new(file).finish()
-}
-
-fn strings(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
-    Ok(frame
-        .column(name)?
-        .str()?
-        .iter()
-        .map(|v| v.map(str::to_string))
-        .collect())
 }
 
 fn flags(frame: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
@@ -70,11 +56,11 @@ fn contains(hay: &Option<String>, needle: &str) -> bool {
 }
 
 pub fn select_identities(dir: &Path, filter: &IdentityFilter) -> PolarsResult<DataFrame> {
-    let frame = read(dir, IDENTITIES)?;
+    let frame = read_table(dir, IDENTITIES)?;
     let (id, owner, kind) = (
-        strings(&frame, "id")?,
-        strings(&frame, "owner_id")?,
-        strings(&frame, "credential_type")?,
+        string_column(&frame, "id")?,
+        string_column(&frame, "owner_id")?,
+        string_column(&frame, "credential_type")?,
     );
     let (rotated, created) = (micros(&frame, "last_rotated")?, micros(&frame, "created")?);
     let active = flags(&frame, "active")?;
@@ -100,8 +86,8 @@ pub fn select_identities(dir: &Path, filter: &IdentityFilter) -> PolarsResult<Da
 }
 
 pub fn select_grants(dir: &Path, filter: &GrantFilter) -> PolarsResult<DataFrame> {
-    let frame = read(dir, GRANTS)?;
-    let principal = strings(&frame, "principal")?;
+    let frame = read_table(dir, GRANTS)?;
+    let principal = string_column(&frame, "principal")?;
     let (admin, wild_action, wild_resource) = (
         flags(&frame, "admin")?,
         flags(&frame, "wildcard_action")?,
