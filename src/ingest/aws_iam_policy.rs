@@ -154,42 +154,29 @@ fn authorization_details(
                     source_ref: item_ref.clone(),
                 });
             }
-            for policy in item
-                .get(inline_key)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let name = text(policy, "/PolicyName").unwrap_or("inline");
-                if let Some(document) = policy.get("PolicyDocument") {
-                    statements(
-                        document,
-                        Some(&arn),
-                        name,
-                        "permission",
-                        &item_ref,
-                        &mut out.grants,
-                    )?;
-                }
-            }
-            for attached in item
-                .get("AttachedManagedPolicies")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some((name, document)) =
-                    text(attached, "/PolicyArn").and_then(|a| managed.get(a))
-                {
-                    statements(
-                        document,
-                        Some(&arn),
-                        name,
-                        "permission",
-                        &item_ref,
-                        &mut out.grants,
-                    )?;
-                }
+            // Inline policies, then attached managed ones at their default version.
+            let array = |key: &str| {
+                item.get(key)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+            };
+            let inline = array(inline_key).filter_map(|p| {
+                let name = text(p, "/PolicyName").unwrap_or("inline");
+                p.get("PolicyDocument").map(|d| (name, d))
+            });
+            let attached = array("AttachedManagedPolicies")
+                .filter_map(|a| text(a, "/PolicyArn").and_then(|arn| managed.get(arn)))
+                .map(|(name, document)| (name.as_str(), document));
+            for (name, document) in inline.chain(attached) {
+                statements(
+                    document,
+                    Some(&arn),
+                    name,
+                    "permission",
+                    &item_ref,
+                    &mut out.grants,
+                )?;
             }
             if let Some(trust) = item.get("AssumeRolePolicyDocument") {
                 statements(
