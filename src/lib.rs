@@ -14,3 +14,4 @@ pub mod model;
 pub mod oscal;
 pub mod query;
 pub mod size;
+pub mod yaml;
