@@ -356,12 +356,14 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
     let summary = ingest::output::ingest_to_folder(&args.out, &args.inputs, &options)?;
     let s = &summary;
     println!(
-        "{} file(s), {} record(s): {} normalised, {} rejected, {} outside the window{}",
+        "{} file(s), {} record(s): {} normalised, {} inventoried, {} rejected, {} outside the window, {} skipped{}",
         s.files,
         s.read,
         s.normalised,
+        s.inventoried,
         s.rejected,
         s.outside_window,
+        s.skipped,
         if s.reconciles() {
             ""
         } else {
@@ -386,6 +388,9 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
     if s.normalised > 0 {
         println!("  credentials: {}", counts(&s.by_credential_type));
         println!("  decisions: {}", counts(&s.by_decision));
+    }
+    if s.skipped > 0 {
+        println!("  skipped: {}", counts(&s.skipped_by_reason));
     }
     if s.rejected > 0 {
         println!(

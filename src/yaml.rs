@@ -165,7 +165,10 @@ impl<'a> Loader<'a> {
                     self.complete(value, nodes, 0, mark)?;
                 }
                 Event::Scalar(text, style, anchor, tag) => {
-                    if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
+                    if let Some(Frame::Map {
+                        key: key @ None, ..
+                    }) = self.stack.last_mut()
+                    {
                         *key = Some(text);
                         continue;
                     }
@@ -360,7 +363,9 @@ fn resolve_plain(text: &str) -> Value {
         Some((hex, 16))
     } else if let Some(oct) = digits.strip_prefix("0o") {
         Some((oct, 8))
-    } else if digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
+    } else if digits.len() > 1
+        && digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
     {
         Some((&digits[1..], 8))
     } else if digits.bytes().all(|b| b.is_ascii_digit()) && !digits.is_empty() {

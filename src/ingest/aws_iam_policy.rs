@@ -133,6 +133,7 @@ fn authorization_details(
                     kind: kind.into(),
                     provider: "aws",
                     owner_id: None,
+                    owner: None,
                     environment: arn.split(':').nth(4).map(str::to_string),
                     created_us: text(item, "/CreateDate").and_then(parse_time_text),
                     last_used_us: text(item, "/RoleLastUsed/LastUsedDate")

@@ -1,8 +1,10 @@
 //! Ingestion: audit logs in their real formats → the evidence model.
 //!
 //! Every input record ends in exactly one place: normalised into
-//! `access_events`, outside the `--since/--until` window, or in `rejected`
-//! with its file, position and reason. [`Summary`] reconciles the counts.
+//! `access_events`, inventoried (identities, grants, findings), outside the
+//! `--since/--until` window, skipped as a kind proofpack does not read (a
+//! Deployment in a manifest, with a note), or in `rejected` with its file,
+//! position and reason. [`Summary`] reconciles the counts.
 
 pub mod agent;
 pub mod aws_credential_report;
@@ -14,6 +16,7 @@ pub mod fields;
 pub mod gcp_audit;
 pub mod gcp_inventory;
 pub mod k8s_audit;
+pub mod kubernetes;
 pub mod nhi_inventory;
 pub mod ocsf;
 pub mod output;
@@ -154,7 +157,8 @@ impl Default for IngestOptions {
     }
 }
 
-/// Counts that reconcile: `read = normalised + rejected + outside_window`.
+/// Counts that reconcile:
+/// `read = normalised + inventoried + rejected + outside_window + skipped`.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Summary {
     pub files: usize,
@@ -162,6 +166,8 @@ pub struct Summary {
     pub normalised: usize,
     pub rejected: usize,
     pub outside_window: usize,
+    /// Records of a kind proofpack does not read (counted by reason).
+    pub skipped: usize,
     /// Inventory records that became identities.
     pub inventoried: usize,
     /// Identity and credential rows written (a user with two keys is three).
@@ -175,11 +181,17 @@ pub struct Summary {
     pub by_decision: BTreeMap<String, usize>,
     pub by_principal_type: BTreeMap<String, usize>,
     pub rejected_by_reason: BTreeMap<String, usize>,
+    pub skipped_by_reason: BTreeMap<String, usize>,
 }
 
 impl Summary {
     pub fn reconciles(&self) -> bool {
-        self.read == self.normalised + self.inventoried + self.rejected + self.outside_window
+        self.read
+            == self.normalised
+                + self.inventoried
+                + self.rejected
+                + self.outside_window
+                + self.skipped
     }
 }
 
@@ -200,6 +212,7 @@ struct Partial {
     events: DataFrame,
     identities: Vec<Identity>,
     grants: Vec<Grant>,
+    rbac: Vec<kubernetes::rbac::RbacObject>,
     findings: Vec<SecretFinding>,
     rejected: Vec<Rejected>,
     summary: Summary,
@@ -229,6 +242,7 @@ pub fn ingest_streaming(
     let wave = 2 * rayon::current_num_threads().max(1);
     let mut identities = Vec::new();
     let mut grants = Vec::new();
+    let mut rbac = Vec::new();
     let mut findings = Vec::new();
     let mut rejected = Vec::new();
     let mut summary = Summary::default();
@@ -246,11 +260,16 @@ pub fn ingest_streaming(
             }
             identities.extend(partial.identities);
             grants.extend(partial.grants);
+            rbac.extend(partial.rbac);
             findings.extend(partial.findings);
             rejected.extend(partial.rejected);
             summary.merge(partial.summary);
         }
     }
+    // RBAC roles and bindings meet only now: they live in different files.
+    let rbac_grants = kubernetes::rbac::resolve(&rbac);
+    summary.grants += rbac_grants.len();
+    grants.extend(rbac_grants);
     Ok(Streamed {
         identities,
         grants,
@@ -331,6 +350,7 @@ fn ingest_target(
         events,
         identities,
         grants,
+        rbac,
         findings,
         rejected,
         mut summary,
@@ -368,6 +388,7 @@ fn ingest_target(
         events: access_events_frame(&events)?,
         identities,
         grants,
+        rbac,
         findings,
         rejected,
         summary,
@@ -380,6 +401,7 @@ struct Collected {
     events: Vec<AccessEvent>,
     identities: Vec<Identity>,
     grants: Vec<Grant>,
+    rbac: Vec<kubernetes::rbac::RbacObject>,
     findings: Vec<SecretFinding>,
     rejected: Vec<Rejected>,
     summary: Summary,
@@ -423,6 +445,67 @@ impl Collected {
         self.rejected.extend(rejected);
     }
 
+    /// Where one record went, counted and kept.
+    fn take(&mut self, result: RecordResult, raw_ref: RawRef) {
+        match result {
+            Ok(Item::Event(source, normalised)) => {
+                self.events.push(into_event(source, *normalised, raw_ref))
+            }
+            Ok(Item::Inventory(source, rows)) => {
+                self.inventoried(source);
+                self.identities.extend(rows);
+            }
+            Ok(Item::Entries(inventory)) => {
+                // The document was counted as one record; its entries are the records.
+                self.summary.read = self.summary.read + inventory.entries - 1;
+                self.inventory(
+                    nhi_inventory::SOURCE,
+                    0,
+                    inventory.inventoried,
+                    inventory.identities,
+                    inventory.rejected,
+                );
+            }
+            Ok(Item::Policies(parsed)) => {
+                self.inventoried(aws_iam_policy::SOURCE);
+                self.identities.extend(parsed.identities);
+                self.grants.extend(parsed.grants);
+            }
+            Ok(Item::Finding(finding)) => {
+                self.inventoried(finding.tool);
+                self.findings.push(finding);
+            }
+            Ok(Item::Kubernetes(object)) => match object {
+                kubernetes::Object::Identities(source, rows) => {
+                    self.inventoried(source);
+                    self.identities.extend(rows);
+                }
+                kubernetes::Object::Rbac(object) => {
+                    self.inventoried(kubernetes::rbac::SOURCE);
+                    self.rbac.push(object);
+                }
+                kubernetes::Object::Mesh(source, rows) => {
+                    self.inventoried(source);
+                    self.grants.extend(rows);
+                }
+                kubernetes::Object::Skipped(why) => {
+                    self.summary.skipped += 1;
+                    *self
+                        .summary
+                        .skipped_by_reason
+                        .entry(reason_class(&why))
+                        .or_default() += 1;
+                }
+            },
+            Ok(Item::OutsideWindow) => self.summary.outside_window += 1,
+            Err((source, reason)) => self.rejected.push(Rejected {
+                raw_ref,
+                source,
+                reason,
+            }),
+        }
+    }
+
     /// One record that became identities, grants or a finding.
     fn inventoried(&mut self, source: &str) {
         self.summary.inventoried += 1;
@@ -441,6 +524,7 @@ impl Summary {
         self.normalised += other.normalised;
         self.rejected += other.rejected;
         self.outside_window += other.outside_window;
+        self.skipped += other.skipped;
         self.inventoried += other.inventoried;
         self.identities += other.identities;
         self.grants += other.grants;
@@ -451,6 +535,7 @@ impl Summary {
             (&mut self.by_decision, other.by_decision),
             (&mut self.by_principal_type, other.by_principal_type),
             (&mut self.rejected_by_reason, other.rejected_by_reason),
+            (&mut self.skipped_by_reason, other.skipped_by_reason),
         ] {
             for (key, n) in theirs {
                 *mine.entry(key).or_default() += n;
@@ -474,18 +559,13 @@ fn ingest_file(file: &reader::InputFile, options: &IngestOptions, c: &mut Collec
         let position = format!("byte {} of the decompressed stream", file.bytes.len());
         c.reject_whole(&file.name, &position, why);
     }
+    if is_yaml(file) {
+        return ingest_yaml(file, options, c);
+    }
     let records = match records::split(&file.bytes) {
         Ok(records) => records,
         Err(e) => {
-            let yaml = [".yaml", ".yml"]
-                .iter()
-                .any(|ext| file.name.to_ascii_lowercase().ends_with(ext));
-            let reason = if yaml {
-                "a YAML file: proofpack does not read YAML yet; give the JSON form (kubectl get ... -o json)".to_string()
-            } else {
-                e.reason
-            };
-            c.reject_whole(&file.name, &e.position, &reason);
+            c.reject_whole(&file.name, &e.position, &e.reason);
             return;
         }
     };
@@ -496,41 +576,85 @@ fn ingest_file(file: &reader::InputFile, options: &IngestOptions, c: &mut Collec
             position: raw.position,
             sha256: sha256_hex(raw.bytes),
         };
-        match ingest_record(raw.bytes, options, &raw_ref) {
-            Ok(Item::Event(source, normalised)) => {
-                c.events.push(into_event(source, *normalised, raw_ref))
-            }
-            Ok(Item::Inventory(source, rows)) => {
-                c.inventoried(source);
-                c.identities.extend(rows);
-            }
-            Ok(Item::Entries(inventory)) => {
-                // The document was counted as one record; its entries are the records.
-                c.summary.read = c.summary.read + inventory.entries - 1;
-                c.inventory(
-                    nhi_inventory::SOURCE,
-                    0,
-                    inventory.inventoried,
-                    inventory.identities,
-                    inventory.rejected,
-                );
-            }
-            Ok(Item::Policies(parsed)) => {
-                c.inventoried(aws_iam_policy::SOURCE);
-                c.identities.extend(parsed.identities);
-                c.grants.extend(parsed.grants);
-            }
-            Ok(Item::Finding(finding)) => {
-                c.inventoried(finding.tool);
-                c.findings.push(finding);
-            }
-            Ok(Item::OutsideWindow) => c.summary.outside_window += 1,
-            Err((source, reason)) => c.rejected.push(Rejected {
-                raw_ref,
-                source,
-                reason,
-            }),
+        let result = serde_json::from_slice(raw.bytes)
+            .map_err(|e| (None, format!("not valid JSON: {e}")))
+            .and_then(|value| ingest_value(value, options, &raw_ref));
+        c.take(result, raw_ref);
+    }
+}
+
+/// YAML by its name, or by its first line when the name says nothing (a URL).
+fn is_yaml(file: &reader::InputFile) -> bool {
+    let name = file.name.to_ascii_lowercase();
+    if name.ends_with(".yaml") || name.ends_with(".yml") {
+        return true;
+    }
+    if name.ends_with(".json") || name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        return false;
+    }
+    let first = file
+        .bytes
+        .split(|b| *b == b'\n')
+        .map(|l| l.trim_ascii())
+        .find(|l| !l.is_empty() && !l.starts_with(b"#"))
+        .unwrap_or_default();
+    first == b"---" || first.starts_with(b"apiVersion:") || first.starts_with(b"kind:")
+}
+
+/// A YAML stream: each document (and each item of a `List` document) is a
+/// record; a document that cannot be parsed is rejected with its index,
+/// line and column, and the documents before it are kept.
+fn ingest_yaml(file: &reader::InputFile, options: &IngestOptions, c: &mut Collected) {
+    let text = match std::str::from_utf8(&file.bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let position = format!("byte {}", e.valid_up_to());
+            c.reject_whole(&file.name, &position, "not UTF-8 text: YAML must be UTF-8");
+            return;
         }
+    };
+    let (documents, error) = crate::yaml::documents(text);
+    for doc in documents {
+        let sha256 = sha256_hex(doc.text.as_bytes());
+        let at = format!("document {} (line {})", doc.index, doc.line);
+        let is_list = doc
+            .value
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+            && doc.value.get("items").is_some_and(Value::is_array);
+        let records: Vec<(String, Value)> = match doc.value {
+            Value::Object(mut map) if is_list => match map.remove("items") {
+                Some(Value::Array(items)) => items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| (format!("{at}, item {}", i + 1), item))
+                    .collect(),
+                _ => Vec::new(),
+            },
+            value => vec![(at, value)],
+        };
+        for (position, value) in records {
+            c.summary.read += 1;
+            let raw_ref = RawRef {
+                file: file.name.clone(),
+                position,
+                sha256: sha256.clone(),
+            };
+            let result = ingest_value(value, options, &raw_ref);
+            c.take(result, raw_ref);
+        }
+    }
+    if let Some(e) = error {
+        let position = format!(
+            "document {} line {} column {}",
+            e.document, e.line, e.column
+        );
+        c.reject_whole(
+            &file.name,
+            &position,
+            &format!("not valid YAML: {}", e.reason),
+        );
     }
 }
 
@@ -545,15 +669,20 @@ enum Item {
     Policies(aws_iam_policy::Parsed),
     /// A secret scanner's finding.
     Finding(SecretFinding),
+    /// A Kubernetes object: identities, RBAC, mesh settings, or skipped.
+    Kubernetes(kubernetes::Object),
     OutsideWindow,
 }
 
 type RecordResult = Result<Item, (Option<&'static str>, String)>;
 
-fn ingest_record(bytes: &[u8], options: &IngestOptions, raw_ref: &RawRef) -> RecordResult {
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| (None, format!("not valid JSON: {e}")))?;
+fn ingest_value(value: Value, options: &IngestOptions, raw_ref: &RawRef) -> RecordResult {
     let record = unwrap_envelope(value).map_err(|why| (None, why))?;
+    if options.source.is_none() && kubernetes::detect(&record) {
+        let object =
+            kubernetes::parse(&record, raw_ref).map_err(|why| (Some("kubernetes"), why))?;
+        return Ok(Item::Kubernetes(object));
+    }
     if let Some(tool) = secret_scanners::detect(&record).filter(|_| options.source.is_none()) {
         let finding =
             secret_scanners::finding(tool, &record, raw_ref).map_err(|why| (Some(tool), why))?;

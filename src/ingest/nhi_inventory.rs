@@ -226,7 +226,8 @@ impl Inventory {
             id: text("id").unwrap_or_default(),
             kind,
             provider: "inventory",
-            owner_id: text("owner"),
+            owner_id: None,
+            owner: text("owner"),
             environment: text("environment"),
             created_us: time("created"),
             last_used_us: time("last_used"),
@@ -283,7 +284,8 @@ mod tests {
         );
         let key = &inv.identities[0];
         assert_eq!(key.credential_type, CredentialType::Static);
-        assert_eq!(key.owner_id.as_deref(), Some("sre@example.com"));
+        assert_eq!(key.owner.as_deref(), Some("sre@example.com"));
+        assert_eq!(key.owner_id, None);
         assert_eq!(key.created_us, parse_time_text("2025-01-10T00:00:00Z"));
         assert_eq!(
             key.details,

@@ -61,7 +61,7 @@ names!(CredentialType { Ephemeral => "ephemeral", Static => "static", Unknown =>
 names!(Decision { Allow => "allow", Deny => "deny", Error => "error" });
 
 /// Where a row came from: enough to open the original record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RawRef {
     /// The input as given (path, or URL), and for archives the member.
     pub file: String,

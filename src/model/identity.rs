@@ -18,6 +18,9 @@ pub struct Identity {
     pub provider: &'static str,
     /// For a credential, the identity it belongs to.
     pub owner_id: Option<String>,
+    /// The accountable person or team, where the inventory names one (an
+    /// owner label, the generic inventory's `owner`).
+    pub owner: Option<String>,
     /// Account, project or cluster.
     pub environment: Option<String>,
     /// µs since the epoch, UTC.

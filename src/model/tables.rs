@@ -156,7 +156,7 @@ fn datetime(name: &str, values: impl Iterator<Item = Option<i64>>) -> Column {
 }
 
 /// The `identities` frame: `id`, `kind`, `provider`, `owner_id`,
-/// `environment`, `created`, `last_used`, `last_rotated`, `expires`
+/// `owner`, `environment`, `created`, `last_used`, `last_rotated`, `expires`
 /// (datetime[µs, UTC]), `active` (bool), `credential_type`,
 /// `credential_reason`, `details`, `raw_file`, `raw_position`, `raw_sha256`.
 pub fn identities_frame(rows: &[Identity]) -> PolarsResult<DataFrame> {
@@ -165,6 +165,7 @@ pub fn identities_frame(rows: &[Identity]) -> PolarsResult<DataFrame> {
         text("kind", rows.iter().map(|r| Some(r.kind.as_str()))),
         text("provider", rows.iter().map(|r| Some(r.provider))),
         text("owner_id", rows.iter().map(|r| r.owner_id.as_deref())),
+        text("owner", rows.iter().map(|r| r.owner.as_deref())),
         text("environment", rows.iter().map(|r| r.environment.as_deref())),
         datetime("created", rows.iter().map(|r| r.created_us)),
         datetime("last_used", rows.iter().map(|r| r.last_used_us)),

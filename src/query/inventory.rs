@@ -17,7 +17,7 @@ const DAY_US: i64 = 86_400_000_000;
 /// Which identities to list.
 #[derive(Debug, Clone, Default)]
 pub struct IdentityFilter {
-    /// Substring of the id or the owner.
+    /// Substring of the id, the identity a credential belongs to, or the owner.
     pub identity: Option<String>,
     /// Only static credentials not rotated for this many days before `as_of_us`.
     pub stale_days: Option<u32>,
@@ -57,25 +57,24 @@ fn contains(hay: &Option<String>, needle: &str) -> bool {
 
 pub fn select_identities(dir: &Path, filter: &IdentityFilter) -> PolarsResult<DataFrame> {
     let frame = read_table(dir, IDENTITIES)?;
-    let (id, owner, kind) = (
+    let (id, owner_id, owner, kind) = (
         string_column(&frame, "id")?,
         string_column(&frame, "owner_id")?,
+        string_column(&frame, "owner")?,
         string_column(&frame, "credential_type")?,
     );
     let (rotated, created) = (micros(&frame, "last_rotated")?, micros(&frame, "created")?);
     let active = flags(&frame, "active")?;
     let mask: BooleanChunked = (0..frame.height())
         .map(|i| {
-            let named = filter
-                .identity
-                .as_deref()
-                .is_none_or(|n| contains(&id[i], n) || contains(&owner[i], n));
+            let named = filter.identity.as_deref().is_none_or(|n| {
+                contains(&id[i], n) || contains(&owner_id[i], n) || contains(&owner[i], n)
+            });
             let stale = filter.stale_days.is_none_or(|days| {
-                // A credential (it has an owner) that is static, active, and
-                // last rotated (else created) before the cut-off.
+                // A static credential, active, last rotated (else created)
+                // before the cut-off.
                 let cutoff = filter.as_of_us - i64::from(days) * DAY_US;
-                owner[i].is_some()
-                    && active[i]
+                active[i]
                     && kind[i].as_deref() == Some("static")
                     && rotated[i].or(created[i]).is_some_and(|t| t < cutoff)
             });

@@ -3,6 +3,7 @@
 //! documents mutated from them.
 
 mod ingest;
+mod kubernetes;
 mod mutations;
 mod schemas;
 mod util;
