@@ -2,7 +2,10 @@
 //! (`{"PolicyVersion": {"Document": ...}}`, as `get-policy-version` prints
 //! them), and `get-account-authorization-details` dumps, whose users and
 //! roles also become identities and whose role trust policies become
-//! `trust` grants.
+//! `trust` grants. The IAM listing calls (`list-roles` / `get-role`,
+//! `list-users` / `get-user`, `list-access-keys`) give roles with their trust
+//! policies (URL-encoded as the raw API returns them, or as JSON), users
+//! with their last console sign-in, and access keys with status and age.
 //!
 //! Flags, per statement: `wildcard_action` (an action with `*`),
 //! `wildcard_resource` (`*`), `admin` (Allow of `*` or `iam:*` on `*`, or an
@@ -14,7 +17,7 @@
 use serde_json::Value;
 
 use super::fields::{owned, text};
-use super::time::parse_time_text;
+use super::time::parse_time;
 use crate::model::{CredentialType, Grant, Identity, RawRef};
 
 pub const SOURCE: &str = "aws-iam";
@@ -31,6 +34,26 @@ pub fn detect(record: &Value) -> bool {
         || record.pointer("/PolicyVersion/Document").is_some()
         || record.get("RoleDetailList").is_some()
         || record.get("UserDetailList").is_some()
+        || is_listing(record)
+}
+
+fn listed(record: &Value, list: &str, one: &str, field: &str) -> bool {
+    let has = |v: &Value| v.get(field).is_some() && v.get("Arn").is_some();
+    record
+        .get(list)
+        .and_then(Value::as_array)
+        .is_some_and(|items| items.iter().any(has))
+        || record.get(one).is_some_and(has)
+}
+
+/// `list-roles`, `get-role`, `list-users`, `get-user`, `list-access-keys`.
+fn is_listing(record: &Value) -> bool {
+    listed(record, "Roles", "Role", "RoleName")
+        || listed(record, "Users", "User", "UserName")
+        || record
+            .get("AccessKeyMetadata")
+            .and_then(Value::as_array)
+            .is_some_and(|keys| keys.iter().all(|k| k.get("AccessKeyId").is_some()))
 }
 
 /// What a record yields.
@@ -68,10 +91,116 @@ pub fn parse(record: &Value, file: &str, source_ref: &RawRef) -> Result<Parsed, 
             source_ref,
             &mut out.grants,
         )?;
+    } else if is_listing(record) {
+        listing(record, source_ref, &mut out)?;
     } else {
         authorization_details(record, source_ref, &mut out)?;
     }
     Ok(out)
+}
+
+/// The items of `list` (or the single `one`), each with its own position.
+fn items<'a>(record: &'a Value, list: &str, one: &str, source_ref: &RawRef) -> Vec<(&'a Value, RawRef)> {
+    match (record.get(list).and_then(Value::as_array), record.get(one)) {
+        (Some(items), _) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let position = format!("{}, {list}[{i}]", source_ref.position);
+                (item, RawRef { position, ..source_ref.clone() })
+            })
+            .collect(),
+        (None, Some(item)) => vec![(item, source_ref.clone())],
+        (None, None) => Vec::new(),
+    }
+}
+
+fn listing(record: &Value, source_ref: &RawRef, out: &mut Parsed) -> Result<(), String> {
+    for (list, one, kind) in [("Roles", "Role", "iam-role"), ("Users", "User", "iam-user")] {
+        for (item, item_ref) in items(record, list, one, source_ref) {
+            let arn = owned(item, "/Arn").ok_or_else(|| format!("{item_ref:?}: an entry without an Arn"))?;
+            out.identities.push(principal_identity(item, &arn, kind, &item_ref));
+            if let Some(trust) = item.get("AssumeRolePolicyDocument") {
+                statements(trust, Some(&arn), "trust policy", "trust", &item_ref, &mut out.grants)?;
+            }
+        }
+    }
+    for (key, key_ref) in items(record, "AccessKeyMetadata", "AccessKey", source_ref) {
+        let id = owned(key, "/AccessKeyId").ok_or("an access key without an AccessKeyId")?;
+        let user = owned(key, "/UserName");
+        let created = key.get("CreateDate").and_then(parse_time);
+        // Temporary keys (ASIA...) are never listed here; the prefix still decides.
+        let (credential_type, credential_reason) = if id.starts_with("ASIA") {
+            (CredentialType::Ephemeral, "ASIA prefix: temporary STS key".to_string())
+        } else {
+            (CredentialType::Static, "an IAM user's long-term access key (AKIA)".to_string())
+        };
+        out.identities.push(Identity {
+            id,
+            kind: "access-key".into(),
+            provider: "aws",
+            owner_id: user.clone(),
+            owner: None,
+            environment: None,
+            created_us: created,
+            last_used_us: None,
+            last_rotated_us: created,
+            expires_us: None,
+            active: text(key, "/Status") != Some("Inactive"),
+            credential_type,
+            credential_reason,
+            details: user.map(|u| format!("user_name={u}")).unwrap_or_default(),
+            source_ref: key_ref,
+        });
+    }
+    Ok(())
+}
+
+/// A user or role as an identity row.
+fn principal_identity(item: &Value, arn: &str, kind: &str, item_ref: &RawRef) -> Identity {
+    let role = kind == "iam-role";
+    let mut details = Vec::new();
+    if let Some(path) = text(item, "/Path").filter(|p| *p != "/") {
+        details.push(format!("path={path}"));
+    }
+    if let Some(d) = text(item, "/Description") {
+        details.push(format!("description={d}"));
+    }
+    if let Some(region) = text(item, "/RoleLastUsed/Region") {
+        details.push(format!("last_used_region={region}"));
+    }
+    let password_used = item.get("PasswordLastUsed").and_then(parse_time);
+    if password_used.is_some() {
+        details.push("console password used".to_string());
+    }
+    Identity {
+        id: arn.to_string(),
+        kind: kind.into(),
+        provider: "aws",
+        owner_id: None,
+        owner: None,
+        environment: arn.split(':').nth(4).map(str::to_string),
+        created_us: item.get("CreateDate").and_then(parse_time),
+        last_used_us: item
+            .pointer("/RoleLastUsed/LastUsedDate")
+            .and_then(parse_time)
+            .or(password_used),
+        last_rotated_us: None,
+        expires_us: None,
+        active: true,
+        credential_type: if role {
+            CredentialType::Ephemeral
+        } else {
+            CredentialType::Unknown
+        },
+        credential_reason: if role {
+            "a role: callers get temporary STS credentials".into()
+        } else {
+            "the listing does not show the user's keys (see the credential report)".into()
+        },
+        details: details.join("; "),
+        source_ref: item_ref.clone(),
+    }
 }
 
 fn authorization_details(
@@ -128,32 +257,7 @@ fn authorization_details(
                 ..source_ref.clone()
             };
             if kind != "iam-group" {
-                out.identities.push(Identity {
-                    id: arn.clone(),
-                    kind: kind.into(),
-                    provider: "aws",
-                    owner_id: None,
-                    owner: None,
-                    environment: arn.split(':').nth(4).map(str::to_string),
-                    created_us: text(item, "/CreateDate").and_then(parse_time_text),
-                    last_used_us: text(item, "/RoleLastUsed/LastUsedDate")
-                        .and_then(parse_time_text),
-                    last_rotated_us: None,
-                    expires_us: None,
-                    active: true,
-                    credential_type: if kind == "iam-role" {
-                        CredentialType::Ephemeral
-                    } else {
-                        CredentialType::Unknown
-                    },
-                    credential_reason: if kind == "iam-role" {
-                        "a role: callers get temporary STS credentials".into()
-                    } else {
-                        "the dump does not list the user's keys (see the credential report)".into()
-                    },
-                    details: String::new(),
-                    source_ref: item_ref.clone(),
-                });
+                out.identities.push(principal_identity(item, &arn, kind, &item_ref));
             }
             // Inline policies, then attached managed ones at their default version.
             let array = |key: &str| {
@@ -215,11 +319,19 @@ fn statements(
     source_ref: &RawRef,
     out: &mut Vec<Grant>,
 ) -> Result<(), String> {
-    // Documents sometimes arrive URL-encoded or as JSON strings.
+    // Documents arrive as JSON strings, and URL-encoded from the raw IAM API.
     let parsed;
     let document = match document {
         Value::String(s) => {
-            parsed = serde_json::from_str::<Value>(s)
+            let decoded = if s.trim_start().starts_with('%') {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8()
+                    .map_err(|e| format!("policy {policy}: URL-encoded document is not UTF-8: {e}"))?
+                    .into_owned()
+            } else {
+                s.clone()
+            };
+            parsed = serde_json::from_str::<Value>(&decoded)
                 .map_err(|e| format!("policy {policy}: document is not JSON: {e}"))?;
             &parsed
         }

@@ -728,6 +728,16 @@ fn unwrap_envelope(value: Value) -> Result<Value, String> {
             .map_err(|e| format!("a string that does not hold a JSON record: {e}"))?,
         other => other,
     };
+    // Cloud Custodian's "placebo" recordings of boto3 calls.
+    let placebo = value.get("status_code").is_some_and(Value::is_u64)
+        && value.get("data").is_some_and(Value::is_object);
+    if placebo && value.as_object().is_some_and(|m| m.len() == 2) {
+        let status = value["status_code"].as_u64().unwrap_or(0);
+        if status >= 400 {
+            return Err(format!("a recorded error response (HTTP {status}), not data"));
+        }
+        return unwrap_envelope(value["data"].clone());
+    }
     // Recorded HTTP responses (as test harnesses and proxies save them).
     let recorded = value.get("headers").is_some_and(Value::is_object)
         && value.get("body").is_some_and(Value::is_object);

@@ -13,8 +13,31 @@ pub fn parse_time(value: &Value) -> Option<i64> {
             .as_i64()
             .map(epoch_to_micros)
             .or_else(|| n.as_f64().map(|f| epoch_to_micros(f as i64))),
+        Value::Object(_) => python_datetime(value),
         _ => None,
     }
+}
+
+/// Cloud Custodian's recordings of boto3 responses serialise datetimes as
+/// `{"__class__": "datetime", "year": ..., "microsecond": ...}`; boto3's are
+/// UTC.
+fn python_datetime(value: &Value) -> Option<i64> {
+    if value.get("__class__").and_then(Value::as_str) != Some("datetime") {
+        return None;
+    }
+    let part = |k: &str| value.get(k).and_then(Value::as_u64);
+    let date = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(part("year")?).ok()?,
+        u32::try_from(part("month")?).ok()?,
+        u32::try_from(part("day")?).ok()?,
+    )?;
+    let time = date.and_hms_micro_opt(
+        u32::try_from(part("hour").unwrap_or(0)).ok()?,
+        u32::try_from(part("minute").unwrap_or(0)).ok()?,
+        u32::try_from(part("second").unwrap_or(0)).ok()?,
+        u32::try_from(part("microsecond").unwrap_or(0)).ok()?,
+    )?;
+    Some(time.and_utc().timestamp_micros())
 }
 
 pub fn parse_time_text(text: &str) -> Option<i64> {
@@ -66,6 +89,14 @@ pub fn format_micros(micros: i64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn recorded_python_datetimes_are_utc() {
+        let t = json!({"__class__": "datetime", "year": 2016, "month": 12, "day": 8,
+                       "hour": 19, "minute": 36, "second": 32, "microsecond": 250});
+        assert_eq!(parse_time(&t), Some(1_481_225_792_000_250));
+        assert_eq!(parse_time(&json!({"year": 2016})), None);
+    }
 
     const T: i64 = 1_644_272_617_000_000; // 2022-02-07T22:23:37Z
 

@@ -986,3 +986,39 @@ fn query_lists_stale_credentials_and_admin_grants() {
         .iter()
         .all(|r| r["principal"].as_str().unwrap().contains("obama")));
 }
+
+/// Cloud Custodian's recorded boto3 responses (`{status_code, data}` with
+/// datetimes as objects): list-roles with URL-encoded trust policies,
+/// list-access-keys and list-users.
+#[test]
+fn iam_listings_become_roles_users_keys_and_trust_grants() {
+    let (dir, _) = ingest(
+        &[
+            samples().join("inventories/aws-iam-roles"),
+            samples().join("inventories/aws-iam-users-keys"),
+        ],
+        &[],
+    );
+    let s = summary(dir.path());
+    assert_eq!(s["reconciled"], true, "{s:#}");
+    assert_eq!(s["rejected"], 0, "{s:#}");
+    let ids = records(dir.path(), &["--identities"]);
+    let sagemaker = ids
+        .iter()
+        .find(|r| r["id"] == "arn:aws:iam::644160558196:role/service-role/AmazonSageMaker-ExecutionRole-20180108T122369")
+        .expect("role");
+    assert_eq!(sagemaker["created"], "2018-01-08T17:23:49.000000Z");
+    assert_eq!(sagemaker["credential_type"], "ephemeral");
+    let key = ids
+        .iter()
+        .find(|r| r["id"] == "AKIAJRLD3ESRQSWUHEWA")
+        .expect("key");
+    assert_eq!(key["kind"], "access-key");
+    assert_eq!(key["owner_id"], "alphabet_soup");
+    assert_eq!(key["credential_type"], "static");
+    assert_eq!(key["last_rotated"], "2016-12-08T19:36:32.000000Z");
+    let trust = records(dir.path(), &["--grants", "--identity", "AmazonSageMaker"]);
+    assert_eq!(trust.len(), 1, "{trust:#?}");
+    assert_eq!(trust[0]["kind"], "trust");
+    assert_eq!(trust[0]["resources"], "Service:sagemaker.amazonaws.com");
+}
