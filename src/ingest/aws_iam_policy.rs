@@ -100,14 +100,25 @@ pub fn parse(record: &Value, file: &str, source_ref: &RawRef) -> Result<Parsed, 
 }
 
 /// The items of `list` (or the single `one`), each with its own position.
-fn items<'a>(record: &'a Value, list: &str, one: &str, source_ref: &RawRef) -> Vec<(&'a Value, RawRef)> {
+fn items<'a>(
+    record: &'a Value,
+    list: &str,
+    one: &str,
+    source_ref: &RawRef,
+) -> Vec<(&'a Value, RawRef)> {
     match (record.get(list).and_then(Value::as_array), record.get(one)) {
         (Some(items), _) => items
             .iter()
             .enumerate()
             .map(|(i, item)| {
                 let position = format!("{}, {list}[{i}]", source_ref.position);
-                (item, RawRef { position, ..source_ref.clone() })
+                (
+                    item,
+                    RawRef {
+                        position,
+                        ..source_ref.clone()
+                    },
+                )
             })
             .collect(),
         (None, Some(item)) => vec![(item, source_ref.clone())],
@@ -118,10 +129,19 @@ fn items<'a>(record: &'a Value, list: &str, one: &str, source_ref: &RawRef) -> V
 fn listing(record: &Value, source_ref: &RawRef, out: &mut Parsed) -> Result<(), String> {
     for (list, one, kind) in [("Roles", "Role", "iam-role"), ("Users", "User", "iam-user")] {
         for (item, item_ref) in items(record, list, one, source_ref) {
-            let arn = owned(item, "/Arn").ok_or_else(|| format!("{item_ref:?}: an entry without an Arn"))?;
-            out.identities.push(principal_identity(item, &arn, kind, &item_ref));
+            let arn = owned(item, "/Arn")
+                .ok_or_else(|| format!("{item_ref:?}: an entry without an Arn"))?;
+            out.identities
+                .push(principal_identity(item, &arn, kind, &item_ref));
             if let Some(trust) = item.get("AssumeRolePolicyDocument") {
-                statements(trust, Some(&arn), "trust policy", "trust", &item_ref, &mut out.grants)?;
+                statements(
+                    trust,
+                    Some(&arn),
+                    "trust policy",
+                    "trust",
+                    &item_ref,
+                    &mut out.grants,
+                )?;
             }
         }
     }
@@ -131,9 +151,15 @@ fn listing(record: &Value, source_ref: &RawRef, out: &mut Parsed) -> Result<(), 
         let created = key.get("CreateDate").and_then(parse_time);
         // Temporary keys (ASIA...) are never listed here; the prefix still decides.
         let (credential_type, credential_reason) = if id.starts_with("ASIA") {
-            (CredentialType::Ephemeral, "ASIA prefix: temporary STS key".to_string())
+            (
+                CredentialType::Ephemeral,
+                "ASIA prefix: temporary STS key".to_string(),
+            )
         } else {
-            (CredentialType::Static, "an IAM user's long-term access key (AKIA)".to_string())
+            (
+                CredentialType::Static,
+                "an IAM user's long-term access key (AKIA)".to_string(),
+            )
         };
         out.identities.push(Identity {
             id,
@@ -257,7 +283,8 @@ fn authorization_details(
                 ..source_ref.clone()
             };
             if kind != "iam-group" {
-                out.identities.push(principal_identity(item, &arn, kind, &item_ref));
+                out.identities
+                    .push(principal_identity(item, &arn, kind, &item_ref));
             }
             // Inline policies, then attached managed ones at their default version.
             let array = |key: &str| {
@@ -326,7 +353,9 @@ fn statements(
             let decoded = if s.trim_start().starts_with('%') {
                 percent_encoding::percent_decode_str(s)
                     .decode_utf8()
-                    .map_err(|e| format!("policy {policy}: URL-encoded document is not UTF-8: {e}"))?
+                    .map_err(|e| {
+                        format!("policy {policy}: URL-encoded document is not UTF-8: {e}")
+                    })?
                     .into_owned()
             } else {
                 s.clone()

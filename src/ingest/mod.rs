@@ -14,6 +14,7 @@ pub mod cloudtrail;
 pub mod entra_signin;
 pub mod fields;
 pub mod gcp_audit;
+pub mod gcp_iam_policy;
 pub mod gcp_inventory;
 pub mod k8s_audit;
 pub mod kubernetes;
@@ -24,6 +25,7 @@ pub mod reader;
 pub mod records;
 pub mod redact;
 pub mod secret_scanners;
+pub mod spire;
 pub mod time;
 
 use std::collections::BTreeMap;
@@ -455,11 +457,12 @@ impl Collected {
                 self.inventoried(source);
                 self.identities.extend(rows);
             }
-            Ok(Item::Entries(inventory)) => {
+            Ok(Item::Entries(source, inventory)) => {
                 // The document was counted as one record; its entries are the records.
                 self.summary.read = self.summary.read + inventory.entries - 1;
+                self.grants.extend(inventory.grants);
                 self.inventory(
-                    nhi_inventory::SOURCE,
+                    source,
                     0,
                     inventory.inventoried,
                     inventory.identities,
@@ -470,6 +473,10 @@ impl Collected {
                 self.inventoried(aws_iam_policy::SOURCE);
                 self.identities.extend(parsed.identities);
                 self.grants.extend(parsed.grants);
+            }
+            Ok(Item::Grants(source, rows)) => {
+                self.inventoried(source);
+                self.grants.extend(rows);
             }
             Ok(Item::Finding(finding)) => {
                 self.inventoried(finding.tool);
@@ -663,10 +670,13 @@ enum Item {
     Event(SourceKind, Box<Normalised>),
     /// An inventory record and the identity rows it lists.
     Inventory(&'static str, Vec<Identity>),
-    /// A generic inventory document: its entries, as records of their own.
-    Entries(nhi_inventory::Inventory),
+    /// A document of entries (the generic inventory, SPIRE registrations):
+    /// its entries, as records of their own.
+    Entries(&'static str, nhi_inventory::Inventory),
     /// IAM policies (and the identities of an authorization-details dump).
     Policies(aws_iam_policy::Parsed),
+    /// Grants of a policy that names no identities of its own.
+    Grants(&'static str, Vec<Grant>),
     /// A secret scanner's finding.
     Finding(SecretFinding),
     /// A Kubernetes object: identities, RBAC, mesh settings, or skipped.
@@ -694,7 +704,21 @@ fn ingest_value(value: Value, options: &IngestOptions, raw_ref: &RawRef) -> Reco
         return Ok(Item::Policies(parsed));
     }
     if options.source.is_none() && nhi_inventory::detect_json(&record) {
-        return Ok(Item::Entries(nhi_inventory::from_json(&record, raw_ref)));
+        return Ok(Item::Entries(
+            nhi_inventory::SOURCE,
+            nhi_inventory::from_json(&record, raw_ref),
+        ));
+    }
+    if options.source.is_none() && spire::detect(&record) {
+        return Ok(Item::Entries(
+            spire::SOURCE,
+            spire::entries(&record, raw_ref),
+        ));
+    }
+    if options.source.is_none() && gcp_iam_policy::detect(&record) {
+        let grants = gcp_iam_policy::grants(&record, &raw_ref.file, raw_ref)
+            .map_err(|why| (Some(gcp_iam_policy::SOURCE), why))?;
+        return Ok(Item::Grants(gcp_iam_policy::SOURCE, grants));
     }
     if options.source.is_none() && gcp_inventory::detect(&record) {
         let rows = gcp_inventory::identities(&record, raw_ref)
@@ -734,7 +758,9 @@ fn unwrap_envelope(value: Value) -> Result<Value, String> {
     if placebo && value.as_object().is_some_and(|m| m.len() == 2) {
         let status = value["status_code"].as_u64().unwrap_or(0);
         if status >= 400 {
-            return Err(format!("a recorded error response (HTTP {status}), not data"));
+            return Err(format!(
+                "a recorded error response (HTTP {status}), not data"
+            ));
         }
         return unwrap_envelope(value["data"].clone());
     }

@@ -41,9 +41,12 @@ pub fn detect_json(record: &Value) -> bool {
     record.get("nhi-inventory").is_some_and(Value::is_array)
 }
 
-/// What an inventory yields.
+/// What an inventory document yields, entry by entry (also used by other
+/// entry-list formats such as SPIRE's).
+#[derive(Default)]
 pub struct Inventory {
     pub identities: Vec<Identity>,
+    pub grants: Vec<crate::model::Grant>,
     pub rejected: Vec<Rejected>,
     pub entries: usize,
     pub inventoried: usize,
@@ -51,12 +54,7 @@ pub struct Inventory {
 
 /// The entries of a JSON inventory document (one record).
 pub fn from_json(record: &Value, source_ref: &RawRef) -> Inventory {
-    let mut out = Inventory {
-        identities: Vec::new(),
-        rejected: Vec::new(),
-        entries: 0,
-        inventoried: 0,
-    };
+    let mut out = Inventory::default();
     for (i, entry) in record["nhi-inventory"]
         .as_array()
         .into_iter()
@@ -75,12 +73,7 @@ pub fn from_json(record: &Value, source_ref: &RawRef) -> Inventory {
 
 /// The rows of a CSV inventory.
 pub fn from_csv(file: &str, bytes: &[u8]) -> Inventory {
-    let mut out = Inventory {
-        identities: Vec::new(),
-        rejected: Vec::new(),
-        entries: 0,
-        inventoried: 0,
-    };
+    let mut out = Inventory::default();
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),

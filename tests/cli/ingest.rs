@@ -1022,3 +1022,100 @@ fn iam_listings_become_roles_users_keys_and_trust_grants() {
     assert_eq!(trust[0]["kind"], "trust");
     assert_eq!(trust[0]["resources"], "Service:sagemaker.amazonaws.com");
 }
+
+/// SPIRE's registration fixtures: good entries become workload identities
+/// (admin entries also admin grants); ids that are not spiffe:// URIs and
+/// broken JSON are rejected entry by entry.
+#[test]
+fn spire_registrations_become_workload_identities() {
+    let spire = samples().join("policies/spiffe-spire/spire");
+    let (dir, _) = ingest(
+        &[
+            spire.join("registration_good.json"),
+            spire.join("registration_invalid.json"),
+            spire.join("registration_invalid_json.json"),
+        ],
+        &[],
+    );
+    let s = summary(dir.path());
+    assert_eq!(s["reconciled"], true, "{s:#}");
+    assert_eq!(s["by_source"]["spire"], 4, "{s:#}");
+    assert_eq!(s["rejected"], 2, "{s:#}");
+    let ids = records(dir.path(), &["--identities"]);
+    let blog = ids
+        .iter()
+        .find(|r| r["id"] == "spiffe://example.org/Blog")
+        .unwrap();
+    assert_eq!(blog["kind"], "spiffe-workload");
+    assert_eq!(blog["credential_type"], "ephemeral");
+    assert_eq!(blog["environment"], "example.org");
+    assert!(blog["details"]
+        .as_str()
+        .unwrap()
+        .contains("x509_svid_ttl=200s"));
+    let admin = records(dir.path(), &["--grants", "--admin"]);
+    let admins: Vec<&str> = admin
+        .iter()
+        .map(|g| g["principal"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        admins,
+        vec![
+            "spiffe://example.org/Blog",
+            "spiffe://example.org/additionalattr"
+        ]
+    );
+    let rejected = std::fs::read_to_string(dir.path().join("evidence/rejected.csv")).unwrap();
+    assert!(
+        rejected.contains("spiffe_id is not a spiffe:// URI (\"\"http://example.org/Blog\"\")"),
+        "{rejected}"
+    );
+    assert!(
+        rejected.contains("registration_invalid_json.json,line 1 column 1"),
+        "{rejected}"
+    );
+}
+
+/// Every inventory and policy sample, together: the counts reconcile and
+/// every reject is one of the explained ones (upstream duplicates, SPIRE
+/// fixtures SPIRE itself would refuse, application data that is no NHI
+/// format: CanDIG's OPA data, a SPIRE test harness's response map).
+#[test]
+fn all_inventory_and_policy_samples_ingest_with_only_explained_rejects() {
+    let (dir, _) = ingest(
+        &[samples().join("inventories"), samples().join("policies")],
+        &[],
+    );
+    let s = summary(dir.path());
+    assert_eq!(s["reconciled"], true, "{s:#}");
+    for source in [
+        "aws-credential-report",
+        "aws-iam",
+        "gcp-iam",
+        "gcp-iam-policy",
+        "k8s-rbac",
+        "k8s-serviceaccounts",
+        "spire",
+    ] {
+        assert!(
+            s["by_source"][source].as_u64().unwrap_or(0) > 0,
+            "{source}: {s:#}"
+        );
+    }
+    let rejected = std::fs::read_to_string(dir.path().join("evidence/rejected.csv")).unwrap();
+    for line in rejected.lines().skip(1) {
+        let explained = (line.contains("GetCredentialReport") && line.contains("duplicate row"))
+            || (line.contains("/spiffe-spire/")
+                && [
+                    "spiffe://",
+                    "no spiffe_id",
+                    "not valid JSON",
+                    "JSON null",
+                    "resp1",
+                ]
+                .iter()
+                .any(|r| line.contains(r)))
+            || line.contains("/opa-data/candig/");
+        assert!(explained, "unexplained reject: {line}");
+    }
+}
