@@ -13,5 +13,6 @@ pub mod json;
 pub mod model;
 pub mod oscal;
 pub mod query;
+pub mod checks;
 pub mod size;
 pub mod yaml;

@@ -1,0 +1,247 @@
+//! The checks part of `proofpack.toml`: threshold overrides and waivers.
+//!
+//! ```toml
+//! [checks.static-credential-rotation]
+//! max_age_days = 60
+//!
+//! [[waivers]]
+//! check = "least-privilege-grants"
+//! subject = "system:serviceaccount:monitoring:prometheus-operator"  # `*` wildcards allowed
+//! justification = "operator manages its own CRDs; reviewed in CHG-1234"
+//! approver = "ciso@example.com"
+//! expires = 2027-03-31
+//! ```
+//!
+//! Unknown keys, unknown checks and parameters, and values of the wrong type
+//! are errors naming the file, line and key. A waiver past its `expires`
+//! date is not honoured, and is reported.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use globset::{Glob, GlobMatcher};
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::catalogue::Catalogue;
+use super::CheckError;
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksConfig {
+    /// Parameter overrides by check id.
+    #[serde(default)]
+    pub checks: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    #[serde(default)]
+    pub waivers: Vec<Waiver>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Waiver {
+    pub check: String,
+    /// An identity, credential or other subject id; `*` matches any run of
+    /// characters.
+    pub subject: String,
+    pub justification: String,
+    pub approver: String,
+    #[serde(deserialize_with = "date", serialize_with = "iso_date")]
+    pub expires: NaiveDate,
+    #[serde(skip)]
+    matcher: Option<GlobMatcher>,
+}
+
+impl PartialEq for Waiver {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            &self.check,
+            &self.subject,
+            &self.justification,
+            &self.approver,
+            self.expires,
+        ) == (
+            &other.check,
+            &other.subject,
+            &other.justification,
+            &other.approver,
+            other.expires,
+        )
+    }
+}
+
+fn date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+    // A TOML local date (`2027-03-31`) or a string holding one.
+    let value = toml::Value::deserialize(d)?;
+    let text = match &value {
+        toml::Value::Datetime(dt) => dt.to_string(),
+        toml::Value::String(s) => s.clone(),
+        other => {
+            return Err(serde::de::Error::custom(format!(
+                "expires must be a date (2027-03-31), not {other}"
+            )))
+        }
+    };
+    NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
+        serde::de::Error::custom(format!("expires {text:?} is not a date like 2027-03-31"))
+    })
+}
+
+fn iso_date<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&d.format("%Y-%m-%d").to_string())
+}
+
+impl Waiver {
+    pub fn covers(&self, subject: &str) -> bool {
+        match &self.matcher {
+            Some(m) => m.is_match(subject),
+            None => self.subject == subject,
+        }
+    }
+
+    /// In force on `day` (the expiry day itself still counts).
+    pub fn in_force(&self, day: NaiveDate) -> bool {
+        day <= self.expires
+    }
+}
+
+impl ChecksConfig {
+    pub fn load(path: &Path, catalogue: &Catalogue) -> Result<Self, CheckError> {
+        let text = std::fs::read_to_string(path).map_err(|e| CheckError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        Self::parse(&text, &path.display().to_string(), catalogue)
+    }
+
+    pub fn parse(text: &str, name: &str, catalogue: &Catalogue) -> Result<Self, CheckError> {
+        let mut config: ChecksConfig =
+            toml::from_str(text).map_err(|e| CheckError::toml(name, text, &e))?;
+        let line_of = |needle: &str| {
+            text.lines()
+                .position(|l| l.contains(needle))
+                .map_or(0, |i| i + 1)
+        };
+        let invalid = |needle: &str, reason: String| CheckError::Syntax {
+            file: name.to_string(),
+            line: line_of(needle),
+            column: 1,
+            message: reason,
+        };
+        for (check_id, params) in &config.checks {
+            let check = catalogue.get(check_id).ok_or_else(|| {
+                invalid(
+                    &format!("[checks.{check_id}]"),
+                    format!("[checks.{check_id}]: no such check (see `proofpack checks list`)"),
+                )
+            })?;
+            for (key, value) in params {
+                let param = check.parameters.get(key).ok_or_else(|| {
+                    let known: Vec<&str> = check.parameters.keys().map(String::as_str).collect();
+                    invalid(
+                        key,
+                        format!(
+                            "checks.{check_id}.{key}: no such parameter (known: {})",
+                            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        ),
+                    )
+                })?;
+                let numeric = |v: &toml::Value| v.is_integer() || v.is_float();
+                let same_type = (numeric(&param.default) && numeric(value))
+                    || (param.default.is_array()
+                        && value
+                            .as_array()
+                            .is_some_and(|a| a.iter().all(toml::Value::is_str)));
+                if !same_type {
+                    return Err(invalid(
+                        key,
+                        format!(
+                            "checks.{check_id}.{key} is {value}; it must be of type {} (like {})",
+                            param.default.type_str(),
+                            param.default
+                        ),
+                    ));
+                }
+                if numeric(value) && value.as_float().or(value.as_integer().map(|i| i as f64)).is_some_and(|v| v < 0.0) {
+                    return Err(invalid(key, format!("checks.{check_id}.{key} cannot be negative")));
+                }
+            }
+        }
+        for (i, waiver) in config.waivers.iter_mut().enumerate() {
+            let at = |field: &str| format!("waivers[{i}].{field}");
+            if catalogue.get(&waiver.check).is_none() {
+                return Err(invalid(
+                    &waiver.check,
+                    format!("{}: no such check {:?}", at("check"), waiver.check),
+                ));
+            }
+            for (field, value) in [
+                ("subject", &waiver.subject),
+                ("justification", &waiver.justification),
+                ("approver", &waiver.approver),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(invalid("[[waivers]]", format!("{} is empty", at(field))));
+                }
+            }
+            if waiver.subject.contains('*') {
+                let glob = Glob::new(&waiver.subject).map_err(|e| {
+                    invalid(&waiver.subject, format!("{}: {e}", at("subject")))
+                })?;
+                waiver.matcher = Some(glob.compile_matcher());
+            }
+        }
+        Ok(config)
+    }
+
+    /// The parameters of a check: defaults, then overrides.
+    pub fn params(&self, check: &super::catalogue::Check) -> BTreeMap<String, toml::Value> {
+        let mut params: BTreeMap<String, toml::Value> = check
+            .parameters
+            .iter()
+            .map(|(k, p)| (k.clone(), p.default.clone()))
+            .collect();
+        if let Some(overrides) = self.checks.get(&check.id) {
+            params.extend(overrides.clone());
+        }
+        params
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ChecksConfig, CheckError> {
+        ChecksConfig::parse(text, "proofpack.toml", &Catalogue::built_in().unwrap())
+    }
+
+    #[test]
+    fn overrides_and_waivers() {
+        let c = parse(
+            "[checks.static-credential-rotation]\nmax_age_days = 30\n\n[[waivers]]\ncheck = \"least-privilege-grants\"\nsubject = \"system:serviceaccount:monitoring:*\"\njustification = \"reviewed\"\napprover = \"ciso@example.com\"\nexpires = 2027-03-31\n",
+        )
+        .unwrap();
+        let catalogue = Catalogue::built_in().unwrap();
+        let params = c.params(catalogue.get("static-credential-rotation").unwrap());
+        assert_eq!(params["max_age_days"], toml::Value::Integer(30));
+        let w = &c.waivers[0];
+        assert!(w.covers("system:serviceaccount:monitoring:prometheus-operator"));
+        assert!(!w.covers("system:serviceaccount:default:x"));
+        assert!(w.in_force(NaiveDate::from_ymd_opt(2027, 3, 31).unwrap()));
+        assert!(!w.in_force(NaiveDate::from_ymd_opt(2027, 4, 1).unwrap()));
+    }
+
+    #[test]
+    fn mistakes_name_the_key_and_line() {
+        let e = parse("[checks.static-credential-rotation]\nmax_age = 30\n").unwrap_err().to_string();
+        assert!(e.starts_with("proofpack.toml:2:1:") && e.contains("max_age_days"), "{e}");
+        let e = parse("[checks.no-such-check]\nx = 1\n").unwrap_err().to_string();
+        assert!(e.contains("proofpack.toml:1:") && e.contains("no such check"), "{e}");
+        let e = parse("[checks.static-credential-rotation]\nmax_age_days = \"ninety\"\n").unwrap_err().to_string();
+        assert!(e.contains(":2:") && e.contains("must be of type integer"), "{e}");
+        let e = parse("[[waivers]]\ncheck = \"mesh-mtls\"\nsubject = \"x\"\njustification = \"j\"\napprover = \"a\"\nexpires = \"soon\"\n").unwrap_err().to_string();
+        assert!(e.contains("not a date"), "{e}");
+        let e = parse("[settings]\nx = 1\n").unwrap_err().to_string();
+        assert!(e.starts_with("proofpack.toml:1:") && e.contains("settings"), "{e}");
+    }
+}

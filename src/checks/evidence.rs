@@ -1,0 +1,277 @@
+//! The evidence tables of an ingest folder, column by column, for the check
+//! functions. Columns stay in polars' arrow buffers (`Str::get` borrows),
+//! so a million access events cost what their columns cost.
+
+use std::path::Path;
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use super::CheckError;
+use crate::model::tables::{
+    access_events_frame, grants_frame, identities_frame, read_table, secret_findings_frame,
+    ACCESS_EVENTS, GRANTS, IDENTITIES, SECRET_FINDINGS,
+};
+use crate::model::{AccessEvent, Grant, Identity, SecretFinding};
+
+/// A string column.
+pub struct Str(StringChunked);
+
+impl Str {
+    pub fn get(&self, i: usize) -> Option<&str> {
+        self.0.get(i).filter(|s| !s.is_empty())
+    }
+}
+
+fn str_col(frame: &DataFrame, name: &str) -> PolarsResult<Str> {
+    Ok(Str(frame.column(name)?.str()?.rechunk().into_owned()))
+}
+
+fn time_col(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
+    Ok(frame
+        .column(name)?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .collect())
+}
+
+fn bool_col(frame: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
+    Ok(frame
+        .column(name)?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect())
+}
+
+pub struct Events {
+    pub len: usize,
+    pub time: Vec<Option<i64>>,
+    pub source: Str,
+    pub principal: Str,
+    pub principal_type: Str,
+    pub credential_id: Str,
+    pub credential_type: Str,
+    pub auth_method: Str,
+    pub action: Str,
+    pub resource: Str,
+    pub decision: Str,
+    pub user_agent: Str,
+    pub account: Str,
+    pub environment: Str,
+}
+
+impl Events {
+    fn from_frame(f: &DataFrame) -> PolarsResult<Self> {
+        Ok(Events {
+            len: f.height(),
+            time: time_col(f, "time")?,
+            source: str_col(f, "source")?,
+            principal: str_col(f, "principal_id")?,
+            principal_type: str_col(f, "principal_type")?,
+            credential_id: str_col(f, "credential_id")?,
+            credential_type: str_col(f, "credential_type")?,
+            auth_method: str_col(f, "auth_method")?,
+            action: str_col(f, "action")?,
+            resource: str_col(f, "resource")?,
+            decision: str_col(f, "decision")?,
+            user_agent: str_col(f, "user_agent")?,
+            account: str_col(f, "account")?,
+            environment: str_col(f, "environment")?,
+        })
+    }
+
+    /// Whether event `i` was made by a non-human principal: a workload, a
+    /// cloud service or an AI agent.
+    pub fn is_nhi(&self, i: usize) -> bool {
+        matches!(
+            self.principal_type.get(i),
+            Some("workload" | "service" | "agent")
+        )
+    }
+}
+
+pub struct Identities {
+    pub len: usize,
+    pub id: Str,
+    pub kind: Str,
+    pub provider: Str,
+    pub owner_id: Str,
+    pub owner: Str,
+    pub environment: Str,
+    pub created: Vec<Option<i64>>,
+    pub last_used: Vec<Option<i64>>,
+    pub last_rotated: Vec<Option<i64>>,
+    pub expires: Vec<Option<i64>>,
+    pub active: Vec<bool>,
+    pub credential_type: Str,
+}
+
+/// Identity kinds that are credentials (secrets or key material) rather
+/// than identities, for rows that do not name an owning identity.
+const CREDENTIAL_KINDS: [&str; 9] = [
+    "access-key",
+    "api-key",
+    "certificate",
+    "token",
+    "secret",
+    "service-account-key",
+    "service-account-token",
+    "ssh-key",
+    "client-secret",
+];
+
+impl Identities {
+    fn from_frame(f: &DataFrame) -> PolarsResult<Self> {
+        Ok(Identities {
+            len: f.height(),
+            id: str_col(f, "id")?,
+            kind: str_col(f, "kind")?,
+            provider: str_col(f, "provider")?,
+            owner_id: str_col(f, "owner_id")?,
+            owner: str_col(f, "owner")?,
+            environment: str_col(f, "environment")?,
+            created: time_col(f, "created")?,
+            last_used: time_col(f, "last_used")?,
+            last_rotated: time_col(f, "last_rotated")?,
+            expires: time_col(f, "expires")?,
+            active: bool_col(f, "active")?,
+            credential_type: str_col(f, "credential_type")?,
+        })
+    }
+
+    /// A credential (key, token, certificate) rather than an identity.
+    pub fn is_credential(&self, i: usize) -> bool {
+        self.owner_id.get(i).is_some()
+            || self
+                .kind
+                .get(i)
+                .is_some_and(|k| CREDENTIAL_KINDS.contains(&k))
+    }
+
+    /// A human account: the root user, or a kind the inventory calls human.
+    pub fn is_human(&self, i: usize) -> bool {
+        matches!(self.kind.get(i), Some("root" | "human" | "user"))
+    }
+}
+
+pub struct Grants {
+    pub len: usize,
+    pub principal: Str,
+    pub policy: Str,
+    pub kind: Str,
+    pub effect: Str,
+    pub actions: Str,
+    pub resources: Str,
+    pub has_conditions: Vec<bool>,
+    pub wildcard_action: Vec<bool>,
+    pub wildcard_resource: Vec<bool>,
+    pub admin: Vec<bool>,
+    pub flags: Str,
+}
+
+impl Grants {
+    fn from_frame(f: &DataFrame) -> PolarsResult<Self> {
+        Ok(Grants {
+            len: f.height(),
+            principal: str_col(f, "principal")?,
+            policy: str_col(f, "policy")?,
+            kind: str_col(f, "kind")?,
+            effect: str_col(f, "effect")?,
+            actions: str_col(f, "actions")?,
+            resources: str_col(f, "resources")?,
+            has_conditions: bool_col(f, "has_conditions")?,
+            wildcard_action: bool_col(f, "wildcard_action")?,
+            wildcard_resource: bool_col(f, "wildcard_resource")?,
+            admin: bool_col(f, "admin")?,
+            flags: str_col(f, "flags")?,
+        })
+    }
+}
+
+pub struct Findings {
+    pub len: usize,
+    pub tool: Str,
+    pub rule: Str,
+    pub file: Str,
+    pub commit: Str,
+    pub fingerprint: Str,
+    pub verified: Vec<bool>,
+}
+
+impl Findings {
+    fn from_frame(f: &DataFrame) -> PolarsResult<Self> {
+        Ok(Findings {
+            len: f.height(),
+            tool: str_col(f, "tool")?,
+            rule: str_col(f, "rule")?,
+            file: str_col(f, "file")?,
+            commit: str_col(f, "commit")?,
+            fingerprint: str_col(f, "fingerprint")?,
+            verified: bool_col(f, "verified")?,
+        })
+    }
+}
+
+/// Everything one ingest folder holds.
+pub struct Evidence {
+    pub events: Events,
+    pub identities: Identities,
+    pub grants: Grants,
+    pub findings: Findings,
+    /// `summary.json`, when read from a folder.
+    pub summary: Value,
+}
+
+impl Evidence {
+    pub fn load(dir: &Path) -> Result<Self, CheckError> {
+        let summary_path = dir.join(crate::ingest::output::SUMMARY);
+        let summary: Value = std::fs::read_to_string(&summary_path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or_else(|| CheckError::Evidence {
+                dir: dir.display().to_string(),
+                reason: "no readable summary.json: not a folder written by `proofpack ingest`"
+                    .into(),
+            })?;
+        let table = |name: &str| {
+            read_table(dir, name).map_err(|e| CheckError::Evidence {
+                dir: dir.display().to_string(),
+                reason: format!("{name}.parquet: {e}"),
+            })
+        };
+        Ok(Evidence {
+            events: Events::from_frame(&table(ACCESS_EVENTS)?)?,
+            identities: Identities::from_frame(&table(IDENTITIES)?)?,
+            grants: Grants::from_frame(&table(GRANTS)?)?,
+            findings: Findings::from_frame(&table(SECRET_FINDINGS)?)?,
+            summary,
+        })
+    }
+
+    /// Evidence from rows in memory (tests, and callers that have just
+    /// ingested).
+    pub fn from_rows(
+        events: &[AccessEvent],
+        identities: &[Identity],
+        grants: &[Grant],
+        findings: &[SecretFinding],
+    ) -> Result<Self, CheckError> {
+        Ok(Evidence {
+            events: Events::from_frame(&access_events_frame(events)?)?,
+            identities: Identities::from_frame(&identities_frame(identities)?)?,
+            grants: Grants::from_frame(&grants_frame(grants)?)?,
+            findings: Findings::from_frame(&secret_findings_frame(findings)?)?,
+            summary: Value::Null,
+        })
+    }
+
+    /// Whether the ingest read records of `source` (by the summary).
+    pub fn ingested(&self, source: &str) -> bool {
+        self.summary
+            .pointer(&format!("/by_source/{source}"))
+            .and_then(Value::as_u64)
+            .is_some_and(|n| n > 0)
+    }
+}

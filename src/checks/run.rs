@@ -1,0 +1,193 @@
+//! Runs the catalogue's checks over one evidence folder and assembles the
+//! report: every check's outcome with its mappings resolved to titled
+//! framework items, the framework versions used, and the waivers that had
+//! expired (which are not honoured).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::catalogue::{Basis, Catalogue, Check};
+use super::config::{ChecksConfig, Waiver};
+use super::evidence::Evidence;
+use super::frameworks::Frameworks;
+use super::outcome::{Ctx, Outcome, Status};
+use crate::ingest::time::format_micros;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MappedItem {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedMapping {
+    pub framework: String,
+    pub basis: Basis,
+    pub items: Vec<MappedItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub parameters: std::collections::BTreeMap<String, toml::Value>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    pub mappings: Vec<ResolvedMapping>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameworkUsed {
+    pub id: String,
+    pub title: String,
+    pub version: String,
+    pub source: String,
+    pub origin: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub tool: &'static str,
+    pub version: &'static str,
+    pub evidence: String,
+    pub as_of: String,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub frameworks: Vec<FrameworkUsed>,
+    pub counts: std::collections::BTreeMap<&'static str, usize>,
+    pub results: Vec<CheckResult>,
+    /// Waivers past their date: listed, not honoured.
+    pub expired_waivers: Vec<Waiver>,
+}
+
+impl Report {
+    pub fn any_failed(&self) -> bool {
+        self.results.iter().any(|r| r.outcome.status == Status::Fail)
+    }
+}
+
+pub struct RunOptions {
+    pub as_of_us: Option<i64>,
+    pub since_us: Option<i64>,
+    pub until_us: Option<i64>,
+    /// Only these checks (all when empty).
+    pub only: Vec<String>,
+}
+
+fn summary_time(ev: &Evidence, key: &str) -> Option<i64> {
+    ev.summary
+        .get(key)
+        .and_then(|v| v.as_str())
+        .and_then(crate::ingest::time::parse_time_text)
+}
+
+fn resolve(check: &Check, frameworks: &Frameworks) -> Vec<ResolvedMapping> {
+    check
+        .maps
+        .iter()
+        .map(|m| ResolvedMapping {
+            framework: m.framework.clone(),
+            basis: m.basis,
+            note: m.note.clone(),
+            items: m
+                .items
+                .iter()
+                .map(|id| {
+                    let item = frameworks.by_id.get(&m.framework).and_then(|f| f.find(id));
+                    MappedItem {
+                        id: item.map_or(id.clone(), |i| i.id.clone()),
+                        title: item.map_or(String::new(), |i| i.title.clone()),
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub fn run(
+    evidence_name: &str,
+    ev: &Evidence,
+    catalogue: &Catalogue,
+    frameworks: &Frameworks,
+    config: &ChecksConfig,
+    options: &RunOptions,
+) -> Report {
+    let since_us = options.since_us.or_else(|| summary_time(ev, "since"));
+    let until_us = options.until_us.or_else(|| summary_time(ev, "until"));
+    let as_of_us = options
+        .as_of_us
+        .or(until_us)
+        .unwrap_or_else(|| Utc::now().timestamp_micros());
+    let as_of_day = DateTime::<Utc>::from_timestamp_micros(as_of_us)
+        .map(|d| d.date_naive())
+        .unwrap_or_default();
+    let expired_waivers: Vec<Waiver> = config
+        .waivers
+        .iter()
+        .filter(|w| !w.in_force(as_of_day))
+        .cloned()
+        .collect();
+    let mut results = Vec::new();
+    for check in &catalogue.checks {
+        if !options.only.is_empty() && !options.only.contains(&check.id) {
+            continue;
+        }
+        let params = config.params(check);
+        let ctx = Ctx {
+            params: params.clone(),
+            as_of_us,
+            since_us,
+            until_us,
+            waivers: config
+                .waivers
+                .iter()
+                .filter(|w| w.check == check.id && w.in_force(as_of_day))
+                .collect(),
+        };
+        let function = super::rules::function(&check.function)
+            .expect("the catalogue was checked for known functions when loaded");
+        results.push(CheckResult {
+            id: check.id.clone(),
+            title: check.title.clone(),
+            parameters: params,
+            outcome: function(ev, &ctx),
+            mappings: resolve(check, frameworks),
+        });
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for status in [
+        Status::Pass,
+        Status::Fail,
+        Status::NotApplicable,
+        Status::NotEvaluated,
+    ] {
+        counts.insert(
+            status.as_str(),
+            results.iter().filter(|r| r.outcome.status == status).count(),
+        );
+    }
+    Report {
+        tool: "proofpack",
+        version: env!("CARGO_PKG_VERSION"),
+        evidence: evidence_name.to_string(),
+        as_of: format_micros(as_of_us),
+        since: since_us.map(format_micros),
+        until: until_us.map(format_micros),
+        frameworks: frameworks
+            .by_id
+            .values()
+            .map(|f| FrameworkUsed {
+                id: f.id.clone(),
+                title: f.title.clone(),
+                version: f.version.clone(),
+                source: f.source.clone(),
+                origin: frameworks.origin.get(&f.id).cloned().unwrap_or_default(),
+            })
+            .collect(),
+        counts,
+        results,
+        expired_waivers,
+    }
+}
