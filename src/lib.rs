@@ -5,6 +5,7 @@
 //! This first cut carries the OSCAL side: pinned official schemas and a
 //! validator that reports every problem with its file, line, column and pointer.
 
+pub mod checks;
 pub mod exit;
 pub mod hash;
 pub mod http;
@@ -13,6 +14,5 @@ pub mod json;
 pub mod model;
 pub mod oscal;
 pub mod query;
-pub mod checks;
 pub mod size;
 pub mod yaml;

@@ -22,6 +22,9 @@ use proofpack::oscal::validate::{validate_paths, ValidateOptions};
 use proofpack::query::Filter;
 use proofpack::size::parse_byte_size;
 
+mod commands;
+use commands::checks::{ChecksCommand, Format as ChecksFormat, FrameworkName};
+
 #[derive(Parser)]
 #[command(
     name = "proofpack",
@@ -64,6 +67,20 @@ Exit status: 0 written, 2 usage or I/O error."
     Ingest(IngestArgs),
     /// Show access records from an ingest folder, each with its raw reference.
     Query(QueryArgs),
+    /// List the checks, or run them over an ingest folder.
+    Checks {
+        #[command(subcommand)]
+        command: ChecksCommand,
+    },
+    /// Show which items of a framework the checks cover, and which none does.
+    Coverage {
+        #[arg(long, value_enum)]
+        framework: FrameworkName,
+        #[command(flatten)]
+        catalogues: commands::checks::Catalogues,
+        #[arg(long, value_enum, default_value = "table")]
+        format: ChecksFormat,
+    },
     /// Manage the pinned official OSCAL schemas.
     Schemas {
         #[command(subcommand)]
@@ -211,7 +228,7 @@ fn parse_decision(text: &str) -> Result<Decision, String> {
 }
 
 /// RFC 3339 (any offset) or a calendar date, taken as midnight UTC.
-fn parse_instant(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_instant(text: &str) -> Result<i64, String> {
     let date = format!("{text}T00:00:00Z");
     parse_time_text(text)
         .or_else(|| (text.len() == 10).then(|| parse_time_text(&date)).flatten())
@@ -273,6 +290,12 @@ fn main() -> ExitCode {
         Command::Ingest(args) => ingest(args),
         Command::Query(args) => query(args),
         Command::Schemas { command } => schemas(command),
+        Command::Checks { command } => commands::checks::checks(command),
+        Command::Coverage {
+            framework,
+            catalogues,
+            format,
+        } => commands::checks::coverage_command(framework, catalogues, format),
     };
     match result {
         Ok(status) => status.into(),

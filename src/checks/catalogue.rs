@@ -146,23 +146,28 @@ impl Catalogue {
     }
 
     /// Every mapping names a known framework and items it holds (aliases
-    /// resolve); returns each problem as a line.
-    pub fn unresolved(&self, frameworks: &Frameworks) -> Vec<String> {
+    /// resolve); returns each problem as a line, with whether it comes from
+    /// a team's own mapping file.
+    pub fn unresolved(&self, frameworks: &Frameworks) -> Vec<(bool, String)> {
         let mut problems = Vec::new();
         for check in &self.checks {
             for map in &check.maps {
+                let local = map.basis == Basis::Local;
                 let Some(framework) = frameworks.by_id.get(&map.framework) else {
-                    problems.push(format!(
-                        "check {}: unknown framework {:?}",
-                        check.id, map.framework
+                    problems.push((
+                        local,
+                        format!("check {}: unknown framework {:?}", check.id, map.framework),
                     ));
                     continue;
                 };
                 for item in &map.items {
                     if framework.find(item).is_none() {
-                        problems.push(format!(
-                            "check {}: {} has no item {item:?}",
-                            check.id, framework.id
+                        problems.push((
+                            local,
+                            format!(
+                                "check {}: {} {} has no item {item:?}",
+                                check.id, framework.id, framework.version
+                            ),
                         ));
                     }
                 }
@@ -174,12 +179,15 @@ impl Catalogue {
 
 /// Loads a mappings directory: framework files (TOML with `[[item]]`, or
 /// FedRAMP rules JSON) and mapping files (TOML with `framework` and
-/// `[[map]]`), in name order.
+/// `[[map]]`), in name order. A team's mapping to an item its framework
+/// does not hold is an error; a built-in mapping to an item a replaced
+/// framework (another FedRAMP release) no longer holds is returned as a
+/// warning, and that item is left out of coverage.
 pub fn load_dir(
     dir: &Path,
     catalogue: &mut Catalogue,
     frameworks: &mut Frameworks,
-) -> Result<(), CheckError> {
+) -> Result<Vec<String>, CheckError> {
     let io = |e: std::io::Error| CheckError::Io {
         path: dir.display().to_string(),
         source: e,
@@ -209,13 +217,18 @@ pub fn load_dir(
         catalogue.add_mapping_file(&path, &text)?;
     }
     let problems = catalogue.unresolved(frameworks);
-    if let Some(first) = problems.first() {
+    let local: Vec<&String> = problems
+        .iter()
+        .filter(|(l, _)| *l)
+        .map(|(_, p)| p)
+        .collect();
+    if let Some(first) = local.first() {
         return Err(CheckError::Invalid {
             file: dir.display().to_string(),
-            reason: format!("{first} ({} problem(s) in all)", problems.len()),
+            reason: format!("{first} ({} problem(s) in all)", local.len()),
         });
     }
-    Ok(())
+    Ok(problems.into_iter().map(|(_, p)| p).collect())
 }
 
 #[cfg(test)]
@@ -227,7 +240,10 @@ mod tests {
         let catalogue = Catalogue::built_in().unwrap();
         assert!(catalogue.checks.len() >= 16);
         let frameworks = Frameworks::built_in().unwrap();
-        assert_eq!(catalogue.unresolved(&frameworks), Vec::<String>::new());
+        assert_eq!(
+            catalogue.unresolved(&frameworks),
+            Vec::<(bool, String)>::new()
+        );
     }
 
     #[test]

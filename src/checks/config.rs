@@ -141,7 +141,11 @@ impl ChecksConfig {
                         key,
                         format!(
                             "checks.{check_id}.{key}: no such parameter (known: {})",
-                            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                            if known.is_empty() {
+                                "none".to_string()
+                            } else {
+                                known.join(", ")
+                            }
                         ),
                     )
                 })?;
@@ -161,8 +165,16 @@ impl ChecksConfig {
                         ),
                     ));
                 }
-                if numeric(value) && value.as_float().or(value.as_integer().map(|i| i as f64)).is_some_and(|v| v < 0.0) {
-                    return Err(invalid(key, format!("checks.{check_id}.{key} cannot be negative")));
+                if numeric(value)
+                    && value
+                        .as_float()
+                        .or(value.as_integer().map(|i| i as f64))
+                        .is_some_and(|v| v < 0.0)
+                {
+                    return Err(invalid(
+                        key,
+                        format!("checks.{check_id}.{key} cannot be negative"),
+                    ));
                 }
             }
         }
@@ -184,9 +196,8 @@ impl ChecksConfig {
                 }
             }
             if waiver.subject.contains('*') {
-                let glob = Glob::new(&waiver.subject).map_err(|e| {
-                    invalid(&waiver.subject, format!("{}: {e}", at("subject")))
-                })?;
+                let glob = Glob::new(&waiver.subject)
+                    .map_err(|e| invalid(&waiver.subject, format!("{}: {e}", at("subject"))))?;
                 waiver.matcher = Some(glob.compile_matcher());
             }
         }
@@ -233,15 +244,33 @@ mod tests {
 
     #[test]
     fn mistakes_name_the_key_and_line() {
-        let e = parse("[checks.static-credential-rotation]\nmax_age = 30\n").unwrap_err().to_string();
-        assert!(e.starts_with("proofpack.toml:2:1:") && e.contains("max_age_days"), "{e}");
-        let e = parse("[checks.no-such-check]\nx = 1\n").unwrap_err().to_string();
-        assert!(e.contains("proofpack.toml:1:") && e.contains("no such check"), "{e}");
-        let e = parse("[checks.static-credential-rotation]\nmax_age_days = \"ninety\"\n").unwrap_err().to_string();
-        assert!(e.contains(":2:") && e.contains("must be of type integer"), "{e}");
+        let e = parse("[checks.static-credential-rotation]\nmax_age = 30\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("proofpack.toml:2:1:") && e.contains("max_age_days"),
+            "{e}"
+        );
+        let e = parse("[checks.no-such-check]\nx = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("proofpack.toml:1:") && e.contains("no such check"),
+            "{e}"
+        );
+        let e = parse("[checks.static-credential-rotation]\nmax_age_days = \"ninety\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(":2:") && e.contains("must be of type integer"),
+            "{e}"
+        );
         let e = parse("[[waivers]]\ncheck = \"mesh-mtls\"\nsubject = \"x\"\njustification = \"j\"\napprover = \"a\"\nexpires = \"soon\"\n").unwrap_err().to_string();
         assert!(e.contains("not a date"), "{e}");
         let e = parse("[settings]\nx = 1\n").unwrap_err().to_string();
-        assert!(e.starts_with("proofpack.toml:1:") && e.contains("settings"), "{e}");
+        assert!(
+            e.starts_with("proofpack.toml:1:") && e.contains("settings"),
+            "{e}"
+        );
     }
 }

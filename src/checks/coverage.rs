@@ -85,8 +85,18 @@ mod tests {
             .collect();
         assert_eq!(uncovered, vec!["NHI3"]);
         let ksi = coverage(f.get("ksi").unwrap(), &Catalogue::built_in().unwrap());
-        assert!(ksi.covered < ksi.items, "most KSIs are about processes no log shows");
-        let snu = ksi.items_detail.iter().find(|i| i.id == "KSI-IAM-SNU").unwrap();
-        assert!(snu.checks.iter().any(|c| c.check == "ephemeral-credentials"));
+        assert!(
+            ksi.covered < ksi.items,
+            "most KSIs are about processes no log shows"
+        );
+        let snu = ksi
+            .items_detail
+            .iter()
+            .find(|i| i.id == "KSI-IAM-SNU")
+            .unwrap();
+        assert!(snu
+            .checks
+            .iter()
+            .any(|c| c.check == "ephemeral-credentials"));
     }
 }

@@ -128,7 +128,8 @@ impl Frameworks {
 }
 
 pub fn parse_toml(text: &str, name: &str) -> Result<Framework, CheckError> {
-    let framework: Framework = toml::from_str(text).map_err(|e| CheckError::toml(name, text, &e))?;
+    let framework: Framework =
+        toml::from_str(text).map_err(|e| CheckError::toml(name, text, &e))?;
     let mut seen = std::collections::BTreeSet::new();
     for item in &framework.items {
         if !seen.insert(item.id.to_ascii_lowercase()) {
@@ -158,7 +159,10 @@ pub fn from_fedramp_json(text: &str, name: &str) -> Result<Framework, CheckError
         })?;
     let mut items = Vec::new();
     for theme in themes.values() {
-        let group = theme.get("name").and_then(Value::as_str).map(str::to_string);
+        let group = theme
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let Some(indicators) = theme.get("indicators").and_then(Value::as_object) else {
             continue;
         };
@@ -169,7 +173,12 @@ pub fn from_fedramp_json(text: &str, name: &str) -> Result<Framework, CheckError
             let strings = |key: &str| -> Vec<String> {
                 ind.get(key)
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
                     .unwrap_or_default()
             };
             items.push(Item {
@@ -218,9 +227,19 @@ mod tests {
         assert_eq!(ksi.items.len(), 46);
         assert_eq!(ksi.find("KSI-IAM-03").unwrap().id, "KSI-IAM-SNU");
         assert_eq!(ksi.find("KSI-IAM-MFA").unwrap().id, "KSI-IAM-APM");
-        assert_eq!(f.get("800-53").unwrap().find("AC-2").unwrap().title, "Account Management");
-        assert_eq!(f.get("nhi").unwrap().find("NHI7:2025").unwrap().title, "Long-Lived Secrets");
-        assert!(f.get("maestro").unwrap().find("Agent Identity Attack (L7)").is_some());
+        assert_eq!(
+            f.get("800-53").unwrap().find("AC-2").unwrap().title,
+            "Account Management"
+        );
+        assert_eq!(
+            f.get("nhi").unwrap().find("NHI7:2025").unwrap().title,
+            "Long-Lived Secrets"
+        );
+        assert!(f
+            .get("maestro")
+            .unwrap()
+            .find("Agent Identity Attack (L7)")
+            .is_some());
     }
 
     #[test]

@@ -24,7 +24,12 @@ pub fn report_text(report: &Report) -> String {
             (None, None) => String::new(),
         }
     );
-    let width = report.results.iter().map(|r| r.id.len()).max().unwrap_or(10);
+    let width = report
+        .results
+        .iter()
+        .map(|r| r.id.len())
+        .max()
+        .unwrap_or(10);
     for r in &report.results {
         let _ = writeln!(
             out,
@@ -57,12 +62,7 @@ pub fn report_text(report: &Report) -> String {
             let _ = writeln!(
                 out,
                 "{:14} {:width$}    ~ {} waived until {} by {}: {}",
-                "",
-                "",
-                w.subject.id,
-                w.waiver.expires,
-                w.waiver.approver,
-                w.waiver.justification
+                "", "", w.subject.id, w.waiver.expires, w.waiver.approver, w.waiver.justification
             );
         }
     }

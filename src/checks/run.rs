@@ -64,7 +64,9 @@ pub struct Report {
 
 impl Report {
     pub fn any_failed(&self) -> bool {
-        self.results.iter().any(|r| r.outcome.status == Status::Fail)
+        self.results
+            .iter()
+            .any(|r| r.outcome.status == Status::Fail)
     }
 }
 
@@ -165,7 +167,10 @@ pub fn run(
     ] {
         counts.insert(
             status.as_str(),
-            results.iter().filter(|r| r.outcome.status == status).count(),
+            results
+                .iter()
+                .filter(|r| r.outcome.status == status)
+                .count(),
         );
     }
     Report {

@@ -2,6 +2,8 @@
 //! published documents (from `../shared`, beside the checkout) and on
 //! documents mutated from them.
 
+mod checks;
+mod frameworks;
 mod ingest;
 mod kubernetes;
 mod mutations;

@@ -205,7 +205,7 @@ pub fn denied_spikes(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     out.metric("max_denied_share", max_share);
     out.metric("max_denials_per_hour", max_per_hour);
     let mut spikes = 0;
-    for (principal, idx) in group(denied.iter().copied().map(|(i, p)| (i, p))) {
+    for (principal, idx) in group(denied.iter().copied()) {
         let mut per_hour: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
         for &i in &idx {
             per_hour
@@ -257,7 +257,11 @@ pub fn denied_spikes(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
             out.fail(
                 ctx,
                 principal,
-                format!("{} denial(s), first {}", idx.len(), date(e.time[idx[0]].unwrap_or(0))),
+                format!(
+                    "{} denial(s), first {}",
+                    idx.len(),
+                    date(e.time[idx[0]].unwrap_or(0))
+                ),
                 rows(ACCESS_EVENTS, &idx),
             );
         }
@@ -276,11 +280,17 @@ mod tests {
     fn attribution_counts_missing_resources() {
         let mut events: Vec<_> = (0..20).map(|i| workload("r", Ephemeral, T0 + i)).collect();
         events[3].access.resource = None;
-        let o = attributable_records(&evidence(&events, &[], &[]), &ctx("attributable-records", &[]));
+        let o = attributable_records(
+            &evidence(&events, &[], &[]),
+            &ctx("attributable-records", &[]),
+        );
         assert_eq!(o.status, Status::Pass, "19/20 = 95% is at the limit");
         assert_eq!(o.subjects[0].rows[0].row, 3);
         events[4].access.resource = None;
-        let o = attributable_records(&evidence(&events, &[], &[]), &ctx("attributable-records", &[]));
+        let o = attributable_records(
+            &evidence(&events, &[], &[]),
+            &ctx("attributable-records", &[]),
+        );
         assert_eq!(o.status, Status::Fail);
         let o = attributable_records(&evidence(&[], &[], &[]), &ctx("attributable-records", &[]));
         assert_eq!(o.status, Status::NotApplicable);
@@ -295,10 +305,19 @@ mod tests {
         let fine = workload("arn:aws:iam::1:role/app", Ephemeral, T0);
         let mut person = event("alice", PrincipalType::Human, Ephemeral, T0);
         person.access.auth_method = "console".into();
-        let o = human_use(&evidence(&[console, browser, fine, person], &[], &[]), &ctx("human-use-of-nhi", &[]));
+        let o = human_use(
+            &evidence(&[console, browser, fine, person], &[], &[]),
+            &ctx("human-use-of-nhi", &[]),
+        );
         assert_eq!(o.status, Status::Fail);
         let details: Vec<&str> = o.subjects.iter().map(|s| s.detail.as_str()).collect();
-        assert_eq!(details, vec!["1 event(s): console authentication", "1 event(s): interactive client (kubectl/)"]);
+        assert_eq!(
+            details,
+            vec![
+                "1 event(s): console authentication",
+                "1 event(s): interactive client (kubectl/)"
+            ]
+        );
     }
 
     #[test]
@@ -309,29 +328,48 @@ mod tests {
         ];
         let mut c = ctx("logging-continuity", &[]);
         let o = logging_continuity(&evidence(&events, &[], &[]), &c);
-        assert_eq!(o.status, Status::Pass, "a gap of exactly 24 h is within the limit");
+        assert_eq!(
+            o.status,
+            Status::Pass,
+            "a gap of exactly 24 h is within the limit"
+        );
         assert!(o.reason.contains("edges were not judged"));
         c.until_us = Some(T0 + 72 * HOUR_US);
         let o = logging_continuity(&evidence(&events, &[], &[]), &c);
         assert_eq!(o.status, Status::Fail);
-        assert!(o.subjects[0].detail.starts_with("no record for 48.0 h"), "{}", o.subjects[0].detail);
+        assert!(
+            o.subjects[0].detail.starts_with("no record for 48.0 h"),
+            "{}",
+            o.subjects[0].detail
+        );
         assert_eq!(o.subjects[0].rows.len(), 1);
     }
 
     #[test]
     fn denial_spikes_and_share() {
-        let mut events: Vec<_> = (0..100).map(|i| workload("app", Ephemeral, T0 + i)).collect();
+        let mut events: Vec<_> = (0..100)
+            .map(|i| workload("app", Ephemeral, T0 + i))
+            .collect();
         for e in events.iter_mut().take(21) {
             e.access.decision = Decision::Deny;
             e.access.principal_id = "prober".into();
         }
-        let o = denied_spikes(&evidence(&events, &[], &[]), &ctx("denied-access-spikes", &[]));
+        let o = denied_spikes(
+            &evidence(&events, &[], &[]),
+            &ctx("denied-access-spikes", &[]),
+        );
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.subjects[0].id, "prober");
         assert_eq!(o.subjects[0].rows_total, 21);
         let o = denied_spikes(
             &evidence(&events, &[], &[]),
-            &ctx("denied-access-spikes", &[("max_denials_per_hour", toml::Value::Integer(21)), ("max_denied_share", toml::Value::Float(0.21))]),
+            &ctx(
+                "denied-access-spikes",
+                &[
+                    ("max_denials_per_hour", toml::Value::Integer(21)),
+                    ("max_denied_share", toml::Value::Float(0.21)),
+                ],
+            ),
         );
         assert_eq!(o.status, Status::Pass, "{}", o.reason);
     }

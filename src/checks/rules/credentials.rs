@@ -22,7 +22,9 @@ pub fn ephemeral_share(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         if ctx.waiver_for(principal).is_some() {
             waived_events += 1;
         }
-        let counts = per_source.entry(e.source.get(i).unwrap_or("?")).or_default();
+        let counts = per_source
+            .entry(e.source.get(i).unwrap_or("?"))
+            .or_default();
         match e.credential_type.get(i) {
             Some("ephemeral") => counts.0 += 1,
             Some("static") => {
@@ -50,7 +52,7 @@ pub fn ephemeral_share(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         return out;
     }
     // Waived principals' static events leave both sides of the ratio.
-    for (principal, idx) in group(static_by_principal.iter().map(|&(i, p)| (i, p))) {
+    for (principal, idx) in group(static_by_principal.iter().copied()) {
         out.fail(
             ctx,
             principal,
@@ -183,20 +185,35 @@ mod tests {
         let mut events: Vec<_> = (0..19).map(|i| workload(role, Ephemeral, T0 + i)).collect();
         events.push(workload("arn:aws:iam::1:user/ci", Static, T0));
         // 19/20 = 95%: exactly at the default threshold passes.
-        let o = ephemeral_share(&evidence(&events, &[], &[]), &ctx("ephemeral-credentials", &[]));
+        let o = ephemeral_share(
+            &evidence(&events, &[], &[]),
+            &ctx("ephemeral-credentials", &[]),
+        );
         assert_eq!(o.status, Status::Pass, "{}", o.reason);
         events.push(workload("arn:aws:iam::1:user/ci", Static, T0));
-        let o = ephemeral_share(&evidence(&events, &[], &[]), &ctx("ephemeral-credentials", &[]));
+        let o = ephemeral_share(
+            &evidence(&events, &[], &[]),
+            &ctx("ephemeral-credentials", &[]),
+        );
         assert_eq!(o.status, Status::Fail, "{}", o.reason);
         assert_eq!(o.subjects.len(), 1);
         assert_eq!(o.subjects[0].id, "arn:aws:iam::1:user/ci");
-        assert_eq!(o.subjects[0].rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![19, 20]);
+        assert_eq!(
+            o.subjects[0].rows.iter().map(|r| r.row).collect::<Vec<_>>(),
+            vec![19, 20]
+        );
         // Humans are not judged; no NHI events is not a pass.
         let human = vec![event("alice", PrincipalType::Human, Static, T0)];
-        let o = ephemeral_share(&evidence(&human, &[], &[]), &ctx("ephemeral-credentials", &[]));
+        let o = ephemeral_share(
+            &evidence(&human, &[], &[]),
+            &ctx("ephemeral-credentials", &[]),
+        );
         assert_eq!(o.status, Status::NotApplicable);
         let unknown = vec![workload(role, Unknown, T0)];
-        let o = ephemeral_share(&evidence(&unknown, &[], &[]), &ctx("ephemeral-credentials", &[]));
+        let o = ephemeral_share(
+            &evidence(&unknown, &[], &[]),
+            &ctx("ephemeral-credentials", &[]),
+        );
         assert_eq!(o.status, Status::NotEvaluated);
     }
 
@@ -207,7 +224,11 @@ mod tests {
         let c = ctx("static-credential-rotation", &[]);
         key.last_rotated_us = Some(c.as_of_us - 90 * DAY);
         let o = static_rotation(&evidence(&[], &[key.clone()], &[]), &c);
-        assert_eq!(o.status, Status::Pass, "exactly 90 days is within the limit");
+        assert_eq!(
+            o.status,
+            Status::Pass,
+            "exactly 90 days is within the limit"
+        );
         key.last_rotated_us = Some(c.as_of_us - 90 * DAY - 1);
         let o = static_rotation(&evidence(&[], &[key.clone()], &[]), &c);
         assert_eq!(o.status, Status::Fail);

@@ -44,7 +44,11 @@ pub fn secrets_in_code(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
                 "{} {} in {place}{}",
                 f.tool.get(i).unwrap_or("?"),
                 f.rule.get(i).unwrap_or("?"),
-                if f.verified[i] { " (verified live)" } else { "" }
+                if f.verified[i] {
+                    " (verified live)"
+                } else {
+                    ""
+                }
             ),
             rows(SECRET_FINDINGS, &[i]),
         );
@@ -67,9 +71,9 @@ pub fn mesh_mtls(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         let flags = g.flags.get(i).unwrap_or("");
         let scope = g.resources.get(i).unwrap_or("?");
         let policy = g.policy.get(i).unwrap_or("?");
-        let weak_port = flags
-            .split("; ")
-            .find(|f| f.starts_with("port ") && (f.contains("PERMISSIVE") || f.contains("DISABLE")));
+        let weak_port = flags.split("; ").find(|f| {
+            f.starts_with("port ") && (f.contains("PERMISSIVE") || f.contains("DISABLE"))
+        });
         let problem = match mode {
             "PERMISSIVE" | "DISABLE" => Some(format!("{mode} for {scope}")),
             "UNSET" if scope == "mesh-wide" => {
@@ -109,12 +113,21 @@ mod tests {
 
     #[test]
     fn findings_fail_verified_first_and_no_report_is_not_a_pass() {
-        let ev = Evidence::from_rows(&[], &[], &[], &[finding("a", None), finding("b", Some(true))]).unwrap();
+        let ev = Evidence::from_rows(
+            &[],
+            &[],
+            &[],
+            &[finding("a", None), finding("b", Some(true))],
+        )
+        .unwrap();
         let o = secrets_in_code(&ev, &ctx("secrets-in-code", &[]));
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.subjects[0].id, "b");
         assert!(o.subjects[0].detail.ends_with("(verified live)"));
-        assert_eq!(o.subjects[1].detail, "gitleaks aws-access-token in deploy/ci.env at 0123456789ab");
+        assert_eq!(
+            o.subjects[1].detail,
+            "gitleaks aws-access-token in deploy/ci.env at 0123456789ab"
+        );
         let o = secrets_in_code(&evidence(&[], &[], &[]), &ctx("secrets-in-code", &[]));
         assert_eq!(o.status, Status::NotEvaluated);
     }
@@ -131,10 +144,26 @@ mod tests {
             g
         };
         let strict = mesh("STRICT", "mesh-wide", "");
-        let o = mesh_mtls(&evidence(&[], &[], &[strict.clone()]), &ctx("mesh-mtls", &[]));
+        let o = mesh_mtls(
+            &evidence(&[], &[], std::slice::from_ref(&strict)),
+            &ctx("mesh-mtls", &[]),
+        );
         assert_eq!(o.status, Status::Pass);
         let o = mesh_mtls(
-            &evidence(&[], &[], &[strict, mesh("PERMISSIVE", "namespace legacy", ""), mesh("STRICT", "workload pay{app=api}", "port 8080: DISABLE (mTLS disabled)"), mesh("UNSET", "mesh-wide", "")]),
+            &evidence(
+                &[],
+                &[],
+                &[
+                    strict,
+                    mesh("PERMISSIVE", "namespace legacy", ""),
+                    mesh(
+                        "STRICT",
+                        "workload pay{app=api}",
+                        "port 8080: DISABLE (mTLS disabled)",
+                    ),
+                    mesh("UNSET", "mesh-wide", ""),
+                ],
+            ),
             &ctx("mesh-mtls", &[]),
         );
         let details: Vec<&str> = o.subjects.iter().map(|s| s.detail.as_str()).collect();

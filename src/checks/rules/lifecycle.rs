@@ -16,7 +16,10 @@ fn last_seen(ev: &Evidence) -> HashMap<&str, i64> {
     let mut seen: HashMap<&str, i64> = HashMap::new();
     for i in 0..e.len {
         let Some(t) = e.time[i] else { continue };
-        for key in [e.principal.get(i), e.credential_id.get(i)].into_iter().flatten() {
+        for key in [e.principal.get(i), e.credential_id.get(i)]
+            .into_iter()
+            .flatten()
+        {
             let latest = seen.entry(key).or_insert(t);
             *latest = (*latest).max(t);
         }
@@ -52,7 +55,11 @@ pub fn unused_active(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
             (None, Some(c)) if c < cutoff => out.fail(
                 ctx,
                 name,
-                format!("never used; created {} ({} days ago)", date(c), days(ctx.as_of_us - c)),
+                format!(
+                    "never used; created {} ({} days ago)",
+                    date(c),
+                    days(ctx.as_of_us - c)
+                ),
                 rows(IDENTITIES, &[i]),
             ),
             (None, Some(_)) => {}
@@ -116,7 +123,10 @@ fn revoked_target(action: &str, resource: &str) -> Option<String> {
 /// The name an event principal has for matching a revoked target: the full
 /// id, and its last path segment (`arn:...:user/ci` → `ci`).
 fn principal_names(principal: &str) -> [&str; 2] {
-    [principal, principal.rsplit(['/', ':']).next().unwrap_or(principal)]
+    [
+        principal,
+        principal.rsplit(['/', ':']).next().unwrap_or(principal),
+    ]
 }
 
 /// Events after their identity was deleted or disabled (by the logs), or
@@ -126,7 +136,8 @@ pub fn used_after_disabled(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     // target → (time, event row) of its earliest revocation
     let mut revoked: BTreeMap<String, (i64, usize)> = BTreeMap::new();
     for i in 0..e.len {
-        let (Some(action), Some(resource), Some(t)) = (e.action.get(i), e.resource.get(i), e.time[i])
+        let (Some(action), Some(resource), Some(t)) =
+            (e.action.get(i), e.resource.get(i), e.time[i])
         else {
             continue;
         };
@@ -159,17 +170,33 @@ pub fn used_after_disabled(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
                 if t > when {
                     let mut refs = rows(ACCESS_EVENTS, &[row]);
                     refs.extend(rows(ACCESS_EVENTS, &[i]));
-                    hits.push((i, principal.to_string(), format!("used after its deletion or disabling on {}", crate::ingest::time::format_micros(when)), refs));
+                    hits.push((
+                        i,
+                        principal.to_string(),
+                        format!(
+                            "used after its deletion or disabling on {}",
+                            crate::ingest::time::format_micros(when)
+                        ),
+                        refs,
+                    ));
                     break;
                 }
             }
         }
-        for key in [Some(principal), e.credential_id.get(i)].into_iter().flatten() {
+        for key in [Some(principal), e.credential_id.get(i)]
+            .into_iter()
+            .flatten()
+        {
             if let Some(&(expiry, row)) = expiring.get(key) {
                 if t > expiry {
                     let mut refs = rows(IDENTITIES, &[row]);
                     refs.extend(rows(ACCESS_EVENTS, &[i]));
-                    hits.push((i, key.to_string(), format!("used after it expired on {}", date(expiry)), refs));
+                    hits.push((
+                        i,
+                        key.to_string(),
+                        format!("used after it expired on {}", date(expiry)),
+                        refs,
+                    ));
                 }
             }
         }
@@ -177,7 +204,8 @@ pub fn used_after_disabled(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let mut out = Outcome::new();
     out.metric("revocations_in_logs", revoked.len() as u64);
     out.metric("credentials_with_expiry", expiring.len() as u64);
-    let mut by_subject: BTreeMap<String, (String, Vec<crate::checks::outcome::RowRef>)> = BTreeMap::new();
+    let mut by_subject: BTreeMap<String, (String, Vec<crate::checks::outcome::RowRef>)> =
+        BTreeMap::new();
     for (_, subject, detail, refs) in hits {
         let entry = by_subject.entry(subject).or_insert((detail, Vec::new()));
         for r in refs {
@@ -189,7 +217,10 @@ pub fn used_after_disabled(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     for (subject, (detail, refs)) in by_subject {
         out.fail(ctx, &subject, detail, refs);
     }
-    out.judge_by_subjects("revoked or expiring identities", revoked.len() + expiring.len())
+    out.judge_by_subjects(
+        "revoked or expiring identities",
+        revoked.len() + expiring.len(),
+    )
 }
 
 /// Identities with no accountable owner.
@@ -240,7 +271,9 @@ pub fn shadow_nhis(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         if !matches!(e.principal_type.get(i), Some("workload" | "agent")) {
             continue;
         }
-        let Some(p) = e.principal.get(i) else { continue };
+        let Some(p) = e.principal.get(i) else {
+            continue;
+        };
         actors.push((i, p));
     }
     if actors.is_empty() {
@@ -290,9 +323,15 @@ mod tests {
         let recent = workload("arn:aws:iam::1:role/seen", Ephemeral, c.as_of_us - DAY);
         let mut seen = identity("arn:aws:iam::1:role/seen", "iam-role", Ephemeral);
         seen.last_used_us = Some(c.as_of_us - 300 * DAY);
-        let o = unused_active(&evidence(&[recent], &[used, idle, never, unknown.clone(), seen], &[]), &c);
+        let o = unused_active(
+            &evidence(&[recent], &[used, idle, never, unknown.clone(), seen], &[]),
+            &c,
+        );
         let ids: Vec<&str> = o.subjects.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, vec!["arn:aws:iam::1:role/idle", "arn:aws:iam::1:role/never"]);
+        assert_eq!(
+            ids,
+            vec!["arn:aws:iam::1:role/idle", "arn:aws:iam::1:role/never"]
+        );
         assert_eq!(o.metrics["undetermined"], 1);
         let o = unused_active(&evidence(&[], &[unknown], &[]), &c);
         assert_eq!(o.status, Status::NotEvaluated);
@@ -305,17 +344,33 @@ mod tests {
         delete.access.resource = Some("iam:userName/ci".into());
         let before = workload("arn:aws:iam::1:user/ci", Static, T0 - 1);
         let after = workload("arn:aws:iam::1:user/ci", Static, T0 + 1);
-        let o = used_after_disabled(&evidence(&[delete.clone(), before.clone()], &[], &[]), &ctx("used-after-disabled", &[]));
+        let o = used_after_disabled(
+            &evidence(&[delete.clone(), before.clone()], &[], &[]),
+            &ctx("used-after-disabled", &[]),
+        );
         assert_eq!(o.status, Status::Pass);
-        let o = used_after_disabled(&evidence(&[delete, before, after], &[], &[]), &ctx("used-after-disabled", &[]));
+        let o = used_after_disabled(
+            &evidence(&[delete, before, after], &[], &[]),
+            &ctx("used-after-disabled", &[]),
+        );
         assert_eq!(o.status, Status::Fail);
         assert_eq!(o.subjects[0].id, "arn:aws:iam::1:user/ci");
-        assert_eq!(o.subjects[0].rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![0, 2]);
+        assert_eq!(
+            o.subjects[0].rows.iter().map(|r| r.row).collect::<Vec<_>>(),
+            vec![0, 2]
+        );
         let mut cert = identity("spiffe://example.org/web", "spiffe-workload", Ephemeral);
         cert.expires_us = Some(T0);
         let late = workload("spiffe://example.org/web", Ephemeral, T0 + DAY);
-        let o = used_after_disabled(&evidence(&[late], &[cert], &[]), &ctx("used-after-disabled", &[]));
-        assert!(o.subjects[0].detail.contains("expired on 2026-01-01"), "{:?}", o.subjects);
+        let o = used_after_disabled(
+            &evidence(&[late], &[cert], &[]),
+            &ctx("used-after-disabled", &[]),
+        );
+        assert!(
+            o.subjects[0].detail.contains("expired on 2026-01-01"),
+            "{:?}",
+            o.subjects
+        );
         let o = used_after_disabled(&evidence(&[], &[], &[]), &ctx("used-after-disabled", &[]));
         assert_eq!(o.status, Status::NotApplicable);
         // Kubernetes deletions name the service account.
@@ -332,8 +387,14 @@ mod tests {
         let orphan = identity("sa-2", "service-account", Ephemeral);
         let mut key = identity("sa-2#key", "service-account-key", Static);
         key.owner_id = Some("sa-2".into());
-        let o = accountable_owner(&evidence(&[], &[owned.clone(), orphan.clone(), key], &[]), &ctx("accountable-owner", &[]));
-        assert_eq!(o.subjects.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), vec!["sa-2"]);
+        let o = accountable_owner(
+            &evidence(&[], &[owned.clone(), orphan.clone(), key], &[]),
+            &ctx("accountable-owner", &[]),
+        );
+        assert_eq!(
+            o.subjects.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            vec!["sa-2"]
+        );
         assert_eq!(o.metrics["considered"], 2);
 
         let events = vec![
@@ -341,8 +402,14 @@ mod tests {
             workload("rogue", Ephemeral, T0),
             workload("system:node:ip-10-0-0-1", Ephemeral, T0),
         ];
-        let o = shadow_nhis(&evidence(&events, &[owned, orphan], &[]), &ctx("shadow-nhis", &[]));
-        assert_eq!(o.subjects.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), vec!["rogue"]);
+        let o = shadow_nhis(
+            &evidence(&events, &[owned, orphan], &[]),
+            &ctx("shadow-nhis", &[]),
+        );
+        assert_eq!(
+            o.subjects.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            vec!["rogue"]
+        );
         assert_eq!(o.metrics["ignored_by_pattern"], 1);
         let o = shadow_nhis(&evidence(&events, &[], &[]), &ctx("shadow-nhis", &[]));
         assert_eq!(o.status, Status::NotEvaluated);

@@ -104,7 +104,12 @@ pub(crate) mod testing {
     pub const T0: i64 = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
     pub const DAY: i64 = 86_400_000_000;
 
-    pub fn event(principal: &str, kind: PrincipalType, cred: CredentialType, time_us: i64) -> AccessEvent {
+    pub fn event(
+        principal: &str,
+        kind: PrincipalType,
+        cred: CredentialType,
+        time_us: i64,
+    ) -> AccessEvent {
         AccessEvent {
             source: "aws-cloudtrail",
             access: Access {

@@ -57,7 +57,9 @@ pub fn least_privilege(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         if g.kind.get(i) != Some("permission") || g.effect.get(i) != Some("Allow") {
             continue;
         }
-        let Some(principal) = g.principal.get(i) else { continue };
+        let Some(principal) = g.principal.get(i) else {
+            continue;
+        };
         if !is_nhi(principal, &known) {
             continue;
         }
@@ -85,7 +87,11 @@ pub fn least_privilege(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
             format!(
                 "{} {} grant(s) via {}",
                 idx.len(),
-                if admin { "admin-equivalent" } else { "service-wide wildcard" },
+                if admin {
+                    "admin-equivalent"
+                } else {
+                    "service-wide wildcard"
+                },
                 policies.into_iter().take(5).collect::<Vec<_>>().join(", ")
             ),
             rows(GRANTS, &idx),
@@ -108,7 +114,11 @@ pub fn open_trust(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         if flags.contains("any principal may assume") {
             bad.push((i, role, "any principal may assume it"));
         } else if flags.contains("a whole account may assume") && !g.has_conditions[i] {
-            bad.push((i, role, "every identity of a whole account may assume it, unconditionally"));
+            bad.push((
+                i,
+                role,
+                "every identity of a whole account may assume it, unconditionally",
+            ));
         }
     }
     if considered == 0 {
@@ -151,13 +161,19 @@ pub fn environment_reuse(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         };
         let principal = e.principal.get(i).unwrap_or("?");
         considered.insert(principal.to_string());
-        for subject in [Some(principal), e.credential_id.get(i)].into_iter().flatten() {
+        for subject in [Some(principal), e.credential_id.get(i)]
+            .into_iter()
+            .flatten()
+        {
             places
                 .entry(subject.to_string())
                 .or_default()
                 .entry(place.to_string())
                 .or_default()
-                .push(RowRef { table: ACCESS_EVENTS, row: i });
+                .push(RowRef {
+                    table: ACCESS_EVENTS,
+                    row: i,
+                });
         }
     }
     let id = &ev.identities;
@@ -171,7 +187,10 @@ pub fn environment_reuse(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
             .or_default()
             .entry(env.to_string())
             .or_default()
-            .push(RowRef { table: IDENTITIES, row: i });
+            .push(RowRef {
+                table: IDENTITIES,
+                row: i,
+            });
     }
     if considered.is_empty() {
         return Outcome::not_applicable(
@@ -182,11 +201,18 @@ pub fn environment_reuse(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     for (subject, envs) in &places {
         if envs.len() as f64 > max {
             let names: Vec<&str> = envs.keys().map(String::as_str).collect();
-            let refs: Vec<RowRef> = envs.values().flat_map(|r| r.iter().take(10).copied()).collect();
+            let refs: Vec<RowRef> = envs
+                .values()
+                .flat_map(|r| r.iter().take(10).copied())
+                .collect();
             out.fail(
                 ctx,
                 subject,
-                format!("acts in or is listed for {} environments: {}", envs.len(), names.join(", ")),
+                format!(
+                    "acts in or is listed for {} environments: {}",
+                    envs.len(),
+                    names.join(", ")
+                ),
                 refs,
             );
         }
@@ -209,10 +235,19 @@ mod tests {
         let s3 = grant("arn:aws:iam::1:role/app", "s3:*", "*");
         let describe = grant("arn:aws:iam::1:role/app", "ec2:Describe*", "*");
         let human = grant("arn:aws:iam::1:role/AWSReservedSSO_Admin_abc", "*", "*");
-        let o = least_privilege(&evidence(&[], &[], &[admin, s3, describe, human]), &ctx("least-privilege-grants", &[]));
+        let o = least_privilege(
+            &evidence(&[], &[], &[admin, s3, describe, human]),
+            &ctx("least-privilege-grants", &[]),
+        );
         assert_eq!(o.status, Status::Fail);
         let ids: Vec<&str> = o.subjects.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, vec!["system:serviceaccount:ci:deployer", "arn:aws:iam::1:role/app"]);
+        assert_eq!(
+            ids,
+            vec![
+                "system:serviceaccount:ci:deployer",
+                "arn:aws:iam::1:role/app"
+            ]
+        );
         assert_eq!(o.metrics["narrower_wildcard_grants"], 1);
         assert_eq!(o.metrics["considered"], 3, "the SSO role is a person's");
         // An IAM user with an active key is a machine identity.
@@ -220,10 +255,20 @@ mod tests {
         key.owner_id = Some("arn:aws:iam::1:user/ci".into());
         let mut user_admin = grant("arn:aws:iam::1:user/ci", "*", "*");
         user_admin.admin = true;
-        let o = least_privilege(&evidence(&[], &[key], &[user_admin.clone()]), &ctx("least-privilege-grants", &[]));
+        let o = least_privilege(
+            &evidence(&[], &[key], &[user_admin.clone()]),
+            &ctx("least-privilege-grants", &[]),
+        );
         assert_eq!(o.status, Status::Fail);
-        let o = least_privilege(&evidence(&[], &[], &[user_admin]), &ctx("least-privilege-grants", &[]));
-        assert_eq!(o.status, Status::NotApplicable, "a user with no key or activity is not shown to be an NHI");
+        let o = least_privilege(
+            &evidence(&[], &[], &[user_admin]),
+            &ctx("least-privilege-grants", &[]),
+        );
+        assert_eq!(
+            o.status,
+            Status::NotApplicable,
+            "a user with no key or activity is not shown to be an NHI"
+        );
     }
 
     #[test]
@@ -231,15 +276,25 @@ mod tests {
         let mut any = grant("arn:aws:iam::1:role/open", "sts:AssumeRole", "AWS:*");
         any.kind = "trust";
         any.flags = "any principal may assume".into();
-        let mut account = grant("arn:aws:iam::1:role/acct", "sts:AssumeRole", "AWS:arn:aws:iam::2:root");
+        let mut account = grant(
+            "arn:aws:iam::1:role/acct",
+            "sts:AssumeRole",
+            "AWS:arn:aws:iam::2:root",
+        );
         account.kind = "trust";
         account.flags = "a whole account may assume".into();
         let mut guarded = account.clone();
         guarded.principal = Some("arn:aws:iam::1:role/guarded".into());
         guarded.has_conditions = true;
-        let o = open_trust(&evidence(&[], &[], &[any, account, guarded]), &ctx("open-role-trust", &[]));
+        let o = open_trust(
+            &evidence(&[], &[], &[any, account, guarded]),
+            &ctx("open-role-trust", &[]),
+        );
         let ids: Vec<&str> = o.subjects.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, vec!["arn:aws:iam::1:role/open", "arn:aws:iam::1:role/acct"]);
+        assert_eq!(
+            ids,
+            vec!["arn:aws:iam::1:role/open", "arn:aws:iam::1:role/acct"]
+        );
         let o = open_trust(&evidence(&[], &[], &[]), &ctx("open-role-trust", &[]));
         assert_eq!(o.status, Status::NotApplicable);
     }
@@ -249,7 +304,10 @@ mod tests {
         let a = workload("arn:aws:iam::1:role/shared", Ephemeral, T0);
         let mut b = a.clone();
         b.access.account = Some("444455556666".into());
-        let o = environment_reuse(&evidence(&[a.clone()], &[], &[]), &ctx("environment-reuse", &[]));
+        let o = environment_reuse(
+            &evidence(std::slice::from_ref(&a), &[], &[]),
+            &ctx("environment-reuse", &[]),
+        );
         assert_eq!(o.status, Status::Pass);
         let o = environment_reuse(&evidence(&[a, b], &[], &[]), &ctx("environment-reuse", &[]));
         assert_eq!(o.status, Status::Fail);

@@ -1,0 +1,194 @@
+//! `proofpack checks list|run` and `proofpack coverage`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Subcommand, ValueEnum};
+
+use proofpack::checks::catalogue::{self, Catalogue};
+use proofpack::checks::config::ChecksConfig;
+use proofpack::checks::coverage::coverage;
+use proofpack::checks::evidence::Evidence;
+use proofpack::checks::frameworks::Frameworks;
+use proofpack::checks::render;
+use proofpack::checks::run::{run, RunOptions};
+use proofpack::exit::ExitStatus;
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct Catalogues {
+    /// A folder of extra framework files (TOML, or FedRAMP's rules JSON for
+    /// a newer KSI release) and mapping files that attach your own controls
+    /// to the checks.
+    #[arg(long, value_name = "DIR")]
+    mappings: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum ChecksCommand {
+    /// List the checks: parameters with defaults, and their mappings.
+    List {
+        #[command(flatten)]
+        catalogues: Catalogues,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Run the checks over a folder written by `proofpack ingest`.
+    #[command(
+        long_about = "Run the checks over a folder written by `proofpack ingest`: each \
+check gives pass, fail, not-applicable or not-evaluated with its reason, metrics, the failing \
+subjects and the evidence rows behind them (table#row, 0-based as in the Parquet file), and its \
+mappings to 800-53, OWASP NHI Top 10, MAESTRO and FedRAMP 20x KSIs.\n\n\
+Thresholds and waivers come from --config (proofpack.toml). Ages are measured from --as-of \
+(default: the end of the ingest window, else now).\n\n\
+Exit status: 0 no check failed, 1 at least one failed, 2 usage or input error."
+    )]
+    Run {
+        /// A folder written by `proofpack ingest`.
+        #[arg(value_name = "EVIDENCE_DIR")]
+        dir: PathBuf,
+        /// proofpack.toml with [checks.ID] thresholds and [[waivers]].
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        catalogues: Catalogues,
+        /// Run only these checks (repeatable).
+        #[arg(long = "check", value_name = "ID")]
+        only: Vec<String>,
+        /// The time ages and idleness count back from.
+        #[arg(long, value_name = "TIME", value_parser = crate::parse_instant)]
+        as_of: Option<i64>,
+        /// Start of the assessment window (default: the ingest's --since).
+        #[arg(long, value_name = "TIME", value_parser = crate::parse_instant)]
+        since: Option<i64>,
+        /// End of the assessment window (default: the ingest's --until).
+        #[arg(long, value_name = "TIME", value_parser = crate::parse_instant)]
+        until: Option<i64>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FrameworkName {
+    #[value(name = "800-53")]
+    Nist,
+    Nhi,
+    Maestro,
+    Ksi,
+}
+
+fn load(catalogues: &Catalogues) -> anyhow::Result<(Catalogue, Frameworks)> {
+    let mut catalogue = Catalogue::built_in()?;
+    let mut frameworks = Frameworks::built_in()?;
+    if let Some(dir) = &catalogues.mappings {
+        for warning in catalogue::load_dir(dir, &mut catalogue, &mut frameworks)? {
+            eprintln!("proofpack: warning: {warning}");
+        }
+    }
+    Ok((catalogue, frameworks))
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    use std::io::Write;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_text(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+pub fn checks(command: ChecksCommand) -> anyhow::Result<ExitStatus> {
+    match command {
+        ChecksCommand::List { catalogues, format } => {
+            let (catalogue, _) = load(&catalogues)?;
+            match format {
+                Format::Table => print_text(&render::catalogue_text(&catalogue))?,
+                Format::Json => print_json(&catalogue.checks)?,
+            }
+            Ok(ExitStatus::Success)
+        }
+        ChecksCommand::Run {
+            dir,
+            config,
+            catalogues,
+            only,
+            as_of,
+            since,
+            until,
+            format,
+        } => {
+            let (catalogue, frameworks) = load(&catalogues)?;
+            for id in &only {
+                if catalogue.get(id).is_none() {
+                    anyhow::bail!("--check {id}: no such check (see `proofpack checks list`)");
+                }
+            }
+            let config = match &config {
+                Some(path) => ChecksConfig::load(path, &catalogue)?,
+                None => ChecksConfig::default(),
+            };
+            let evidence = Evidence::load(&dir)
+                .with_context(|| format!("reading the evidence in {}", dir.display()))?;
+            let report = run(
+                &display(&dir),
+                &evidence,
+                &catalogue,
+                &frameworks,
+                &config,
+                &RunOptions {
+                    as_of_us: as_of,
+                    since_us: since,
+                    until_us: until,
+                    only,
+                },
+            );
+            match format {
+                Format::Table => print_text(&render::report_text(&report))?,
+                Format::Json => print_json(&report)?,
+            }
+            Ok(if report.any_failed() {
+                ExitStatus::Failure
+            } else {
+                ExitStatus::Success
+            })
+        }
+    }
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+pub fn coverage_command(
+    framework: FrameworkName,
+    catalogues: Catalogues,
+    format: Format,
+) -> anyhow::Result<ExitStatus> {
+    let (catalogue, frameworks) = load(&catalogues)?;
+    let name = match framework {
+        FrameworkName::Nist => "800-53",
+        FrameworkName::Nhi => "nhi",
+        FrameworkName::Maestro => "maestro",
+        FrameworkName::Ksi => "ksi",
+    };
+    let framework = frameworks
+        .get(name)
+        .with_context(|| format!("no framework {name} loaded"))?;
+    let c = coverage(framework, &catalogue);
+    match format {
+        Format::Table => print_text(&render::coverage_text(&c))?,
+        Format::Json => print_json(&c)?,
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,4 @@
+//! Subcommands whose argument handling is more than a few lines, one file
+//! each, so `main.rs` stays a dispatcher.
+
+pub mod checks;
