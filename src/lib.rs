@@ -6,6 +6,7 @@
 //! validator that reports every problem with its file, line, column and pointer.
 
 pub mod checks;
+pub mod config;
 pub mod exit;
 pub mod hash;
 pub mod http;

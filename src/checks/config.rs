@@ -26,13 +26,10 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::catalogue::Catalogue;
 use super::CheckError;
 
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct ChecksConfig {
     /// Parameter overrides by check id.
-    #[serde(default)]
     pub checks: BTreeMap<String, BTreeMap<String, toml::Value>>,
-    #[serde(default)]
     pub waivers: Vec<Waiver>,
 }
 
@@ -113,9 +110,22 @@ impl ChecksConfig {
         Self::parse(&text, &path.display().to_string(), catalogue)
     }
 
+    /// Reads the checks part of a whole `proofpack.toml` (its other
+    /// sections are checked too: an unknown key anywhere is an error).
     pub fn parse(text: &str, name: &str, catalogue: &Catalogue) -> Result<Self, CheckError> {
-        let mut config: ChecksConfig =
-            toml::from_str(text).map_err(|e| CheckError::toml(name, text, &e))?;
+        let config = crate::config::Config::parse(text, name, catalogue)?;
+        config.checks_config(text, name, catalogue)
+    }
+
+    /// Checks overrides and waivers against the catalogue; `text` locates
+    /// the offending line.
+    pub fn validate(
+        &mut self,
+        text: &str,
+        name: &str,
+        catalogue: &Catalogue,
+    ) -> Result<(), CheckError> {
+        let config = self;
         let line_of = |needle: &str| {
             text.lines()
                 .position(|l| l.contains(needle))
@@ -201,7 +211,7 @@ impl ChecksConfig {
                 waiver.matcher = Some(glob.compile_matcher());
             }
         }
-        Ok(config)
+        Ok(())
     }
 
     /// The parameters of a check: defaults, then overrides.

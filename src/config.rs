@@ -1,0 +1,294 @@
+//! `proofpack.toml`: the system, the assessment window, the inputs, the
+//! output, check thresholds and waivers, attestations, and the KSI texts
+//! only the provider can write. Paths are relative to the file's folder.
+//!
+//! Unknown keys and wrong types are errors naming the file, line and key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::checks::catalogue::Catalogue;
+use crate::checks::config::{ChecksConfig, Waiver};
+use crate::checks::CheckError;
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub system: Option<System>,
+    #[serde(default)]
+    pub window: Window,
+    #[serde(default)]
+    pub inputs: Inputs,
+    #[serde(default)]
+    pub output: Output,
+    #[serde(default)]
+    pub checks: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    #[serde(default)]
+    pub waivers: Vec<Waiver>,
+    #[serde(default)]
+    pub attestations: Vec<Attestation>,
+    /// Provider-written texts per KSI id.
+    #[serde(default)]
+    pub ksi: BTreeMap<String, KsiText>,
+    /// The folder the file is in (paths are relative to it).
+    #[serde(skip)]
+    pub base: PathBuf,
+    /// SHA-256 of the file's bytes, recorded in the package manifest.
+    #[serde(skip)]
+    pub sha256: String,
+}
+
+/// FedRAMP 20x certification class (CR26).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Class {
+    A,
+    B,
+    C,
+    D,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Impact {
+    Low,
+    Moderate,
+    High,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct System {
+    pub name: String,
+    pub description: String,
+    /// The organisation that runs the system (the OSCAL party).
+    pub organization: String,
+    pub class: Option<Class>,
+    pub impact: Option<Impact>,
+    /// The authorization boundary, in words.
+    pub boundary: String,
+    /// The provider's Certification Package Overview document (the SDR's
+    /// required `certificationPackageOverviewUri`).
+    pub overview_uri: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub since: Option<toml::value::Datetime>,
+    pub until: Option<toml::value::Datetime>,
+    /// A length such as `30d`, `12h`, counted back from `until`.
+    pub length: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    #[serde(default)]
+    pub logs: Vec<String>,
+    #[serde(default)]
+    pub inventories: Vec<String>,
+    #[serde(default)]
+    pub policies: Vec<String>,
+    #[serde(default)]
+    pub scanners: Vec<String>,
+    /// The environment variable holding a bearer token for URL inputs.
+    pub token_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Output {
+    pub dir: Option<PathBuf>,
+    pub oscal_version: Option<String>,
+}
+
+/// Evidence only a person can give: an interview or a reviewed document.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attestation {
+    pub title: String,
+    pub description: String,
+    /// The file attested (copied into the package and hashed).
+    pub file: PathBuf,
+    /// `INTERVIEW` or `EXAMINE`.
+    pub method: AttestationMethod,
+    pub attested_by: String,
+    pub date: toml::value::Datetime,
+    /// 800-53 controls (OSCAL ids) it supports.
+    #[serde(default)]
+    pub controls: Vec<String>,
+    /// KSIs it supports.
+    #[serde(default)]
+    pub ksis: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum AttestationMethod {
+    Interview,
+    Examine,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct KsiText {
+    pub implementation: Option<String>,
+    pub validation: Option<String>,
+    pub assessment: Option<String>,
+}
+
+impl Config {
+    pub fn load(path: &Path, catalogue: &Catalogue) -> Result<Self, CheckError> {
+        let bytes = std::fs::read(path).map_err(|e| CheckError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        let text = String::from_utf8(bytes.clone()).map_err(|e| CheckError::Invalid {
+            file: path.display().to_string(),
+            reason: format!("not UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+        })?;
+        let mut config = Self::parse(&text, &path.display().to_string(), catalogue)?;
+        config.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        config.sha256 = crate::hash::sha256_hex(&bytes);
+        Ok(config)
+    }
+
+    pub fn parse(text: &str, name: &str, catalogue: &Catalogue) -> Result<Self, CheckError> {
+        let config: Config = toml::from_str(text).map_err(|e| CheckError::toml(name, text, &e))?;
+        // The checks part is validated where it is defined.
+        config.checks_config(text, name, catalogue)?;
+        let line_of = |needle: &str| {
+            text.lines()
+                .position(|l| l.contains(needle))
+                .map_or(0, |i| i + 1)
+        };
+        if let Some(length) = &config.window.length {
+            parse_length(length).ok_or_else(|| CheckError::Syntax {
+                file: name.into(),
+                line: line_of("length"),
+                column: 1,
+                message: format!(
+                    "window.length {length:?} is not a length such as 30d, 12h or 90m"
+                ),
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// Thresholds and waivers, validated against the catalogue.
+    pub fn checks_config(
+        &self,
+        text: &str,
+        name: &str,
+        catalogue: &Catalogue,
+    ) -> Result<ChecksConfig, CheckError> {
+        let mut checks = ChecksConfig {
+            checks: self.checks.clone(),
+            waivers: self.waivers.clone(),
+        };
+        checks.validate(text, name, catalogue)?;
+        Ok(checks)
+    }
+
+    pub fn path(&self, relative: &str) -> String {
+        if relative.starts_with("http://") || relative.starts_with("https://") {
+            return relative.to_string();
+        }
+        let p = Path::new(relative);
+        if p.is_absolute() || self.base.as_os_str().is_empty() {
+            relative.to_string()
+        } else {
+            self.base.join(p).display().to_string()
+        }
+    }
+}
+
+/// `30d`, `12h`, `90m` as microseconds.
+pub fn parse_length(text: &str) -> Option<i64> {
+    let (digits, unit) = text.trim().split_at(text.trim().len().checked_sub(1)?);
+    let n: i64 = digits.parse().ok().filter(|n| *n > 0)?;
+    let unit_us = match unit {
+        "d" => 86_400_000_000,
+        "h" => 3_600_000_000,
+        "m" => 60_000_000,
+        _ => return None,
+    };
+    n.checked_mul(unit_us)
+}
+
+/// A TOML datetime (offset date-time, or a local date taken as midnight UTC)
+/// as microseconds.
+pub fn toml_time(dt: &toml::value::Datetime) -> Option<i64> {
+    let text = dt.to_string();
+    crate::ingest::time::parse_time_text(&text)
+        .or_else(|| crate::ingest::time::parse_time_text(&format!("{text}T00:00:00Z")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, CheckError> {
+        Config::parse(text, "proofpack.toml", &Catalogue::built_in().unwrap())
+    }
+
+    #[test]
+    fn a_full_config() {
+        let c = parse(
+            r#"
+[system]
+name = "Payments API"
+description = "Card payments"
+organization = "Example Corp"
+class = "B"
+boundary = "AWS account 111122223333"
+
+[window]
+until = 2026-11-01T00:00:00Z
+length = "30d"
+
+[inputs]
+logs = ["logs/*.json"]
+
+[checks.static-credential-rotation]
+max_age_days = 60
+
+[[attestations]]
+title = "Quarterly access review"
+description = "Reviewed NHI grants"
+file = "review.pdf"
+method = "INTERVIEW"
+attested_by = "ciso@example.com"
+date = 2026-10-15
+controls = ["ac-2"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.system.unwrap().class, Some(Class::B));
+        assert_eq!(parse_length("30d"), Some(30 * 86_400_000_000));
+        assert_eq!(c.attestations[0].method, AttestationMethod::Interview);
+        assert_eq!(
+            toml_time(&c.window.until.unwrap()),
+            Some(1_793_491_200_000_000)
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_line() {
+        let e = parse("[system]\nname = \"x\"\ncolour = \"blue\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("proofpack.toml:3:1:") && e.contains("colour"),
+            "{e}"
+        );
+        let e = parse("[window]\nlength = \"a month\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("proofpack.toml:2:1:"), "{e}");
+        let e = parse("[system]\nname = \"x\"\ndescription = \"d\"\norganization = \"o\"\nboundary = \"b\"\nclass = \"E\"\n").unwrap_err().to_string();
+        assert!(e.contains(":6:9:") && e.contains("expected one of `A`"), "{e}");
+    }
+}
