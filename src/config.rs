@@ -102,6 +102,9 @@ pub struct Inputs {
 pub struct Output {
     pub dir: Option<PathBuf>,
     pub oscal_version: Option<String>,
+    /// Where the package will be published (`https://evidence.example.com/pkg/`):
+    /// evidence locations in the FedRAMP records are URIs under it.
+    pub base_uri: Option<String>,
 }
 
 /// Evidence only a person can give: an interview or a reviewed document.
@@ -190,6 +193,10 @@ impl Config {
         };
         checks.validate(text, name, catalogue)?;
         Ok(checks)
+    }
+
+    pub fn output_base_uri(&self) -> Option<String> {
+        self.output.base_uri.clone()
     }
 
     pub fn path(&self, relative: &str) -> String {
@@ -289,6 +296,9 @@ controls = ["ac-2"]
             .to_string();
         assert!(e.starts_with("proofpack.toml:2:1:"), "{e}");
         let e = parse("[system]\nname = \"x\"\ndescription = \"d\"\norganization = \"o\"\nboundary = \"b\"\nclass = \"E\"\n").unwrap_err().to_string();
-        assert!(e.contains(":6:9:") && e.contains("expected one of `A`"), "{e}");
+        assert!(
+            e.contains(":6:9:") && e.contains("expected one of `A`"),
+            "{e}"
+        );
     }
 }

@@ -8,6 +8,7 @@
 pub mod checks;
 pub mod config;
 pub mod exit;
+pub mod generate;
 pub mod hash;
 pub mod http;
 pub mod ingest;

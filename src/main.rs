@@ -67,6 +67,24 @@ Exit status: 0 written, 2 usage or I/O error."
     Ingest(IngestArgs),
     /// Show access records from an ingest folder, each with its raw reference.
     Query(QueryArgs),
+    /// Generate the evidence package from proofpack.toml: evidence tables,
+    /// check results, OSCAL plan / results / POA&M, FedRAMP SDR, manifest.
+    #[command(
+        long_about = "Generate the evidence package from proofpack.toml: ingest the configured logs, \
+inventories, policies and scanner reports; run the checks; write OSCAL assessment plan, results and \
+POA&M (validated against NIST's schema before anything lands), the FedRAMP 20x Security Decision \
+Record's KSI entries, the evidence as Parquet and CSV, and manifest.json with every file's SHA-256.\n\n\
+The package is staged beside --out and renamed into place only when complete.\n\n\
+Exit status: 0 written, 2 configuration, input or validation error (nothing written)."
+    )]
+    Generate(commands::generate::GenerateArgs),
+    /// Re-hash a package against its manifest and re-validate its documents.
+    #[command(
+        long_about = "Re-hash every file of a package against manifest.json and report \
+changed, missing and extra files; re-validate the OSCAL documents.\n\n\
+Exit status: 0 intact and valid, 1 anything changed, missing, extra or invalid, 2 error."
+    )]
+    Verify(commands::generate::VerifyArgs),
     /// List the checks, or run them over an ingest folder.
     Checks {
         #[command(subcommand)]
@@ -291,6 +309,8 @@ fn main() -> ExitCode {
         Command::Query(args) => query(args),
         Command::Schemas { command } => schemas(command),
         Command::Checks { command } => commands::checks::checks(command),
+        Command::Generate(args) => commands::generate::generate(args),
+        Command::Verify(args) => commands::generate::verify(args),
         Command::Coverage {
             framework,
             catalogues,

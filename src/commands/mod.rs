@@ -2,3 +2,4 @@
 //! each, so `main.rs` stays a dispatcher.
 
 pub mod checks;
+pub mod generate;

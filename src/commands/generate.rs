@@ -1,0 +1,137 @@
+//! `proofpack generate` and `proofpack verify`.
+
+use std::path::PathBuf;
+
+use proofpack::exit::ExitStatus;
+use proofpack::generate::{self, GenerateOptions};
+
+#[derive(clap::Args)]
+pub struct GenerateArgs {
+    /// proofpack.toml: system, window, inputs, output, thresholds, waivers.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Write the package here (overrides output.dir).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Start of the assessment window (overrides window.since).
+    #[arg(long, value_name = "TIME", value_parser = crate::parse_instant)]
+    since: Option<i64>,
+    /// End of the assessment window (overrides window.until; default now).
+    #[arg(long, value_name = "TIME", value_parser = crate::parse_instant)]
+    until: Option<i64>,
+    /// Window length counted back from --until: 30d, 12h, 90m.
+    #[arg(long, value_name = "LENGTH", value_parser = parse_window)]
+    window: Option<i64>,
+    /// OSCAL version of the documents: 1.1.3 (default) or 1.2.1.
+    #[arg(long = "oscal-version", value_name = "VERSION")]
+    oscal_version: Option<String>,
+    /// Pin metadata.last-modified, for byte-identical reruns.
+    #[arg(long, value_name = "TIME", value_parser = crate::parse_instant)]
+    last_modified: Option<i64>,
+    /// NIST's OSCAL schemas (default: $PROOFPACK_SCHEMA_DIR, then the cache).
+    #[arg(long, value_name = "DIR")]
+    schema_dir: Option<PathBuf>,
+    /// FedRAMP's CR26 JSON schemas, to validate the Security Decision Record
+    /// (default: $PROOFPACK_FEDRAMP_SCHEMA_DIR).
+    #[arg(long, value_name = "DIR")]
+    fedramp_schema_dir: Option<PathBuf>,
+    /// Extra frameworks and mappings (see `proofpack checks --help`).
+    #[arg(long, value_name = "DIR")]
+    mappings: Option<PathBuf>,
+}
+
+fn parse_window(text: &str) -> Result<i64, String> {
+    proofpack::config::parse_length(text)
+        .ok_or_else(|| format!("`{text}` is not a length: write 30d, 12h or 90m"))
+}
+
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    /// A package written by `proofpack generate`.
+    #[arg(value_name = "PACKAGE")]
+    dir: PathBuf,
+    #[arg(long, value_name = "DIR")]
+    schema_dir: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn generate(args: GenerateArgs) -> anyhow::Result<ExitStatus> {
+    let generated = generate::generate(&GenerateOptions {
+        config: args.config,
+        out: args.out,
+        since_us: args.since,
+        until_us: args.until,
+        window_us: args.window,
+        oscal_version: args.oscal_version,
+        last_modified_us: args.last_modified,
+        schema_dir: args.schema_dir,
+        fedramp_schema_dir: args.fedramp_schema_dir,
+        mappings: args.mappings,
+    })?;
+    for w in &generated.warnings {
+        eprintln!("proofpack: warning: {w}");
+    }
+    let s = &generated.ingest;
+    let c = &generated.report.counts;
+    println!(
+        "{} input file(s), {} record(s): {} access events, {} inventoried, {} rejected, {} outside the window, {} skipped",
+        s.files, s.read, s.normalised, s.inventoried, s.rejected, s.outside_window, s.skipped
+    );
+    println!(
+        "{} check(s): {} pass, {} fail, {} not applicable, {} not evaluated",
+        generated.report.results.len(),
+        c.get("pass").unwrap_or(&0),
+        c.get("fail").unwrap_or(&0),
+        c.get("not-applicable").unwrap_or(&0),
+        c.get("not-evaluated").unwrap_or(&0)
+    );
+    println!("Security Decision Record: {}", generated.sdr_validation);
+    if !generated.missing.is_empty() {
+        println!(
+            "for the provider to supply: {}",
+            generated.missing.join("; ")
+        );
+    }
+    println!("package written to {}", generated.dir.display());
+    Ok(ExitStatus::Success)
+}
+
+pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitStatus> {
+    let report = generate::verify(&args.dir, args.schema_dir.as_deref())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for (label, list) in [
+            ("changed", &report.files.changed),
+            ("missing", &report.files.missing),
+            ("extra", &report.files.extra),
+        ] {
+            for path in list {
+                println!("{label}: {path}");
+            }
+        }
+        for (doc, status) in &report.documents {
+            println!("{doc}: {status}");
+        }
+        println!(
+            "{}: {} file(s) in the manifest, {} changed, {} missing, {} extra; {}",
+            report.package,
+            report.files.files,
+            report.files.changed.len(),
+            report.files.missing.len(),
+            report.files.extra.len(),
+            if report.ok() {
+                "verified"
+            } else {
+                "NOT VERIFIED"
+            }
+        );
+    }
+    Ok(if report.ok() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}

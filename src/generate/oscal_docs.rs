@@ -1,0 +1,584 @@
+//! The OSCAL documents of a package: an assessment plan, the assessment
+//! results that import it, and a POA&M. Built from the check report, so
+//! every claim points at an observation, and every observation at hashed
+//! evidence rows in the package's back-matter.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+
+use super::ids::uuid;
+use crate::checks::catalogue::Catalogue;
+use crate::checks::outcome::Status;
+use crate::checks::run::{CheckResult, Report};
+use crate::config::{Attestation, System};
+
+/// proofpack's namespace for the props it defines.
+pub const NS: &str = "https://proofpack.dev/ns/oscal";
+
+/// A file of the package, as a back-matter resource.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub uuid: String,
+    pub title: String,
+    /// Relative to the `oscal/` folder (`../evidence/grants.csv`).
+    pub href: String,
+    /// Relative to the package root (`evidence/grants.csv`).
+    pub path: String,
+    pub media_type: &'static str,
+    pub sha256: String,
+    /// The evidence table the file holds, for CSV tables.
+    pub table: Option<&'static str>,
+}
+
+impl Resource {
+    fn to_json(&self) -> Value {
+        json!({
+            "uuid": self.uuid,
+            "title": self.title,
+            "rlinks": [{
+                "href": self.href,
+                "media-type": self.media_type,
+                "hashes": [{"algorithm": "SHA-256", "value": self.sha256}]
+            }]
+        })
+    }
+}
+
+pub struct DocInputs<'a> {
+    pub system: &'a System,
+    pub oscal_version: &'a str,
+    pub last_modified: String,
+    pub since: String,
+    pub until: String,
+    /// When the checks ran (the as-of time) and when their results lapse.
+    pub collected: String,
+    pub expires: String,
+    pub cadence_days: i64,
+    pub report: &'a Report,
+    pub catalogue: &'a Catalogue,
+    /// Identity rows (id, kind) from the inventories.
+    pub identities: Vec<(String, String)>,
+    pub resources: Vec<Resource>,
+    pub attestations: Vec<(Attestation, Resource)>,
+    /// Where the provider's system description lives.
+    pub ssp_href: String,
+}
+
+pub struct Documents {
+    pub assessment_plan: Value,
+    pub assessment_results: Value,
+    pub poam: Value,
+}
+
+fn metadata(d: &DocInputs<'_>, title: String) -> Value {
+    let party = uuid(&["party", &d.system.organization]);
+    json!({
+        "title": title,
+        "last-modified": d.last_modified,
+        "version": d.until[..10],
+        "oscal-version": d.oscal_version,
+        "roles": [{"id": "assessor", "title": "Automated assessor (proofpack)"}],
+        "parties": [{"uuid": party, "type": "organization", "name": d.system.organization}],
+        "responsible-parties": [{"role-id": "assessor", "party-uuids": [party]}]
+    })
+}
+
+fn prop(name: &str, value: &str) -> Value {
+    json!({"name": name, "ns": NS, "value": value})
+}
+
+/// 800-53 controls the report's checks map to, in catalogue order.
+fn mapped_controls(report: &Report) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for r in &report.results {
+        for m in r
+            .mappings
+            .iter()
+            .filter(|m| m.framework == "nist-800-53-r5")
+        {
+            for item in &m.items {
+                if seen.insert(item.id.clone()) {
+                    out.push(item.id.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn reviewed_controls(controls: &[String]) -> Value {
+    json!({"control-selections": [{
+        "include-controls": controls.iter().map(|c| json!({"control-id": c})).collect::<Vec<_>>()
+    }]})
+}
+
+fn ssp_resource(d: &DocInputs<'_>) -> Value {
+    json!({
+        "uuid": uuid(&["ssp", &d.system.name]),
+        "title": format!("{}: system description held by the provider", d.system.name),
+        "description": d.system.boundary,
+        "rlinks": [{"href": d.ssp_href}]
+    })
+}
+
+pub fn build(d: &DocInputs<'_>) -> Documents {
+    let run_key = format!("{}|{}|{}", d.system.name, d.since, d.until);
+    let controls = mapped_controls(d.report);
+    let ssp_uuid = uuid(&["ssp", &d.system.name]);
+
+    // ---- assessment plan
+    let activities: Vec<Value> = d
+        .report
+        .results
+        .iter()
+        .map(|r| {
+            let check = d.catalogue.get(&r.id);
+            json!({
+                "uuid": uuid(&["activity", &r.id]),
+                "title": r.title,
+                "description": check.map_or(String::new(), |c| c.rationale.trim().to_string()),
+                "props": [prop("check-id", &r.id), prop("method", "TEST")]
+            })
+        })
+        .collect();
+    let task = json!({
+        "uuid": uuid(&["task", &run_key]),
+        "type": "action",
+        "title": "Automated NHI evidence run",
+        "description": format!(
+            "Ingest the configured audit logs, inventories, policies and scanner reports, and run every check over them; repeated every {} day(s).",
+            d.cadence_days
+        ),
+        "timing": {"within-date-range": {"start": d.since, "end": d.until}},
+        "associated-activities": activities.iter().map(|a| json!({
+            "activity-uuid": a["uuid"],
+            "subjects": [{"type": "inventory-item", "include-all": {}}]
+        })).collect::<Vec<_>>()
+    });
+    let assessment_plan = json!({"assessment-plan": {
+        "uuid": uuid(&["assessment-plan", &run_key]),
+        "metadata": metadata(d, format!("NHI assessment plan: {}", d.system.name)),
+        "import-ssp": {"href": format!("#{ssp_uuid}")},
+        "local-definitions": {"activities": activities},
+        "reviewed-controls": reviewed_controls(&controls),
+        "assessment-subjects": [{
+            "type": "inventory-item",
+            "description": "Every non-human identity and credential the inventories list, and every principal the logs show.",
+            "include-all": {}
+        }],
+        "tasks": [task],
+        "back-matter": {"resources": [ssp_resource(d)]}
+    }});
+
+    // ---- inventory items: every identity, and every other subject named
+    let mut items: BTreeMap<String, Value> = BTreeMap::new();
+    for (id, kind) in &d.identities {
+        items.entry(id.clone()).or_insert_with(|| {
+            json!({
+                "uuid": uuid(&["subject", id]),
+                "description": format!("{kind} {id}"),
+                "props": [prop("asset-id", id), prop("nhi-kind", kind)]
+            })
+        });
+    }
+    for r in &d.report.results {
+        let named = r
+            .outcome
+            .subjects
+            .iter()
+            .chain(r.outcome.waived.iter().map(|w| &w.subject));
+        for s in named {
+            items.entry(s.id.clone()).or_insert_with(|| {
+                json!({
+                    "uuid": uuid(&["subject", &s.id]),
+                    "description": format!("{} (named by check {})", s.id, r.id),
+                    "props": [prop("asset-id", &s.id)]
+                })
+            });
+        }
+    }
+
+    // ---- observations, one per check
+    let by_table: BTreeMap<&str, &Resource> = d
+        .resources
+        .iter()
+        .filter_map(|r| r.table.map(|t| (t, r)))
+        .collect();
+    let checks_resource = d.resources.iter().find(|r| r.path == "checks.json");
+    let mut observations = Vec::new();
+    let mut obs_uuid: BTreeMap<&str, String> = BTreeMap::new();
+    for r in &d.report.results {
+        let id = uuid(&["observation", &run_key, &r.id]);
+        obs_uuid.insert(&r.id, id.clone());
+        observations.push(observation(d, r, &id, &by_table, checks_resource));
+    }
+    for (a, res) in &d.attestations {
+        let id = uuid(&["attestation", &a.title, &res.sha256]);
+        let date = a.date.to_string();
+        let collected = if date.len() == 10 {
+            format!("{date}T00:00:00Z")
+        } else {
+            date.clone()
+        };
+        observations.push(json!({
+            "uuid": id,
+            "title": a.title,
+            "description": format!("{} Attested by {} on {}.", a.description, a.attested_by, date),
+            "props": [prop("attested-by", &a.attested_by)],
+            "methods": [match a.method {
+                crate::config::AttestationMethod::Interview => "INTERVIEW",
+                crate::config::AttestationMethod::Examine => "EXAMINE",
+            }],
+            "types": ["control-objective"],
+            "relevant-evidence": [{"href": format!("#{}", res.uuid), "description": format!("{} ({})", a.title, res.path)}],
+            "collected": collected,
+        }));
+    }
+
+    // ---- risks: open for failures, deviation-approved for waivers
+    let mut risks = Vec::new();
+    let mut risk_of: BTreeMap<&str, String> = BTreeMap::new();
+    for r in &d.report.results {
+        let obs = &obs_uuid[r.id.as_str()];
+        if r.outcome.status == Status::Fail {
+            let id = uuid(&["risk", &run_key, &r.id]);
+            risk_of.insert(&r.id, id.clone());
+            risks.push(json!({
+                "uuid": id,
+                "title": format!("{}: not met", r.title),
+                "description": d.catalogue.get(&r.id).map_or(String::new(), |c| c.rationale.trim().to_string()),
+                "statement": format!("{} Subjects: {}.", r.outcome.reason, subject_list(r)),
+                "status": "open",
+                "related-observations": [{"observation-uuid": obs}]
+            }));
+        }
+        if !r.outcome.waived.is_empty() {
+            let latest = r
+                .outcome
+                .waived
+                .iter()
+                .map(|w| w.waiver.expires)
+                .max()
+                .unwrap_or_default();
+            let lines: Vec<String> = r
+                .outcome
+                .waived
+                .iter()
+                .map(|w| {
+                    format!(
+                        "{} — waived until {} by {}: {}",
+                        w.subject.id, w.waiver.expires, w.waiver.approver, w.waiver.justification
+                    )
+                })
+                .collect();
+            risks.push(json!({
+                "uuid": uuid(&["accepted-risk", &run_key, &r.id]),
+                "title": format!("{}: accepted for {} subject(s)", r.title, r.outcome.waived.len()),
+                "description": "Subjects a waiver covers: the risk is accepted until the waiver expires.",
+                "statement": lines.join("\n"),
+                "status": "deviation-approved",
+                "deadline": format!("{latest}T23:59:59Z"),
+                "related-observations": [{"observation-uuid": obs}]
+            }));
+        }
+    }
+
+    // ---- findings, one per 800-53 control with a judged check
+    let mut findings = Vec::new();
+    for control in &controls {
+        let judged: Vec<&CheckResult> = d
+            .report
+            .results
+            .iter()
+            .filter(|r| matches!(r.outcome.status, Status::Pass | Status::Fail))
+            .filter(|r| {
+                r.mappings.iter().any(|m| {
+                    m.framework == "nist-800-53-r5" && m.items.iter().any(|i| &i.id == control)
+                })
+            })
+            .collect();
+        let attested: Vec<&(Attestation, Resource)> = d
+            .attestations
+            .iter()
+            .filter(|(a, _)| a.controls.iter().any(|c| c.eq_ignore_ascii_case(control)))
+            .collect();
+        if judged.is_empty() && attested.is_empty() {
+            continue;
+        }
+        let failing: Vec<&&CheckResult> = judged
+            .iter()
+            .filter(|r| r.outcome.status == Status::Fail)
+            .collect();
+        let state = if failing.is_empty() {
+            "satisfied"
+        } else {
+            "not-satisfied"
+        };
+        let mut related: Vec<Value> = judged
+            .iter()
+            .map(|r| json!({"observation-uuid": obs_uuid[r.id.as_str()]}))
+            .collect();
+        for (a, res) in &attested {
+            related
+                .push(json!({"observation-uuid": uuid(&["attestation", &a.title, &res.sha256])}));
+        }
+        let title = d
+            .report
+            .results
+            .iter()
+            .flat_map(|r| r.mappings.iter())
+            .flat_map(|m| m.items.iter())
+            .find(|i| &i.id == control)
+            .map_or(String::new(), |i| i.title.clone());
+        let mut finding = json!({
+            "uuid": uuid(&["finding", &run_key, control]),
+            "title": format!("{} {title}", label(control)),
+            "description": format!(
+                "{}: {}.",
+                if failing.is_empty() { "Satisfied" } else { "Not satisfied" },
+                judged.iter().map(|r| format!("{} {}", r.id, r.outcome.status.as_str()))
+                    .chain(attested.iter().map(|(a, _)| format!("attested: {}", a.title)))
+                    .collect::<Vec<_>>().join(", ")
+            ),
+            "target": {"type": "objective-id", "target-id": format!("{control}_obj"), "status": {"state": state}},
+            "related-observations": related
+        });
+        let related_risks: Vec<Value> = failing
+            .iter()
+            .filter_map(|r| risk_of.get(r.id.as_str()))
+            .map(|id| json!({"risk-uuid": id}))
+            .collect();
+        if !related_risks.is_empty() {
+            finding["related-risks"] = Value::Array(related_risks);
+        }
+        findings.push(finding);
+    }
+
+    let all_items: Vec<Value> = items.values().cloned().collect();
+    let mut back_matter: Vec<Value> = d.resources.iter().map(Resource::to_json).collect();
+    back_matter.extend(d.attestations.iter().map(|(_, r)| r.to_json()));
+    let mut result = json!({
+        "uuid": uuid(&["result", &run_key]),
+        "title": format!("NHI evidence run for {}", d.system.name),
+        "description": format!(
+            "{} checks over the evidence of {} to {}: {} pass, {} fail, {} not applicable, {} not evaluated.",
+            d.report.results.len(), d.since, d.until,
+            d.report.counts.get("pass").unwrap_or(&0), d.report.counts.get("fail").unwrap_or(&0),
+            d.report.counts.get("not-applicable").unwrap_or(&0), d.report.counts.get("not-evaluated").unwrap_or(&0)
+        ),
+        "start": d.since,
+        "end": d.until,
+        "reviewed-controls": reviewed_controls(&controls),
+        "observations": observations,
+    });
+    if !items.is_empty() {
+        result["local-definitions"] =
+            json!({"inventory-items": items.into_values().collect::<Vec<_>>()});
+    }
+    if !risks.is_empty() {
+        result["risks"] = Value::Array(risks.clone());
+    }
+    if !findings.is_empty() {
+        result["findings"] = Value::Array(findings.clone());
+    }
+    let assessment_results = json!({"assessment-results": {
+        "uuid": uuid(&["assessment-results", &run_key]),
+        "metadata": metadata(d, format!("NHI assessment results: {}", d.system.name)),
+        "import-ap": {"href": "assessment-plan.json"},
+        "results": [result],
+        "back-matter": {"resources": back_matter.clone()}
+    }});
+
+    // ---- POA&M: an item per not-satisfied finding, and the accepted risks
+    let open: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["target"]["status"]["state"] == "not-satisfied")
+        .collect();
+    let needed_obs: BTreeSet<String> = open
+        .iter()
+        .flat_map(|f| f["related-observations"].as_array().into_iter().flatten())
+        .chain(
+            risks
+                .iter()
+                .flat_map(|r| r["related-observations"].as_array().into_iter().flatten()),
+        )
+        .filter_map(|o| o["observation-uuid"].as_str().map(str::to_string))
+        .collect();
+    let poam_observations: Vec<Value> = d
+        .report
+        .results
+        .iter()
+        .map(|r| obs_uuid[r.id.as_str()].clone())
+        .filter(|u| needed_obs.contains(u))
+        .filter_map(|u| {
+            // The same observation as in the results, by value.
+            let all = assessment_results["assessment-results"]["results"][0]["observations"]
+                .as_array()?;
+            all.iter().find(|o| o["uuid"] == u.as_str()).cloned()
+        })
+        .chain(
+            // Attestation observations related to open findings.
+            assessment_results["assessment-results"]["results"][0]["observations"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|o| {
+                    o["methods"][0] != "TEST"
+                        && needed_obs.contains(o["uuid"].as_str().unwrap_or(""))
+                })
+                .cloned(),
+        )
+        .collect();
+    let poam_items: Vec<Value> = open
+        .iter()
+        .map(|f| {
+            let mut item = json!({
+                "uuid": uuid(&["poam-item", &run_key, f["uuid"].as_str().unwrap_or("")]),
+                "title": f["title"],
+                "description": format!("Remediate: {}", f["description"].as_str().unwrap_or("")),
+                "related-findings": [{"finding-uuid": f["uuid"]}],
+                "related-observations": f["related-observations"],
+            });
+            if let Some(r) = f.get("related-risks") {
+                item["related-risks"] = r.clone();
+            }
+            item
+        })
+        .chain(risks.iter().filter(|r| r["status"] == "deviation-approved").map(|r| {
+            json!({
+                "uuid": uuid(&["poam-item", &run_key, r["uuid"].as_str().unwrap_or("")]),
+                "title": r["title"],
+                "description": format!("Accepted risk until {}: {}", r["deadline"].as_str().unwrap_or(""), r["statement"].as_str().unwrap_or("")),
+                "related-observations": r["related-observations"],
+                "related-risks": [{"risk-uuid": r["uuid"]}]
+            })
+        }))
+        .collect();
+    let mut poam_body = json!({
+        "uuid": uuid(&["poam", &run_key]),
+        "metadata": metadata(d, format!("NHI plan of action and milestones: {}", d.system.name)),
+        "import-ssp": {"href": format!("#{ssp_uuid}")},
+        "system-id": {"identifier-type": "http://ietf.org/rfc/rfc4122", "id": uuid(&["system", &d.system.name])},
+        "poam-items": poam_items,
+    });
+    // The inventory items the POA&M's observations name, defined locally.
+    let named: BTreeSet<&str> = poam_observations
+        .iter()
+        .flat_map(|o| o["subjects"].as_array().into_iter().flatten())
+        .filter_map(|s| s["subject-uuid"].as_str())
+        .collect();
+    let poam_items_defined: Vec<Value> = all_items
+        .iter()
+        .filter(|i| named.contains(i["uuid"].as_str().unwrap_or("")))
+        .cloned()
+        .collect();
+    if !poam_items_defined.is_empty() {
+        poam_body["local-definitions"] = json!({"inventory-items": poam_items_defined});
+    }
+    if !poam_observations.is_empty() {
+        poam_body["observations"] = Value::Array(poam_observations);
+    }
+    if !risks.is_empty() {
+        poam_body["risks"] = Value::Array(risks);
+    }
+    if !open.is_empty() {
+        poam_body["findings"] = Value::Array(open.into_iter().cloned().collect());
+    }
+    let mut poam_back = vec![ssp_resource(d)];
+    poam_back.extend(back_matter);
+    poam_body["back-matter"] = json!({"resources": poam_back});
+    Documents {
+        assessment_plan,
+        assessment_results,
+        poam: json!({"plan-of-action-and-milestones": poam_body}),
+    }
+}
+
+/// `ia-5.1` → `IA-5(1)`.
+fn label(control: &str) -> String {
+    match control.split_once('.') {
+        Some((base, enh)) => format!("{}({enh})", base.to_uppercase()),
+        None => control.to_uppercase(),
+    }
+}
+
+fn subject_list(r: &CheckResult) -> String {
+    let ids: Vec<&str> = r
+        .outcome
+        .subjects
+        .iter()
+        .take(20)
+        .map(|s| s.id.as_str())
+        .collect();
+    let more = r.outcome.subjects.len().saturating_sub(ids.len());
+    if more > 0 {
+        format!("{} and {more} more", ids.join(", "))
+    } else {
+        ids.join(", ")
+    }
+}
+
+fn observation(
+    d: &DocInputs<'_>,
+    r: &CheckResult,
+    id: &str,
+    by_table: &BTreeMap<&str, &Resource>,
+    checks_resource: Option<&Resource>,
+) -> Value {
+    let named: Vec<&crate::checks::outcome::Subject> = r
+        .outcome
+        .subjects
+        .iter()
+        .chain(r.outcome.waived.iter().map(|w| &w.subject))
+        .collect();
+    // Rows per table, across the subjects.
+    let mut rows: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
+    for s in &named {
+        for row in &s.rows {
+            rows.entry(row.table).or_default().insert(row.row);
+        }
+    }
+    let mut evidence: Vec<Value> = Vec::new();
+    for (table, set) in &rows {
+        if let Some(res) = by_table.get(table) {
+            let list: Vec<String> = set.iter().take(200).map(|r| r.to_string()).collect();
+            evidence.push(json!({
+                "href": format!("#{}", res.uuid),
+                "description": format!(
+                    "rows {}{} of {} (0-based; CSV line = row + 2)",
+                    list.join(", "),
+                    if set.len() > list.len() { format!(" and {} more", set.len() - list.len()) } else { String::new() },
+                    res.path
+                )
+            }));
+        }
+    }
+    if let Some(res) = checks_resource {
+        evidence.push(json!({
+            "href": format!("#{}", res.uuid),
+            "description": format!("the full result of check {} (metrics, every subject, every row) in {}", r.id, res.path)
+        }));
+    }
+    let mut obs = json!({
+        "uuid": id,
+        "title": r.title,
+        "description": format!("{}: {}", r.outcome.status.as_str(), r.outcome.reason),
+        "props": [prop("check-id", &r.id), prop("check-status", r.outcome.status.as_str())],
+        "methods": ["TEST"],
+        "types": [if r.outcome.status == Status::Fail { "finding" } else { "control-objective" }],
+        "relevant-evidence": evidence,
+        "collected": d.collected,
+        "expires": d.expires,
+    });
+    if !named.is_empty() {
+        obs["subjects"] = Value::Array(
+            named
+                .iter()
+                .map(|s| json!({"subject-uuid": uuid(&["subject", &s.id]), "type": "inventory-item", "title": s.id}))
+                .collect(),
+        );
+    }
+    obs
+}

@@ -1,0 +1,140 @@
+//! The package on disk: its manifest (every file's SHA-256 and size, the
+//! tool version, the config hash, each input's SHA-256 and record counts)
+//! and `verify`, which re-hashes everything and reports changed, missing and
+//! extra files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::hash::sha256_hex;
+
+pub const MANIFEST: &str = "manifest.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FileEntry {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InputEntry {
+    /// As the config names it (after glob expansion).
+    pub path: String,
+    /// SHA-256 of the input's bytes (of each file, for a directory); empty
+    /// for URLs, whose bytes are hashed per record in the evidence.
+    pub sha256: String,
+    pub bytes: u64,
+    /// Rows per evidence table whose raw reference is this input.
+    pub records: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub tool: String,
+    pub version: String,
+    pub created: String,
+    pub config_sha256: String,
+    pub oscal_version: String,
+    pub since: String,
+    pub until: String,
+    pub inputs: Vec<InputEntry>,
+    pub files: Vec<FileEntry>,
+    /// How each document was validated.
+    pub validation: BTreeMap<String, String>,
+    /// What only the provider can supply and the config does not.
+    pub missing: Vec<String>,
+}
+
+/// Every file under `root` except the manifest, as sorted relative paths.
+pub fn list_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let entry = entry.map_err(std::io::Error::other)?;
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(root)
+                .map_err(std::io::Error::other)?
+                .to_path_buf();
+            if rel != Path::new(MANIFEST) {
+                out.push(rel);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn slash(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+pub fn hash_files(root: &Path) -> std::io::Result<Vec<FileEntry>> {
+    list_files(root)?
+        .into_iter()
+        .map(|rel| {
+            let bytes = std::fs::read(root.join(&rel))?;
+            Ok(FileEntry {
+                path: slash(&rel),
+                sha256: sha256_hex(&bytes),
+                bytes: bytes.len() as u64,
+            })
+        })
+        .collect()
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verification {
+    pub files: usize,
+    pub changed: Vec<String>,
+    pub missing: Vec<String>,
+    pub extra: Vec<String>,
+}
+
+impl Verification {
+    pub fn intact(&self) -> bool {
+        self.changed.is_empty() && self.missing.is_empty() && self.extra.is_empty()
+    }
+}
+
+pub fn read_manifest(root: &Path) -> Result<Manifest, String> {
+    let path = root.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a proofpack manifest: {e}", path.display()))
+}
+
+pub fn verify_files(root: &Path, manifest: &Manifest) -> Result<Verification, String> {
+    let mut out = Verification {
+        files: manifest.files.len(),
+        ..Verification::default()
+    };
+    let listed: BTreeMap<&str, &FileEntry> = manifest
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f))
+        .collect();
+    for entry in &manifest.files {
+        match std::fs::read(root.join(&entry.path)) {
+            Ok(bytes) => {
+                if sha256_hex(&bytes) != entry.sha256 || bytes.len() as u64 != entry.bytes {
+                    out.changed.push(entry.path.clone());
+                }
+            }
+            Err(_) => out.missing.push(entry.path.clone()),
+        }
+    }
+    for rel in list_files(root).map_err(|e| format!("{}: {e}", root.display()))? {
+        let rel = slash(&rel);
+        if !listed.contains_key(rel.as_str()) {
+            out.extra.push(rel);
+        }
+    }
+    Ok(out)
+}
