@@ -199,12 +199,23 @@ fn principal_identity(item: &Value, arn: &str, kind: &str, item_ref: &RawRef) ->
     if password_used.is_some() {
         details.push("console password used".to_string());
     }
+    // Teams tag IAM principals with who answers for them.
+    let owner = item.get("Tags").and_then(Value::as_array).and_then(|tags| {
+        ["owner", "team", "contact"].iter().find_map(|want| {
+            tags.iter().find_map(|t| {
+                let key = text(t, "/Key")?;
+                key.eq_ignore_ascii_case(want)
+                    .then(|| text(t, "/Value").map(str::to_string))
+                    .flatten()
+            })
+        })
+    });
     Identity {
         id: arn.to_string(),
         kind: kind.into(),
         provider: "aws",
         owner_id: None,
-        owner: None,
+        owner,
         environment: arn.split(':').nth(4).map(str::to_string),
         created_us: item.get("CreateDate").and_then(parse_time),
         last_used_us: item

@@ -4,6 +4,7 @@
 
 mod checks;
 mod frameworks;
+mod generate;
 mod ingest;
 mod kubernetes;
 mod mutations;

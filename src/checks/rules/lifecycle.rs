@@ -226,11 +226,21 @@ pub fn used_after_disabled(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
 /// Identities with no accountable owner.
 pub fn accountable_owner(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let id = &ev.identities;
+    // An identity listed by several inventories is owned if any names an owner.
+    let owned: HashSet<&str> = (0..id.len)
+        .filter(|&i| id.owner.get(i).is_some())
+        .filter_map(|i| id.id.get(i))
+        .collect();
     let mut out = Outcome::new();
     let mut considered = 0;
+    let mut seen: HashSet<&str> = HashSet::new();
     for i in (0..id.len).filter(|&i| !id.is_credential(i) && !id.is_human(i)) {
+        let name = id.id.get(i).unwrap_or("?");
+        if !seen.insert(name) {
+            continue;
+        }
         considered += 1;
-        if id.owner.get(i).is_none() {
+        if !owned.contains(name) {
             out.fail(
                 ctx,
                 id.id.get(i).unwrap_or("?"),

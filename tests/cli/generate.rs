@@ -1,0 +1,430 @@
+//! `proofpack generate` and `proofpack verify`, end to end: the bundled
+//! scenario and the real samples become packages whose OSCAL documents pass
+//! NIST's schemas and whose SDR passes FedRAMP's; findings are as expected;
+//! reruns are byte-identical; tampering is caught; a failure leaves nothing.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fedramp_schemas() -> PathBuf {
+    shared().join("frameworks/fedramp-20x/cr26/schemas")
+}
+
+/// Runs `generate` on a config into `out`; returns exit code, stdout, stderr.
+fn generate(config: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .arg("generate")
+        .arg("--config")
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .arg("--schema-dir")
+        .arg(schema_dir())
+        .arg("--fedramp-schema-dir")
+        .arg(fedramp_schemas())
+        .args(["--last-modified", "2026-11-03T06:00:00Z"])
+        .args(extra));
+    (
+        output.status.code().unwrap_or(-1),
+        stdout(&output),
+        stderr(&output),
+    )
+}
+
+fn sample_package() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("package");
+    let (code, text, err) = generate(&repo().join("samples/proofpack.toml"), &out, &[]);
+    assert_eq!(code, 0, "{text}{err}");
+    (tmp, out)
+}
+
+fn verify(dir: &Path) -> (i32, Value) {
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .arg("verify")
+        .arg(dir)
+        .arg("--schema-dir")
+        .arg(schema_dir())
+        .arg("--json"));
+    (
+        output.status.code().unwrap_or(-1),
+        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn the_bundled_scenario_becomes_a_valid_verified_package() {
+    let (_tmp, out) = sample_package();
+    for file in [
+        "manifest.json",
+        "checks.json",
+        "oscal/assessment-plan.json",
+        "oscal/assessment-results.json",
+        "oscal/poam.json",
+        "fedramp/security-decision-record.json",
+        "evidence/access_events.parquet",
+        "evidence/access_events.csv",
+        "evidence/summary.json",
+        "attestations/01-nhi-access-review-2026Q3.md",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    // NIST's schemas, independently of generate's own check.
+    let (code, report) = validate_json(&[out.join("oscal")], &["--strict"]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["valid"], 3);
+    // FedRAMP's schema.
+    let sdr = read_json(&out.join("fedramp/security-decision-record.json"));
+    let problems =
+        proofpack::generate::fedramp_schema::validate_sdr(&fedramp_schemas(), &sdr).unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+    let (code, v) = verify(&out);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["changed"].as_array().unwrap().len(), 0);
+
+    let manifest = read_json(&out.join("manifest.json"));
+    assert_eq!(manifest["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(manifest["until"], "2026-11-03T00:00:00.000000Z");
+    let config_bytes = std::fs::read(repo().join("samples/proofpack.toml")).unwrap();
+    assert_eq!(
+        manifest["config_sha256"],
+        proofpack::hash::sha256_hex(&config_bytes)
+    );
+    let audit = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("logs/k8s-audit/audit.log")
+        })
+        .unwrap();
+    assert_eq!(audit["records"]["access_events"], 29);
+    assert_eq!(
+        audit["sha256"],
+        proofpack::hash::sha256_hex(
+            &std::fs::read(repo().join("samples/logs/k8s-audit/audit.log")).unwrap()
+        )
+    );
+}
+
+fn finding_state<'a>(ar: &'a Value, control: &str) -> &'a str {
+    ar["assessment-results"]["results"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["target"]["target-id"] == format!("{control}_obj"))
+        .unwrap_or_else(|| panic!("no finding for {control}"))["target"]["status"]["state"]
+        .as_str()
+        .unwrap()
+}
+
+#[test]
+fn findings_observations_and_evidence_point_at_each_other() {
+    let (_tmp, out) = sample_package();
+    let ar = read_json(&out.join("oscal/assessment-results.json"));
+    let result = &ar["assessment-results"]["results"][0];
+    // Mixed verdicts: static keys fail ia-5.2, STRICT mesh satisfies sc-23,
+    // the attestation and passing checks satisfy ac-6.7 while the admin
+    // role is waived.
+    assert_eq!(finding_state(&ar, "ia-5.2"), "not-satisfied");
+    assert_eq!(finding_state(&ar, "sc-23"), "satisfied");
+    assert_eq!(finding_state(&ar, "au-12"), "satisfied");
+    assert_eq!(finding_state(&ar, "ia-5.6"), "not-satisfied");
+
+    // One observation per check, with the window's freshness (Class B: 7 days).
+    let observations = result["observations"].as_array().unwrap();
+    let shadow = observations
+        .iter()
+        .find(|o| o["title"] == "No identity acts in the logs that the inventory does not list")
+        .unwrap();
+    assert_eq!(shadow["methods"][0], "TEST");
+    assert_eq!(shadow["types"][0], "finding");
+    assert_eq!(shadow["collected"], "2026-11-03T00:00:00.000000Z");
+    assert_eq!(shadow["expires"], "2026-11-10T00:00:00.000000Z");
+    // Its subject is an inventory item naming the shadow role…
+    let subject = shadow["subjects"][0]["subject-uuid"].as_str().unwrap();
+    let item = result["local-definitions"]["inventory-items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["uuid"] == subject)
+        .unwrap();
+    assert_eq!(
+        item["props"][0]["value"],
+        "arn:aws:iam::111122223333:role/shadow-lambda-exec"
+    );
+    // …and its evidence is rows of the hashed events file that name it.
+    let evidence = &shadow["relevant-evidence"][0];
+    let href = evidence["href"].as_str().unwrap().trim_start_matches('#');
+    let resource = ar["assessment-results"]["back-matter"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["uuid"] == href)
+        .unwrap();
+    let rlink = &resource["rlinks"][0];
+    assert_eq!(rlink["href"], "../evidence/access_events.csv");
+    let csv = std::fs::read(out.join("evidence/access_events.csv")).unwrap();
+    assert_eq!(
+        rlink["hashes"][0]["value"],
+        proofpack::hash::sha256_hex(&csv)
+    );
+    let description = evidence["description"].as_str().unwrap();
+    let rows: Vec<usize> = description
+        .trim_start_matches("rows ")
+        .split(" of ")
+        .next()
+        .unwrap()
+        .split(", ")
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let principal = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "principal_id")
+        .unwrap();
+    for row in rows {
+        assert_eq!(
+            &records[row][principal],
+            "arn:aws:iam::111122223333:role/shadow-lambda-exec"
+        );
+    }
+
+    // The attestation is an INTERVIEW observation with its hashed file.
+    let interview = observations
+        .iter()
+        .find(|o| o["methods"][0] == "INTERVIEW")
+        .unwrap();
+    assert!(interview["description"]
+        .as_str()
+        .unwrap()
+        .contains("M. Rivera"));
+
+    // The POA&M: an item per not-satisfied finding, and the waiver as an
+    // accepted risk with its expiry.
+    let poam = read_json(&out.join("oscal/poam.json"));
+    let body = &poam["plan-of-action-and-milestones"];
+    let not_satisfied = result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["target"]["status"]["state"] == "not-satisfied")
+        .count();
+    let items = body["poam-items"].as_array().unwrap();
+    assert_eq!(items.len(), not_satisfied + 1);
+    let accepted = body["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "deviation-approved")
+        .unwrap();
+    assert_eq!(accepted["deadline"], "2027-01-31T23:59:59Z");
+    assert!(accepted["statement"]
+        .as_str()
+        .unwrap()
+        .contains("ops-automation"));
+
+    // The SDR: KSI entries with statuses, tests and located evidence.
+    let sdr = read_json(&out.join("fedramp/security-decision-record.json"));
+    let ksis = sdr["keySecurityIndicators"].as_array().unwrap();
+    let snu = ksis.iter().find(|k| k["ksiId"] == "KSI-IAM-SNU").unwrap();
+    assert_eq!(snu["ksiImplementationStatus"], "Partially Implemented");
+    assert!(snu["ksiImplementation"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("Workloads authenticate"));
+    assert!(snu["ksiValidation"][0]
+        .as_str()
+        .unwrap()
+        .contains("every 7 days (Class B"));
+    assert!(snu["ksiEvidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["evidenceType"] == "Log"
+            && e["evidenceLocation"]
+                == "https://evidence.acme.example/payments/2026-11-03/evidence/access_events.csv"));
+    let vcm = ksis.iter().find(|k| k["ksiId"] == "KSI-SVC-VCM").unwrap();
+    assert_eq!(vcm["ksiImplementationStatus"], "Implemented");
+    // What only the provider can write is listed, not invented.
+    let manifest = read_json(&out.join("manifest.json"));
+    let missing: Vec<&str> = manifest["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(
+        missing.contains(&"ksi.KSI-SVC-VCM.implementation"),
+        "{missing:?}"
+    );
+    assert!(vcm["ksiImplementation"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn reruns_are_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = repo().join("samples/proofpack.toml");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for out in [&a, &b] {
+        let (code, text, err) = generate(&config, out, &[]);
+        assert_eq!(code, 0, "{text}{err}");
+    }
+    let files = |root: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for e in walkdir::WalkDir::new(root).sort_by_file_name() {
+            let e = e.unwrap();
+            if e.file_type().is_file() {
+                let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+                out.push((rel, std::fs::read(e.path()).unwrap()));
+            }
+        }
+        out
+    };
+    let (fa, fb) = (files(&a), files(&b));
+    assert_eq!(fa.len(), fb.len());
+    for ((na, ba), (nb, bb)) in fa.iter().zip(&fb) {
+        assert_eq!(na, nb);
+        assert!(ba == bb, "{na} differs between runs");
+    }
+}
+
+#[test]
+fn verify_catches_changed_missing_and_extra_files() {
+    let (_tmp, out) = sample_package();
+    // One byte of evidence.
+    let csv = out.join("evidence/grants.csv");
+    let mut bytes = std::fs::read(&csv).unwrap();
+    let last = bytes.len() - 2;
+    bytes[last] ^= 0x01;
+    std::fs::write(&csv, bytes).unwrap();
+    std::fs::remove_file(out.join("evidence/rejected.parquet")).unwrap();
+    std::fs::write(out.join("evidence/extra.csv"), "a,b\n").unwrap();
+    let (code, v) = verify(&out);
+    assert_eq!(code, 1);
+    assert_eq!(v["changed"], serde_json::json!(["evidence/grants.csv"]));
+    assert_eq!(
+        v["missing"],
+        serde_json::json!(["evidence/rejected.parquet"])
+    );
+    assert_eq!(v["extra"], serde_json::json!(["evidence/extra.csv"]));
+    // The results' own hash check sees the edited evidence too.
+    assert!(v["documents"]["oscal/assessment-results.json"]
+        .as_str()
+        .unwrap()
+        .starts_with("invalid"));
+}
+
+#[test]
+fn a_failure_mid_run_leaves_no_package_and_config_errors_name_the_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let samples = repo().join("samples");
+    // The attestation is read after ingest and checks: the run fails late.
+    let text = std::fs::read_to_string(samples.join("proofpack.toml"))
+        .unwrap()
+        .replace(
+            "attestations/nhi-access-review-2026Q3.md",
+            "attestations/gone.md",
+        );
+    let config = samples.join(format!("test-missing-{}.toml", std::process::id()));
+    std::fs::write(&config, text).unwrap();
+    let out = tmp.path().join("package");
+    let (code, _, err) = generate(&config, &out, &[]);
+    std::fs::remove_file(&config).unwrap();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("attestations[0].file"), "{err}");
+    assert!(!out.exists(), "no partial package");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "no staging left behind"
+    );
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "[system]\nname = \"x\"\nowner = \"y\"\n").unwrap();
+    let (code, _, err) = generate(&bad, &out, &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad.toml:3:1:") && err.contains("owner"),
+        "{err}"
+    );
+}
+
+#[test]
+fn oscal_1_2_1_is_supported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("package");
+    let (code, text, err) = generate(
+        &repo().join("samples/proofpack.toml"),
+        &out,
+        &["--oscal-version", "1.2.1"],
+    );
+    assert_eq!(code, 0, "{text}{err}");
+    let (code, report) = validate_json(&[out.join("oscal")], &["--strict"]);
+    assert_eq!(code, 0, "{report:#}");
+    let ap = read_json(&out.join("oscal/assessment-plan.json"));
+    assert_eq!(ap["assessment-plan"]["metadata"]["oscal-version"], "1.2.1");
+}
+
+#[test]
+fn the_real_samples_become_a_valid_package() {
+    let tmp = tempfile::tempdir().unwrap();
+    let real = shared().join("samples-real");
+    let config = tmp.path().join("proofpack.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[system]
+name = "Public samples"
+description = "Every public log, inventory and policy sample"
+organization = "proofpack tests"
+impact = "moderate"
+boundary = "the samples"
+overview_uri = "https://example.com/overview"
+
+[window]
+until = 2025-01-01T00:00:00Z
+
+[inputs]
+logs = ["{r}/cloudtrail", "{r}/k8s-audit", "{r}/identity-logs", "{r}/ocsf"]
+inventories = ["{r}/inventories"]
+policies = ["{r}/policies"]
+
+[output]
+base_uri = "https://evidence.example.com/pkg/"
+"#,
+            r = real.display()
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("package");
+    let (code, text, err) = generate(&config, &out, &[]);
+    assert_eq!(code, 0, "{text}{err}");
+    assert!(text.contains("Security Decision Record: valid"), "{text}");
+    let (code, report) = validate_json(&[out.join("oscal")], &["--strict"]);
+    assert_eq!(code, 0, "{report:#}");
+    let ar = read_json(&out.join("oscal/assessment-results.json"));
+    // Moderate impact without a class: 3-day cadence.
+    assert_eq!(
+        ar["assessment-results"]["results"][0]["observations"][0]["expires"],
+        "2025-01-04T00:00:00.000000Z"
+    );
+    assert_eq!(finding_state(&ar, "ac-6"), "not-satisfied");
+    let (code, v) = verify(&out);
+    assert_eq!(code, 0, "{v:#}");
+}
