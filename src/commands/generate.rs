@@ -89,9 +89,21 @@ pub fn generate(args: GenerateArgs) -> anyhow::Result<ExitStatus> {
     );
     println!("Security Decision Record: {}", generated.sdr_validation);
     if !generated.missing.is_empty() {
+        let shown: Vec<&str> = generated
+            .missing
+            .iter()
+            .take(4)
+            .map(String::as_str)
+            .collect();
         println!(
-            "for the provider to supply: {}",
-            generated.missing.join("; ")
+            "for the provider to supply ({} item(s), all in manifest.json `missing`): {}{}",
+            generated.missing.len(),
+            shown.join("; "),
+            if generated.missing.len() > shown.len() {
+                "; …"
+            } else {
+                ""
+            }
         );
     }
     println!("package written to {}", generated.dir.display());

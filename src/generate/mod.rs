@@ -102,6 +102,31 @@ pub fn cadence(class: Option<Class>, impact: Option<Impact>) -> (i64, String) {
     }
 }
 
+/// `a/b/../c` → `a/c`, without touching the file system (the folder may
+/// not exist yet).
+fn lexical(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir
+                if matches!(
+                    out.components().next_back(),
+                    Some(std::path::Component::Normal(_))
+                ) =>
+            {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
+}
+
 /// The inputs a config names, globs expanded, in config order.
 fn expand_inputs(config: &Config) -> Result<Vec<String>, GenerateError> {
     let mut out = Vec::new();
@@ -279,7 +304,13 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
     let out_dir = opts
         .out
         .clone()
-        .or_else(|| config.output.dir.as_ref().map(|d| config.base.join(d)))
+        .or_else(|| {
+            config
+                .output
+                .dir
+                .as_ref()
+                .map(|d| lexical(&config.base.join(d)))
+        })
         .ok_or_else(|| GenerateError::Input {
             key: "output.dir".into(),
             reason: "no output folder: set output.dir or pass --out".into(),
