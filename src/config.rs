@@ -102,6 +102,8 @@ pub struct Inputs {
 pub struct Output {
     pub dir: Option<PathBuf>,
     pub oscal_version: Option<String>,
+    /// A folder with your own `summary.md.j2` / `summary.html.j2`.
+    pub templates: Option<PathBuf>,
     /// Where the package will be published (`https://evidence.example.com/pkg/`):
     /// evidence locations in the FedRAMP records are URIs under it.
     pub base_uri: Option<String>,

@@ -17,4 +17,5 @@ pub mod model;
 pub mod oscal;
 pub mod query;
 pub mod size;
+pub mod summary;
 pub mod yaml;

@@ -102,6 +102,10 @@ pub fn cadence(class: Option<Class>, impact: Option<Impact>) -> (i64, String) {
     }
 }
 
+fn last_modified_text(opts: &GenerateOptions, now: i64) -> String {
+    format_micros(opts.last_modified_us.unwrap_or(now))
+}
+
 /// `a/b/../c` → `a/c`, without touching the file system (the folder may
 /// not exist yet).
 fn lexical(path: &Path) -> PathBuf {
@@ -524,6 +528,53 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
     });
     let sdr_path = root.join("fedramp/security-decision-record.json");
     write_json(&sdr_path, &sdr.document)?;
+
+    // 5b. Human summaries.
+    let findings: Vec<(String, String, String)> = docs.assessment_results["assessment-results"]
+        ["results"][0]["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let control = f["target"]["target-id"]
+                .as_str()
+                .unwrap_or("")
+                .trim_end_matches("_obj")
+                .to_string();
+            let title = f["title"]
+                .as_str()
+                .unwrap_or("")
+                .split_once(' ')
+                .map_or(String::new(), |(_, t)| t.to_string());
+            let state = f["target"]["status"]["state"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            (control, title, state)
+        })
+        .collect();
+    let templates = config
+        .output
+        .templates
+        .as_ref()
+        .map(|t| config.base.join(t));
+    let (markdown, html) = crate::summary::render(&crate::summary::SummaryInputs {
+        system: &system,
+        since: format_micros(since_us),
+        until: format_micros(until_us),
+        generated: last_modified_text(opts, now),
+        report: &report,
+        sdr: &sdr.document,
+        findings,
+        frameworks: &frameworks,
+        evidence: &evidence,
+        as_of_us: until_us,
+        ksi_trend: Vec::new(),
+        templates: templates.as_deref(),
+    })
+    .map_err(|e| GenerateError::Step(format!("summary template {e}")))?;
+    std::fs::write(root.join("summary.md"), markdown).map_err(io(root))?;
+    std::fs::write(root.join("summary.html"), html).map_err(io(root))?;
 
     // 6. Validation before anything lands.
     let store = SchemaStore::locate(opts.schema_dir.as_deref()).map_err(|e| {

@@ -428,3 +428,90 @@ base_uri = "https://evidence.example.com/pkg/"
     let (code, v) = verify(&out);
     assert_eq!(code, 0, "{v:#}");
 }
+
+fn chromium() -> PathBuf {
+    let path = std::env::var_os("PROOFPACK_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(
+        path.exists(),
+        "{} not found: install Debian's chromium (apt-get install chromium; .ci/run does) or set PROOFPACK_CHROMIUM",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn the_html_summary_renders_in_a_browser_with_its_charts() {
+    let (_tmp, out) = sample_package();
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.starts_with("# NHI evidence summary: Acme Payments API"));
+    // Not satisfied first, with the identities and their evidence rows.
+    let checks = md.split("## Checks, not satisfied first").nth(1).unwrap();
+    assert!(checks.trim_start().starts_with("### FAIL"), "{checks}");
+    assert!(md.contains("**arn:aws:iam::111122223333:role/shadow-lambda-exec**: acts in 2 event(s) but is in no inventory — evidence: [access_events row"));
+    assert!(
+        md.contains("*waived until 2027-01-31*: **arn:aws:iam::111122223333:role/ops-automation**")
+    );
+    let html = out.join("summary.html");
+    let text = std::fs::read_to_string(&html).unwrap();
+    for external in ["<script", "<link", "src=\"http", "url(http", "@import"] {
+        assert!(!text.contains(external), "not self-contained: {external}");
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(chromium())
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        dom.contains("<h1>NHI evidence summary: Acme Payments API</h1>"),
+        "{dom}"
+    );
+    for chart in [
+        "chart-activity",
+        "chart-credential_age",
+        "chart-credential_mix",
+    ] {
+        let figure = dom
+            .split(&format!("id=\"{chart}\""))
+            .nth(1)
+            .unwrap_or_else(|| panic!("{chart} missing"));
+        let figure = figure.split("</figure>").next().unwrap();
+        assert!(
+            figure.contains("<svg") && figure.contains("class=\"bar\""),
+            "{chart} has no bars"
+        );
+    }
+}
+
+#[test]
+fn a_broken_template_is_named_with_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let templates = tmp.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("summary.md.j2"),
+        "# {{ system.name }}\n\n{% for c in checks %}\n{{ c.id }\n",
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(repo().join("samples/proofpack.toml"))
+        .unwrap()
+        .replace(
+            "[output]\n",
+            &format!("[output]\ntemplates = \"{}\"\n", templates.display()),
+        );
+    let config = repo().join(format!(
+        "samples/test-templates-{}.toml",
+        std::process::id()
+    ));
+    std::fs::write(&config, text).unwrap();
+    let out = tmp.path().join("package");
+    let (code, _, err) = generate(&config, &out, &[]);
+    std::fs::remove_file(&config).unwrap();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("templates/summary.md.j2:4:"), "{err}");
+    assert!(!out.exists());
+}

@@ -1,0 +1,550 @@
+//! Human summaries of a package: Markdown and a self-contained HTML page,
+//! rendered from minijinja templates (`templates/`, built in; a team's own
+//! copies in a folder override them) with inline SVG charts.
+
+pub mod charts;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::checks::evidence::Evidence;
+use crate::checks::frameworks::Frameworks;
+use crate::checks::outcome::{Status, DAY_US};
+use crate::checks::run::Report;
+use crate::config::System;
+use charts::Series;
+
+pub const MARKDOWN: &str = "summary.md.j2";
+pub const HTML: &str = "summary.html.j2";
+const BUILT_IN: [(&str, &str); 2] = [
+    (MARKDOWN, include_str!("../../templates/summary.md.j2")),
+    (HTML, include_str!("../../templates/summary.html.j2")),
+];
+
+#[derive(Debug, Error)]
+#[error("{template}:{line}: {message}")]
+pub struct TemplateError {
+    pub template: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl TemplateError {
+    fn from(e: &minijinja::Error, origins: &BTreeMap<&str, String>) -> Self {
+        let name = e.name().unwrap_or("?");
+        TemplateError {
+            template: origins
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| name.to_string()),
+            line: e.line().unwrap_or(0),
+            message: match e.detail() {
+                Some(d) => format!("{}: {d}", e.kind()),
+                None => e.kind().to_string(),
+            },
+        }
+    }
+}
+
+pub struct SummaryInputs<'a> {
+    pub system: &'a System,
+    pub since: String,
+    pub until: String,
+    pub generated: String,
+    pub report: &'a Report,
+    pub sdr: &'a Value,
+    /// 800-53 findings: control, title, state.
+    pub findings: Vec<(String, String, String)>,
+    pub frameworks: &'a Frameworks,
+    pub evidence: &'a Evidence,
+    pub as_of_us: i64,
+    /// Per earlier run: date, KSIs implemented / partially / not.
+    pub ksi_trend: Vec<(String, [u64; 3])>,
+    /// A folder whose `summary.md.j2` / `summary.html.j2` replace the built-in ones.
+    pub templates: Option<&'a Path>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    title: String,
+    status: String,
+    checks: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct FrameworkTable {
+    id: String,
+    title: String,
+    version: String,
+    rows: Vec<Row>,
+    counts: BTreeMap<String, usize>,
+}
+
+#[derive(Serialize)]
+struct EvidenceLink {
+    table: String,
+    row: usize,
+    line: usize,
+    href: String,
+}
+
+#[derive(Serialize)]
+struct SubjectView {
+    id: String,
+    detail: String,
+    rows: Vec<EvidenceLink>,
+    more_rows: usize,
+    waived_until: Option<String>,
+    waiver: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CheckView {
+    id: String,
+    title: String,
+    status: String,
+    reason: String,
+    subjects: Vec<SubjectView>,
+    more_subjects: usize,
+    waived: Vec<SubjectView>,
+    ksis: Vec<String>,
+    controls: Vec<String>,
+}
+
+/// Subjects shown per check; the rest are counted (all are in checks.json).
+const SHOWN: usize = 25;
+
+fn link(row: &crate::checks::outcome::RowRef) -> EvidenceLink {
+    EvidenceLink {
+        table: row.table.to_string(),
+        row: row.row,
+        line: row.row + 2,
+        href: format!("evidence/{}.csv", row.table),
+    }
+}
+
+fn status_of(statuses: &[Status]) -> &'static str {
+    if statuses.contains(&Status::Fail) {
+        "not satisfied"
+    } else if statuses.contains(&Status::Pass) {
+        "satisfied"
+    } else if statuses.is_empty() {
+        "not covered"
+    } else {
+        "not judged"
+    }
+}
+
+fn count(rows: &[Row]) -> BTreeMap<String, usize> {
+    let mut c = BTreeMap::new();
+    for r in rows {
+        *c.entry(r.status.clone()).or_insert(0) += 1;
+    }
+    c
+}
+
+/// Status per item of a framework from the checks that map to it.
+fn by_checks(
+    s: &SummaryInputs<'_>,
+    framework: &str,
+    group_by_layer: bool,
+) -> Option<FrameworkTable> {
+    let f = s.frameworks.by_id.get(framework)?;
+    let mut rows: Vec<Row> = Vec::new();
+    let mut layers: BTreeMap<String, (Vec<Status>, Vec<String>)> = BTreeMap::new();
+    for item in &f.items {
+        let mut statuses = Vec::new();
+        let mut checks = Vec::new();
+        for r in &s.report.results {
+            let maps = r
+                .mappings
+                .iter()
+                .any(|m| m.framework == framework && m.items.iter().any(|i| i.id == item.id));
+            if maps {
+                statuses.push(r.outcome.status);
+                checks.push(r.id.clone());
+            }
+        }
+        if group_by_layer {
+            let entry = layers
+                .entry(item.group.clone().unwrap_or_default())
+                .or_default();
+            entry.0.extend(statuses);
+            for c in checks {
+                if !entry.1.contains(&c) {
+                    entry.1.push(c);
+                }
+            }
+        } else {
+            rows.push(Row {
+                id: item.id.clone(),
+                title: item.title.clone(),
+                status: status_of(&statuses).into(),
+                checks,
+            });
+        }
+    }
+    if group_by_layer {
+        rows = layers
+            .into_iter()
+            .map(|(layer, (statuses, checks))| Row {
+                id: layer.clone(),
+                title: layer,
+                status: status_of(&statuses).into(),
+                checks,
+            })
+            .collect();
+    }
+    Some(FrameworkTable {
+        id: f.id.clone(),
+        title: f.title.clone(),
+        version: f.version.clone(),
+        counts: count(&rows),
+        rows,
+    })
+}
+
+fn ksi_table(s: &SummaryInputs<'_>) -> Option<FrameworkTable> {
+    let f = s.frameworks.by_id.get("fedramp-20x-ksi")?;
+    let entries: BTreeMap<&str, &Value> = s.sdr["keySecurityIndicators"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| Some((k["ksiId"].as_str()?, k)))
+        .collect();
+    let rows: Vec<Row> = f
+        .items
+        .iter()
+        .map(|item| match entries.get(item.id.as_str()) {
+            Some(k) => Row {
+                id: item.id.clone(),
+                title: item.title.clone(),
+                status: k["ksiImplementationStatus"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string(),
+                checks: k["ksiTests"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| {
+                        t.as_str()
+                            .map(|t| t.split(':').next().unwrap_or(t).to_string())
+                    })
+                    .collect(),
+            },
+            None => Row {
+                id: item.id.clone(),
+                title: item.title.clone(),
+                status: "not covered".into(),
+                checks: Vec::new(),
+            },
+        })
+        .collect();
+    Some(FrameworkTable {
+        id: f.id.clone(),
+        title: f.title.clone(),
+        version: f.version.clone(),
+        counts: count(&rows),
+        rows,
+    })
+}
+
+fn subject_view(subject: &crate::checks::outcome::Subject) -> SubjectView {
+    SubjectView {
+        id: subject.id.clone(),
+        detail: subject.detail.clone(),
+        rows: subject.rows.iter().take(10).map(link).collect(),
+        more_rows: subject
+            .rows_total
+            .saturating_sub(subject.rows.len().min(10)),
+        waived_until: None,
+        waiver: None,
+    }
+}
+
+fn charts(s: &SummaryInputs<'_>) -> BTreeMap<&'static str, String> {
+    let mut out = BTreeMap::new();
+    let e = &s.evidence.events;
+    // Credential types per source.
+    let mut mix: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
+    let mut days: BTreeMap<String, [u64; 2]> = BTreeMap::new();
+    for i in 0..e.len {
+        let slot = match e.credential_type.get(i) {
+            Some("ephemeral") => 0,
+            Some("static") => 1,
+            _ => 2,
+        };
+        mix.entry(e.source.get(i).unwrap_or("?")).or_default()[slot] += 1;
+        if let Some(t) = e.time[i] {
+            let day = crate::ingest::time::format_micros(t)[..10].to_string();
+            let entry = days.entry(day).or_default();
+            entry[0] += 1;
+            if e.decision.get(i) == Some("deny") {
+                entry[1] += 1;
+            }
+        }
+    }
+    if !mix.is_empty() {
+        out.insert(
+            "credential_mix",
+            charts::stacked_bars(
+                "Credential types per log source",
+                &[
+                    Series {
+                        name: "ephemeral",
+                        colour: "#2e8b57",
+                    },
+                    Series {
+                        name: "static",
+                        colour: "#c0392b",
+                    },
+                    Series {
+                        name: "unknown",
+                        colour: "#999999",
+                    },
+                ],
+                &mix.into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_vec()))
+                    .collect::<Vec<_>>(),
+            ),
+        );
+    }
+    if !days.is_empty() {
+        out.insert(
+            "activity",
+            charts::daily_bars(
+                "Access events and denials per day",
+                &[
+                    Series {
+                        name: "events",
+                        colour: "#3b6ea5",
+                    },
+                    Series {
+                        name: "denied",
+                        colour: "#c0392b",
+                    },
+                ],
+                &days
+                    .into_iter()
+                    .map(|(k, v)| (k, v.to_vec()))
+                    .collect::<Vec<_>>(),
+            ),
+        );
+    }
+    // Ages of active static credentials.
+    let id = &s.evidence.identities;
+    let buckets = [
+        "0-30 d",
+        "31-90 d",
+        "91-180 d",
+        "181-365 d",
+        "over 1 y",
+        "unknown",
+    ];
+    let mut ages = [0u64; 6];
+    let mut any = false;
+    for i in (0..id.len).filter(|&i| {
+        id.active[i] && id.is_credential(i) && id.credential_type.get(i) == Some("static")
+    }) {
+        any = true;
+        let slot = match id.last_rotated[i].or(id.created[i]) {
+            None => 5,
+            Some(t) => match (s.as_of_us - t) / DAY_US {
+                d if d <= 30 => 0,
+                d if d <= 90 => 1,
+                d if d <= 180 => 2,
+                d if d <= 365 => 3,
+                _ => 4,
+            },
+        };
+        ages[slot] += 1;
+    }
+    if any {
+        out.insert(
+            "credential_age",
+            charts::stacked_bars(
+                "Active static credentials by time since rotation",
+                &[Series {
+                    name: "credentials",
+                    colour: "#b9770e",
+                }],
+                &buckets
+                    .iter()
+                    .zip(ages)
+                    .map(|(b, n)| (b.to_string(), vec![n]))
+                    .collect::<Vec<_>>(),
+            ),
+        );
+    }
+    if !s.ksi_trend.is_empty() {
+        out.insert(
+            "ksi_trend",
+            charts::daily_bars(
+                "KSI status by run",
+                &[
+                    Series {
+                        name: "implemented",
+                        colour: "#2e8b57",
+                    },
+                    Series {
+                        name: "partially",
+                        colour: "#e67e22",
+                    },
+                    Series {
+                        name: "not implemented",
+                        colour: "#c0392b",
+                    },
+                ],
+                &s.ksi_trend
+                    .iter()
+                    .map(|(d, v)| (d.clone(), v.to_vec()))
+                    .collect::<Vec<_>>(),
+            ),
+        );
+    }
+    out
+}
+
+/// Renders (Markdown, HTML).
+pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> {
+    let mut checks: Vec<CheckView> = s
+        .report
+        .results
+        .iter()
+        .map(|r| {
+            let items = |fw: &str| -> Vec<String> {
+                r.mappings
+                    .iter()
+                    .filter(|m| m.framework == fw)
+                    .flat_map(|m| m.items.iter().map(|i| i.id.clone()))
+                    .collect()
+            };
+            CheckView {
+                id: r.id.clone(),
+                title: r.title.clone(),
+                status: r.outcome.status.as_str().to_string(),
+                reason: r.outcome.reason.clone(),
+                subjects: r
+                    .outcome
+                    .subjects
+                    .iter()
+                    .take(SHOWN)
+                    .map(subject_view)
+                    .collect(),
+                more_subjects: r.outcome.subjects.len().saturating_sub(SHOWN),
+                waived: r
+                    .outcome
+                    .waived
+                    .iter()
+                    .map(|w| SubjectView {
+                        waived_until: Some(w.waiver.expires.to_string()),
+                        waiver: Some(format!(
+                            "{} (approved by {})",
+                            w.waiver.justification, w.waiver.approver
+                        )),
+                        ..subject_view(&w.subject)
+                    })
+                    .collect(),
+                ksis: items("fedramp-20x-ksi"),
+                controls: items("nist-800-53-r5"),
+            }
+        })
+        .collect();
+    // Not satisfied first.
+    checks.sort_by_key(|c| match c.status.as_str() {
+        "fail" => 0,
+        "not-evaluated" => 1,
+        "pass" => 2,
+        _ => 3,
+    });
+    let mut frameworks = Vec::new();
+    frameworks.extend(ksi_table(s));
+    let controls: Vec<Row> = s
+        .findings
+        .iter()
+        .map(|(id, title, state)| Row {
+            id: id.clone(),
+            title: title.clone(),
+            status: state.replace('-', " "),
+            checks: s
+                .report
+                .results
+                .iter()
+                .filter(|r| {
+                    r.mappings.iter().any(|m| {
+                        m.framework == "nist-800-53-r5" && m.items.iter().any(|i| &i.id == id)
+                    })
+                })
+                .map(|r| r.id.clone())
+                .collect(),
+        })
+        .collect();
+    if let Some(f) = s.frameworks.by_id.get("nist-800-53-r5") {
+        frameworks.push(FrameworkTable {
+            id: f.id.clone(),
+            title: format!("{} — controls with findings", f.title),
+            version: f.version.clone(),
+            counts: count(&controls),
+            rows: controls,
+        });
+    }
+    frameworks.extend(by_checks(s, "owasp-nhi-top10-2025", false));
+    frameworks.extend(by_checks(s, "csa-maestro", true));
+
+    let context = minijinja::context! {
+        system => minijinja::Value::from(minijinja::value::Serde(s.system)),
+        since => s.since.clone(),
+        until => s.until.clone(),
+        generated => s.generated.clone(),
+        version => env!("CARGO_PKG_VERSION"),
+        counts => minijinja::Value::from(minijinja::value::Serde(&s.report.counts)),
+        checks => minijinja::Value::from(minijinja::value::Serde(&checks)),
+        frameworks => minijinja::Value::from(minijinja::value::Serde(&frameworks)),
+        charts => charts(s)
+            .into_iter()
+            .map(|(id, svg)| {
+                let title = svg
+                    .split("<title>")
+                    .nth(1)
+                    .and_then(|t| t.split("</title>").next())
+                    .unwrap_or(id)
+                    .to_string();
+                minijinja::context! { id => id, title => title, svg => minijinja::Value::from_safe_string(svg) }
+            })
+            .collect::<Vec<_>>(),
+    };
+    let mut env = minijinja::Environment::new();
+    // Where each template came from, for error messages.
+    let mut origins: BTreeMap<&str, String> = BTreeMap::new();
+    for (name, source) in BUILT_IN {
+        let own = s.templates.map(|d| d.join(name)).filter(|p| p.is_file());
+        let text = match &own {
+            Some(path) => {
+                origins.insert(name, path.display().to_string());
+                std::fs::read_to_string(path).map_err(|e| TemplateError {
+                    template: path.display().to_string(),
+                    line: 0,
+                    message: e.to_string(),
+                })?
+            }
+            None => {
+                origins.insert(name, format!("templates/{name} (built in)"));
+                source.to_string()
+            }
+        };
+        env.add_template_owned(name.to_string(), text)
+            .map_err(|e| TemplateError::from(&e, &origins))?;
+    }
+    let render = |name: &str| {
+        env.get_template(name)
+            .and_then(|t| t.render(&context))
+            .map_err(|e| TemplateError::from(&e, &origins))
+    };
+    Ok((render(MARKDOWN)?, render(HTML)?))
+}
