@@ -29,6 +29,8 @@ pub struct Config {
     pub waivers: Vec<Waiver>,
     #[serde(default)]
     pub attestations: Vec<Attestation>,
+    #[serde(default)]
+    pub history: History,
     /// Provider-written texts per KSI id.
     #[serde(default)]
     pub ksi: BTreeMap<String, KsiText>,
@@ -107,6 +109,13 @@ pub struct Output {
     /// Where the package will be published (`https://evidence.example.com/pkg/`):
     /// evidence locations in the FedRAMP records are URIs under it.
     pub base_uri: Option<String>,
+}
+
+/// Where each run's metrics are kept for trends.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct History {
+    pub dir: Option<PathBuf>,
 }
 
 /// Evidence only a person can give: an interview or a reviewed document.

@@ -10,6 +10,7 @@ pub mod config;
 pub mod exit;
 pub mod generate;
 pub mod hash;
+pub mod history;
 pub mod http;
 pub mod ingest;
 pub mod json;

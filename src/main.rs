@@ -85,6 +85,8 @@ changed, missing and extra files; re-validate the OSCAL documents.\n\n\
 Exit status: 0 intact and valid, 1 anything changed, missing, extra or invalid, 2 error."
     )]
     Verify(commands::generate::VerifyArgs),
+    /// Trends over the runs generate recorded: 30-day summary, daily series.
+    History(commands::history::HistoryArgs),
     /// List the checks, or run them over an ingest folder.
     Checks {
         #[command(subcommand)]
@@ -311,6 +313,7 @@ fn main() -> ExitCode {
         Command::Checks { command } => commands::checks::checks(command),
         Command::Generate(args) => commands::generate::generate(args),
         Command::Verify(args) => commands::generate::verify(args),
+        Command::History(args) => commands::history::history(args),
         Command::Coverage {
             framework,
             catalogues,

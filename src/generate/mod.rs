@@ -326,13 +326,13 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         .until_us
         .or_else(|| config.window.until.as_ref().and_then(toml_time))
         .unwrap_or(now);
-    let length = opts
-        .window_us
-        .or_else(|| config.window.length.as_deref().and_then(parse_length));
+    // The command line wins over the config; a length counts back from until.
+    let config_length = config.window.length.as_deref().and_then(parse_length);
     let since_us = opts
         .since_us
+        .or(opts.window_us.map(|l| until_us - l))
         .or_else(|| config.window.since.as_ref().and_then(toml_time))
-        .or(length.map(|l| until_us - l));
+        .or(config_length.map(|l| until_us - l));
     if since_us.is_some_and(|s| s >= until_us) {
         return Err(GenerateError::Input {
             key: "window".into(),
@@ -526,6 +526,90 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         cadence: cadence_text.clone(),
         last_updated: format_micros(until_us)[..10].to_string(),
     });
+    let mut sdr = sdr;
+
+    // 5a. History: earlier runs plus this one, for the KSI records and the
+    //     trend chart; this run is added to the store once the package lands.
+    let ksi_statuses: Vec<(String, String)> = sdr.document["keySecurityIndicators"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| {
+            Some((
+                k["ksiId"].as_str()?.to_string(),
+                k["ksiImplementationStatus"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    let run_entries = crate::history::entries(&report, &ksi_statuses, until_us);
+    let history_dir = config
+        .history
+        .dir
+        .as_ref()
+        .map(|d| lexical(&config.base.join(d)));
+    let mut all_entries = match &history_dir {
+        Some(dir) => crate::history::read(dir)
+            .map_err(|e| GenerateError::Step(format!("history {}: {e}", dir.display())))?,
+        None => Vec::new(),
+    };
+    all_entries.retain(|e| e.until_us != until_us);
+    all_entries.extend(run_entries.iter().cloned());
+    let series = crate::history::series(&all_entries, until_us);
+    write_json(
+        &root.join("fedramp/ksi-history.json"),
+        &serde_json::json!({
+            "as_of": format_micros(until_us),
+            "history": history_dir.as_ref().map(|d| d.display().to_string()),
+            "series": series,
+        }),
+    )?;
+    let history_location = match base_uri.as_deref() {
+        Some(b) => format!("{}/fedramp/ksi-history.json", b.trim_end_matches('/')),
+        None => "fedramp/ksi-history.json".to_string(),
+    };
+    if let Some(entries) = sdr.document["keySecurityIndicators"].as_array_mut() {
+        for k in entries {
+            let id = k["ksiId"].as_str().unwrap_or("").to_string();
+            if let Some(s) = series.iter().find(|s| s.kind == "ksi" && s.id == id) {
+                let counts: Vec<String> = s
+                    .last_30_days
+                    .iter()
+                    .map(|(st, n)| format!("{st} {n}"))
+                    .collect();
+                if let Some(v) = k["ksiValidation"].as_array_mut() {
+                    v.push(serde_json::json!(format!(
+                        "History: {} run(s) in the 30 days to {} ({}); daily statuses for up to a year in fedramp/ksi-history.json.",
+                        s.runs_in_30_days, &format_micros(until_us)[..10], counts.join(", ")
+                    )));
+                }
+                if let Some(e) = k["ksiEvidence"].as_array_mut() {
+                    e.push(serde_json::json!({
+                        "evidenceType": "Report",
+                        "evidenceDescription": "The KSI's status per run: 30-day summary and daily series.",
+                        "evidenceLocation": history_location,
+                        "lastUpdated": &format_micros(until_us)[..10],
+                    }));
+                }
+            }
+        }
+    }
+    let mut trend: BTreeMap<i64, [u64; 3]> = BTreeMap::new();
+    for e in all_entries.iter().filter(|e| e.kind == "ksi") {
+        let slot = match e.status.as_str() {
+            "Implemented" => 0,
+            "Partially Implemented" => 1,
+            _ => 2,
+        };
+        trend.entry(e.until_us).or_default()[slot] += 1;
+    }
+    let ksi_trend: Vec<(String, [u64; 3])> = if trend.len() > 1 {
+        trend
+            .into_iter()
+            .map(|(u, c)| (format_micros(u)[..10].to_string(), c))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let sdr_path = root.join("fedramp/security-decision-record.json");
     write_json(&sdr_path, &sdr.document)?;
 
@@ -569,7 +653,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         frameworks: &frameworks,
         evidence: &evidence,
         as_of_us: until_us,
-        ksi_trend: Vec::new(),
+        ksi_trend,
         templates: templates.as_deref(),
     })
     .map_err(|e| GenerateError::Step(format!("summary template {e}")))?;
@@ -686,6 +770,18 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         let _ = std::fs::remove_dir_all(&staged);
         io(&out_dir)(e)
     })?;
+    if let Some(dir) = &history_dir {
+        if let Err(e) = crate::history::append(dir, until_us, &run_entries) {
+            warnings.push(format!(
+                "the run was not added to the history in {}: {e}",
+                dir.display()
+            ));
+        }
+    } else {
+        warnings.push(
+            "no [history] dir in the config: this run's metrics are not kept for trends".into(),
+        );
+    }
     Ok(Generated {
         dir: out_dir,
         ingest: summary,

@@ -515,3 +515,61 @@ fn a_broken_template_is_named_with_its_line() {
     assert!(err.contains("templates/summary.md.j2:4:"), "{err}");
     assert!(!out.exists());
 }
+
+#[test]
+fn history_accumulates_across_runs_and_feeds_the_ksi_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let history = tmp.path().join("history");
+    let text = std::fs::read_to_string(repo().join("samples/proofpack.toml"))
+        .unwrap()
+        .replace(
+            "dir = \"../target/history\"",
+            &format!("dir = \"{}\"", history.display()),
+        );
+    let config = repo().join(format!("samples/test-history-{}.toml", std::process::id()));
+    std::fs::write(&config, text).unwrap();
+    let first = tmp.path().join("first");
+    let second = tmp.path().join("second");
+    let (c1, _, e1) = generate(
+        &config,
+        &first,
+        &["--until", "2026-10-31", "--window", "4d"],
+    );
+    let (c2, _, e2) = generate(&config, &second, &[]);
+    std::fs::remove_file(&config).unwrap();
+    assert_eq!((c1, c2), (0, 0), "{e1}{e2}");
+
+    let cache = tempfile::tempdir().unwrap();
+    let out = run(proofpack(cache.path())
+        .arg("history")
+        .arg("--dir")
+        .arg(&history)
+        .args(["--kind", "ksi", "--id", "KSI-IAM-SNU", "--json"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let series: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(series[0]["runs_in_30_days"], 2);
+    let daily = series[0]["daily"].as_object().unwrap();
+    assert_eq!(
+        daily.keys().collect::<Vec<_>>(),
+        vec!["2026-10-31", "2026-11-03"]
+    );
+
+    let sdr = read_json(&second.join("fedramp/security-decision-record.json"));
+    let snu = sdr["keySecurityIndicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["ksiId"] == "KSI-IAM-SNU")
+        .unwrap();
+    assert!(snu["ksiValidation"].as_array().unwrap().iter().any(|v| v
+        .as_str()
+        .unwrap()
+        .starts_with("History: 2 run(s) in the 30 days to 2026-11-03")));
+    let kept = read_json(&second.join("fedramp/ksi-history.json"));
+    assert!(kept["series"].as_array().unwrap().len() > 16);
+    let html = std::fs::read_to_string(second.join("summary.html")).unwrap();
+    assert!(html.contains("id=\"chart-ksi_trend\""));
+    let problems =
+        proofpack::generate::fedramp_schema::validate_sdr(&fedramp_schemas(), &sdr).unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+}
