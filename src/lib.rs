@@ -7,6 +7,7 @@
 
 pub mod checks;
 pub mod config;
+pub mod diff;
 pub mod exit;
 pub mod generate;
 pub mod hash;

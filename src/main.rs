@@ -85,6 +85,15 @@ changed, missing and extra files; re-validate the OSCAL documents.\n\n\
 Exit status: 0 intact and valid, 1 anything changed, missing, extra or invalid, 2 error."
     )]
     Verify(commands::generate::VerifyArgs),
+    /// What changed between two packages (or two assessment-results files):
+    /// findings newly not satisfied, resolved, unchanged; identities; metrics.
+    #[command(
+        long_about = "What changed between two packages (or two OSCAL assessment-results files): \
+findings newly not satisfied, resolved and unchanged; identities added and removed; checks whose \
+status changed and metrics that moved (packages only).\n\n\
+Exit status: 0 nothing newly not satisfied, 1 something is, 2 error."
+    )]
+    Diff(commands::diff::DiffArgs),
     /// Trends over the runs generate recorded: 30-day summary, daily series.
     History(commands::history::HistoryArgs),
     /// List the checks, or run them over an ingest folder.
@@ -314,6 +323,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => commands::generate::generate(args),
         Command::Verify(args) => commands::generate::verify(args),
         Command::History(args) => commands::history::history(args),
+        Command::Diff(args) => commands::diff::diff(args),
         Command::Coverage {
             framework,
             catalogues,

@@ -21,6 +21,24 @@ pub struct Parameter {
     pub description: String,
 }
 
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Moderate,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Moderate => "moderate",
+            Severity::High => "high",
+        }
+    }
+}
+
 /// Where a mapping comes from.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
@@ -51,6 +69,8 @@ pub struct Check {
     pub title: String,
     /// The Rust function that evaluates it (see `rules::function`).
     pub function: String,
+    /// What a failure means for the risk it records.
+    pub severity: Severity,
     pub rationale: String,
     #[serde(default)]
     pub parameters: BTreeMap<String, Parameter>,
@@ -269,12 +289,12 @@ mod tests {
     #[test]
     fn unknown_keys_are_errors_with_their_line() {
         let err = Catalogue::parse(
-            "[[check]]\nid = \"x\"\ntitle = \"t\"\nfunction = \"mesh_mtls\"\nrationale = \"r\"\nthreshold = 3\n",
+            "[[check]]\nid = \"x\"\ntitle = \"t\"\nfunction = \"mesh_mtls\"\nseverity = \"low\"\nrationale = \"r\"\nthreshold = 3\n",
             "c.toml",
         )
         .unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("c.toml:6:1:"), "{text}");
+        assert!(text.starts_with("c.toml:7:1:"), "{text}");
         assert!(text.contains("threshold"), "{text}");
     }
 }

@@ -32,6 +32,7 @@ pub struct ResolvedMapping {
 pub struct CheckResult {
     pub id: String,
     pub title: String,
+    pub severity: super::catalogue::Severity,
     pub parameters: std::collections::BTreeMap<String, toml::Value>,
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -68,6 +69,28 @@ impl Report {
             .iter()
             .any(|r| r.outcome.status == Status::Fail)
     }
+
+    /// Whether the run should fail a CI job under `policy`.
+    pub fn fails(&self, policy: FailOn) -> bool {
+        match policy {
+            FailOn::Never => false,
+            FailOn::NotSatisfied => self.any_failed(),
+            FailOn::RiskHigh => self.results.iter().any(|r| {
+                r.outcome.status == Status::Fail && r.severity == super::catalogue::Severity::High
+            }),
+        }
+    }
+}
+
+/// When a run fails its caller (the exit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Any check fails (a finding is not satisfied).
+    NotSatisfied,
+    /// A check of high severity fails.
+    RiskHigh,
+    /// Never: report only.
+    Never,
 }
 
 pub struct RunOptions {
@@ -153,6 +176,7 @@ pub fn run(
         results.push(CheckResult {
             id: check.id.clone(),
             title: check.title.clone(),
+            severity: check.severity,
             parameters: params,
             outcome: function(ev, &ctx),
             mappings: resolve(check, frameworks),

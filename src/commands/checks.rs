@@ -14,10 +14,14 @@ use proofpack::checks::render;
 use proofpack::checks::run::{run, RunOptions};
 use proofpack::exit::ExitStatus;
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
 pub enum Format {
     Table,
     Json,
+    /// SARIF 2.1.0 (checks run only): a result per failing subject.
+    Sarif,
+    /// JUnit XML (checks run only): a test case per check.
+    Junit,
 }
 
 #[derive(clap::Args)]
@@ -71,6 +75,10 @@ Exit status: 0 no check failed, 1 at least one failed, 2 usage or input error."
         until: Option<i64>,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
+        /// What makes the exit status 1: any failing check, a failing
+        /// high-severity check, or nothing.
+        #[arg(long, value_enum, default_value = "not-satisfied")]
+        fail_on: proofpack::checks::run::FailOn,
     },
 }
 
@@ -95,11 +103,11 @@ fn load(catalogues: &Catalogues) -> anyhow::Result<(Catalogue, Frameworks)> {
 }
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
-    use std::io::Write;
-    writeln!(out)?;
-    Ok(())
+    // Serialised first, so a closed pipe surfaces as the io::Error main()
+    // treats as a normal end.
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    print_text(&text)
 }
 
 fn print_text(text: &str) -> anyhow::Result<()> {
@@ -113,8 +121,8 @@ pub fn checks(command: ChecksCommand) -> anyhow::Result<ExitStatus> {
         ChecksCommand::List { catalogues, format } => {
             let (catalogue, _) = load(&catalogues)?;
             match format {
-                Format::Table => print_text(&render::catalogue_text(&catalogue))?,
                 Format::Json => print_json(&catalogue.checks)?,
+                _ => print_text(&render::catalogue_text(&catalogue))?,
             }
             Ok(ExitStatus::Success)
         }
@@ -127,6 +135,7 @@ pub fn checks(command: ChecksCommand) -> anyhow::Result<ExitStatus> {
             since,
             until,
             format,
+            fail_on,
         } => {
             let (catalogue, frameworks) = load(&catalogues)?;
             for id in &only {
@@ -156,8 +165,10 @@ pub fn checks(command: ChecksCommand) -> anyhow::Result<ExitStatus> {
             match format {
                 Format::Table => print_text(&render::report_text(&report))?,
                 Format::Json => print_json(&report)?,
+                Format::Sarif => print_json(&render::sarif::sarif(&report, &catalogue))?,
+                Format::Junit => print_text(&render::junit::junit(&report))?,
             }
-            Ok(if report.any_failed() {
+            Ok(if report.fails(fail_on) {
                 ExitStatus::Failure
             } else {
                 ExitStatus::Success
@@ -187,8 +198,8 @@ pub fn coverage_command(
         .with_context(|| format!("no framework {name} loaded"))?;
     let c = coverage(framework, &catalogue);
     match format {
-        Format::Table => print_text(&render::coverage_text(&c))?,
         Format::Json => print_json(&c)?,
+        _ => print_text(&render::coverage_text(&c))?,
     }
     Ok(ExitStatus::Success)
 }

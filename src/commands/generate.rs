@@ -38,6 +38,20 @@ pub struct GenerateArgs {
     /// Extra frameworks and mappings (see `proofpack checks --help`).
     #[arg(long, value_name = "DIR")]
     mappings: Option<PathBuf>,
+    /// Keep this run's metrics in this history folder (overrides the
+    /// config's `[history] dir`).
+    #[arg(long, value_name = "DIR")]
+    history: Option<PathBuf>,
+    /// What makes the exit status 1 once the package is written: any
+    /// not-satisfied finding, a failing high-severity check, or nothing.
+    #[arg(long, value_enum, default_value = "never")]
+    fail_on: proofpack::checks::run::FailOn,
+    /// Also write the check results as JUnit XML here (for CI test reports).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Also write the check results as SARIF here (for code-scanning views).
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<PathBuf>,
 }
 
 fn parse_window(text: &str) -> Result<i64, String> {
@@ -59,16 +73,17 @@ pub struct VerifyArgs {
 
 pub fn generate(args: GenerateArgs) -> anyhow::Result<ExitStatus> {
     let generated = generate::generate(&GenerateOptions {
-        config: args.config,
-        out: args.out,
+        config: args.config.clone(),
+        out: args.out.clone(),
         since_us: args.since,
         until_us: args.until,
         window_us: args.window,
-        oscal_version: args.oscal_version,
+        oscal_version: args.oscal_version.clone(),
         last_modified_us: args.last_modified,
-        schema_dir: args.schema_dir,
-        fedramp_schema_dir: args.fedramp_schema_dir,
-        mappings: args.mappings,
+        schema_dir: args.schema_dir.clone(),
+        fedramp_schema_dir: args.fedramp_schema_dir.clone(),
+        mappings: args.mappings.clone(),
+        history: args.history.clone(),
     })?;
     for w in &generated.warnings {
         eprintln!("proofpack: warning: {w}");
@@ -106,8 +121,23 @@ pub fn generate(args: GenerateArgs) -> anyhow::Result<ExitStatus> {
             }
         );
     }
+    let catalogue = proofpack::checks::catalogue::Catalogue::built_in()?;
+    if let Some(path) = &args.junit {
+        std::fs::write(
+            path,
+            proofpack::checks::render::junit::junit(&generated.report),
+        )?;
+    }
+    if let Some(path) = &args.sarif {
+        let sarif = proofpack::checks::render::sarif::sarif(&generated.report, &catalogue);
+        std::fs::write(path, serde_json::to_vec_pretty(&sarif)?)?;
+    }
     println!("package written to {}", generated.dir.display());
-    Ok(ExitStatus::Success)
+    Ok(if generated.report.fails(args.fail_on) {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
 }
 
 pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitStatus> {

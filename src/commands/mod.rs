@@ -2,5 +2,6 @@
 //! each, so `main.rs` stays a dispatcher.
 
 pub mod checks;
+pub mod diff;
 pub mod generate;
 pub mod history;

@@ -68,6 +68,8 @@ pub struct GenerateOptions {
     pub schema_dir: Option<PathBuf>,
     pub fedramp_schema_dir: Option<PathBuf>,
     pub mappings: Option<PathBuf>,
+    /// The history folder (overrides the config's `[history] dir`).
+    pub history: Option<PathBuf>,
 }
 
 pub struct Generated {

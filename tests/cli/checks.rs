@@ -354,3 +354,72 @@ fn the_catalogue_and_coverage_are_listed() {
     assert!(text.contains("9 of 10 items covered"), "{text}");
     assert!(text.contains("not covered by any check:\n  NHI3"), "{text}");
 }
+
+#[test]
+fn ci_formats_and_exit_policies() {
+    let dir = real_evidence();
+    let cache = tempfile::tempdir().unwrap();
+    let run_with = |args: &[&str]| {
+        run(proofpack(cache.path())
+            .args(["checks", "run"])
+            .arg(dir.path().join("evidence"))
+            .args(["--as-of", "2025-01-01"])
+            .args(args))
+    };
+    let (_, report) = run_checks(dir.path(), &["--as-of", "2025-01-01"]);
+    let failing_subjects: usize = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "fail")
+        .map(|r| r["subjects"].as_array().unwrap().len())
+        .sum();
+
+    let out = run_with(&["--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run0 = &sarif["runs"][0];
+    assert_eq!(
+        run0["tool"]["driver"]["rules"].as_array().unwrap().len(),
+        16
+    );
+    let results = run0["results"].as_array().unwrap();
+    assert_eq!(results.len(), failing_subjects);
+    let trust = results
+        .iter()
+        .find(|r| r["ruleId"] == "open-role-trust")
+        .unwrap();
+    assert_eq!(trust["level"], "error", "open trust is high severity");
+    let line = trust["locations"][0]["physicalLocation"]["region"]["startLine"]
+        .as_u64()
+        .unwrap();
+    let row = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "open-role-trust")
+        .unwrap()["subjects"][0]["rows"][0]["row"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(line, row + 2, "the CSV line of the evidence row");
+
+    let out = run_with(&["--format", "junit"]);
+    let xml = stdout(&out);
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"proofpack\" tests=\"16\" failures=\"11\" skipped=\"2\">"), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 16);
+    assert_eq!(xml.matches("<failure ").count(), 11);
+    assert_eq!(xml.matches("<skipped ").count(), 2);
+    assert!(!xml.contains("& "), "escaped");
+
+    // Exit policies: the real samples fail high-severity checks too.
+    assert_eq!(run_with(&["--fail-on", "risk-high"]).status.code(), Some(1));
+    assert_eq!(run_with(&["--fail-on", "never"]).status.code(), Some(0));
+    assert_eq!(
+        run_with(&["--fail-on", "risk-high", "--check", "ephemeral-credentials"])
+            .status
+            .code(),
+        Some(0),
+        "a moderate failure does not trip risk-high"
+    );
+}

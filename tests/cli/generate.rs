@@ -18,10 +18,12 @@ fn fedramp_schemas() -> PathBuf {
 }
 
 /// Runs `generate` on a config into `out`; returns exit code, stdout, stderr.
+/// The history goes beside `out` unless the test names one, so parallel
+/// tests never share it.
 fn generate(config: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
     let cache = tempfile::tempdir().unwrap();
-    let output = run(proofpack(cache.path())
-        .arg("generate")
+    let mut cmd = proofpack(cache.path());
+    cmd.arg("generate")
         .arg("--config")
         .arg(config)
         .arg("--out")
@@ -31,7 +33,11 @@ fn generate(config: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) 
         .arg("--fedramp-schema-dir")
         .arg(fedramp_schemas())
         .args(["--last-modified", "2026-11-03T06:00:00Z"])
-        .args(extra));
+        .args(extra);
+    if !config.to_string_lossy().contains("test-history") {
+        cmd.arg("--history").arg(out.with_extension("history"));
+    }
+    let output = run(&mut cmd);
     (
         output.status.code().unwrap_or(-1),
         stdout(&output),
@@ -572,4 +578,71 @@ fn history_accumulates_across_runs_and_feeds_the_ksi_records() {
     let problems =
         proofpack::generate::fedramp_schema::validate_sdr(&fedramp_schemas(), &sdr).unwrap();
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn diff_tells_what_changed_and_gates_on_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = repo().join("samples/proofpack.toml");
+    let (old, new) = (tmp.path().join("old"), tmp.path().join("new"));
+    let junit = tmp.path().join("checks.xml");
+    let (c1, _, e1) = generate(&config, &old, &["--until", "2026-10-30", "--window", "3d"]);
+    let (c2, _, e2) = generate(
+        &config,
+        &new,
+        &[
+            "--fail-on",
+            "not-satisfied",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(c1, 0, "{e1}");
+    assert_eq!(
+        c2, 1,
+        "--fail-on not-satisfied: the package is written, the exit says it fails: {e2}"
+    );
+    assert!(new.join("manifest.json").exists());
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("<testsuites name=\"proofpack\" tests=\"16\""));
+
+    let cache = tempfile::tempdir().unwrap();
+    let out = run(proofpack(cache.path())
+        .arg("diff")
+        .arg(&old)
+        .arg(&new)
+        .arg("--json"));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "something is newly not satisfied"
+    );
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The shadow role first acts on 2026-10-30 (day 4): new in the later window.
+    assert!(
+        d["identities_added"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i == "arn:aws:iam::111122223333:role/shadow-lambda-exec"),
+        "{d:#}"
+    );
+    assert_eq!(
+        d["checks_changed"]["shadow-nhis"],
+        serde_json::json!(["pass", "fail"])
+    );
+    assert!(
+        d["newly_not_satisfied"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "cm-8.3"),
+        "{d:#}"
+    );
+    // Two assessment-results files work too; the same file twice changes nothing.
+    let ar = new.join("oscal/assessment-results.json");
+    let out = run(proofpack(cache.path()).arg("diff").arg(&ar).arg(&ar));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("newly not satisfied: 0"));
 }

@@ -3,6 +3,9 @@
 
 use std::fmt::Write;
 
+pub mod junit;
+pub mod sarif;
+
 use super::catalogue::Catalogue;
 use super::coverage::Coverage;
 use super::run::Report;
@@ -86,7 +89,7 @@ pub fn report_text(report: &Report) -> String {
     out
 }
 
-fn rows_text(rows: &[super::outcome::RowRef], total: usize) -> String {
+fn rows_text(rows: &[crate::checks::outcome::RowRef], total: usize) -> String {
     let mut parts: Vec<String> = rows
         .iter()
         .take(5)
@@ -112,9 +115,9 @@ pub fn catalogue_text(catalogue: &Catalogue) -> String {
                 m.framework,
                 m.items.join(", "),
                 match m.basis {
-                    super::catalogue::Basis::FedrampKsi => "via FedRAMP KSI control list",
-                    super::catalogue::Basis::Derived => "our judgement",
-                    super::catalogue::Basis::Local => "local mapping",
+                    crate::checks::catalogue::Basis::FedrampKsi => "via FedRAMP KSI control list",
+                    crate::checks::catalogue::Basis::Derived => "our judgement",
+                    crate::checks::catalogue::Basis::Local => "local mapping",
                 }
             );
         }
@@ -135,7 +138,7 @@ pub fn coverage_text(c: &Coverage) -> String {
             .checks
             .iter()
             .map(|k| match k.basis {
-                super::catalogue::Basis::FedrampKsi => format!("{} (via KSI)", k.check),
+                crate::checks::catalogue::Basis::FedrampKsi => format!("{} (via KSI)", k.check),
                 _ => k.check.clone(),
             })
             .collect();
