@@ -69,6 +69,12 @@ pub struct VerifyArgs {
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
+    /// The time freshness is judged at (default: now).
+    #[arg(long, value_name = "TIME", value_parser = crate::parse_instant)]
+    as_of: Option<i64>,
+    /// Also fail (exit 1) when the package's observations have expired.
+    #[arg(long)]
+    require_fresh: bool,
 }
 
 pub fn generate(args: GenerateArgs) -> anyhow::Result<ExitStatus> {
@@ -141,7 +147,10 @@ pub fn generate(args: GenerateArgs) -> anyhow::Result<ExitStatus> {
 }
 
 pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitStatus> {
-    let report = generate::verify(&args.dir, args.schema_dir.as_deref())?;
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
+    let report = generate::verify(&args.dir, args.schema_dir.as_deref(), as_of)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -157,6 +166,14 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitStatus> {
         for (doc, status) in &report.documents {
             println!("{doc}: {status}");
         }
+        match (&report.freshness.expires, report.freshness.stale) {
+            (Some(e), true) => println!(
+                "stale: the observations expired {e} (as of {}); re-run generate",
+                report.freshness.as_of
+            ),
+            (Some(e), false) => println!("fresh until {e}"),
+            (None, _) => println!("freshness: no observation carries an expiry"),
+        }
         println!(
             "{}: {} file(s) in the manifest, {} changed, {} missing, {} extra; {}",
             report.package,
@@ -171,7 +188,8 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitStatus> {
             }
         );
     }
-    Ok(if report.ok() {
+    let stale = args.require_fresh && report.freshness.stale;
+    Ok(if report.ok() && !stale {
         ExitStatus::Success
     } else {
         ExitStatus::Failure

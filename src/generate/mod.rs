@@ -376,6 +376,14 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         .map_err(io(&parent))?;
     let root = staging.path();
 
+    let (cadence_days, cadence_text) = cadence(system.class, system.impact);
+    let age_days = (now - until_us) / crate::checks::outcome::DAY_US;
+    if age_days > cadence_days {
+        warnings.push(format!(
+            "the evidence ends {age_days} days before today; the configured class requires re-validation {cadence_text}"
+        ));
+    }
+
     // 1. Evidence.
     let ingest_options = IngestOptions {
         source: None,
@@ -435,7 +443,6 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
     }
 
     // 4. OSCAL.
-    let (cadence_days, cadence_text) = cadence(system.class, system.impact);
     let mut resources = Vec::new();
     for table in [
         "access_events",
@@ -801,6 +808,16 @@ pub struct VerifyReport {
     #[serde(flatten)]
     pub files: package::Verification,
     pub documents: BTreeMap<String, String>,
+    /// When the earliest observation of the results lapses, and whether it
+    /// had by the time of the check.
+    pub freshness: Freshness,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Freshness {
+    pub as_of: String,
+    pub expires: Option<String>,
+    pub stale: bool,
 }
 
 impl VerifyReport {
@@ -809,7 +826,11 @@ impl VerifyReport {
     }
 }
 
-pub fn verify(dir: &Path, schema_dir: Option<&Path>) -> Result<VerifyReport, GenerateError> {
+pub fn verify(
+    dir: &Path,
+    schema_dir: Option<&Path>,
+    as_of_us: i64,
+) -> Result<VerifyReport, GenerateError> {
     let manifest = package::read_manifest(dir).map_err(GenerateError::Step)?;
     let files = package::verify_files(dir, &manifest).map_err(GenerateError::Step)?;
     let mut documents = BTreeMap::new();
@@ -851,9 +872,31 @@ pub fn verify(dir: &Path, schema_dir: Option<&Path>) -> Result<VerifyReport, Gen
         );
     }
     let _: &[FileEntry] = &manifest.files;
+    // Freshness: the machine-based observations carry `expires`.
+    let expires = std::fs::read_to_string(dir.join("oscal/assessment-results.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|ar| {
+            ar["assessment-results"]["results"]
+                .as_array()?
+                .iter()
+                .flat_map(|r| r["observations"].as_array().into_iter().flatten())
+                .filter_map(|o| {
+                    o["expires"]
+                        .as_str()
+                        .and_then(crate::ingest::time::parse_time_text)
+                })
+                .min()
+        });
+    let freshness = Freshness {
+        as_of: format_micros(as_of_us),
+        expires: expires.map(format_micros),
+        stale: expires.is_some_and(|e| e < as_of_us),
+    };
     Ok(VerifyReport {
         package: dir.display().to_string(),
         files,
         documents,
+        freshness,
     })
 }

@@ -50,6 +50,11 @@ fn sample_package() -> (tempfile::TempDir, PathBuf) {
     let out = tmp.path().join("package");
     let (code, text, err) = generate(&repo().join("samples/proofpack.toml"), &out, &[]);
     assert_eq!(code, 0, "{text}{err}");
+    // The sample window ended long before today: generate says so.
+    assert!(
+        err.contains("requires re-validation every 7 days (Class B"),
+        "{err}"
+    );
     (tmp, out)
 }
 
@@ -96,6 +101,30 @@ fn the_bundled_scenario_becomes_a_valid_verified_package() {
     let (code, v) = verify(&out);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["changed"].as_array().unwrap().len(), 0);
+    // Freshness: Class B observations lapse 7 days after the window.
+    assert_eq!(v["freshness"]["expires"], "2026-11-10T00:00:00.000000Z");
+    let cache = tempfile::tempdir().unwrap();
+    let at = |as_of: &str, extra: &[&str]| {
+        run(proofpack(cache.path())
+            .arg("verify")
+            .arg(&out)
+            .args(["--as-of", as_of])
+            .args(extra))
+    };
+    let fresh = at("2026-11-09", &["--require-fresh"]);
+    assert_eq!(fresh.status.code(), Some(0));
+    assert!(stdout(&fresh).contains("fresh until 2026-11-10"));
+    let stale = at("2026-11-11", &[]);
+    assert_eq!(
+        stale.status.code(),
+        Some(0),
+        "stale is reported, not a failure by default"
+    );
+    assert!(stdout(&stale).contains("stale: the observations expired 2026-11-10"));
+    assert_eq!(
+        at("2026-11-11", &["--require-fresh"]).status.code(),
+        Some(1)
+    );
 
     let manifest = read_json(&out.join("manifest.json"));
     assert_eq!(manifest["version"], env!("CARGO_PKG_VERSION"));
