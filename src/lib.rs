@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod json;
 pub mod model;
 pub mod oscal;
+pub mod progress;
 pub mod query;
 pub mod size;
 pub mod summary;

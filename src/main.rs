@@ -38,6 +38,12 @@ NIST's schemas), then `proofpack validate FILE...`."
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print errors only: no progress, no summaries.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// More detail in the progress lines (repeatable).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
 }
 
 #[derive(Subcommand)]
@@ -316,11 +322,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => validate(args),
-        Command::Ingest(args) => ingest(args),
+        Command::Ingest(args) => ingest(args, cli.quiet, cli.verbose),
         Command::Query(args) => query(args),
         Command::Schemas { command } => schemas(command),
         Command::Checks { command } => commands::checks::checks(command),
-        Command::Generate(args) => commands::generate::generate(args),
+        Command::Generate(args) => commands::generate::generate(args, cli.quiet, cli.verbose),
         Command::Verify(args) => commands::generate::verify(args),
         Command::History(args) => commands::history::history(args),
         Command::Diff(args) => commands::diff::diff(args),
@@ -393,7 +399,8 @@ fn validate(args: ValidateArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
+fn ingest(args: IngestArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStatus> {
+    let (ui, progress) = commands::ui::Ui::new(quiet, verbose);
     let bearer_token = match &args.token_env {
         Some(var) => Some(ingest::Secret(std::env::var(var).map_err(|_| {
             anyhow::anyhow!(
@@ -408,9 +415,19 @@ fn ingest(args: IngestArgs) -> anyhow::Result<ExitStatus> {
         until: args.until,
         max_bytes: args.max_size,
         bearer_token,
+        progress,
     };
-    let summary = ingest::output::ingest_to_folder(&args.out, &args.inputs, &options)?;
+    let summary = ingest::output::ingest_to_folder(&args.out, &args.inputs, &options);
+    ui.finish();
+    let summary = summary?;
     let s = &summary;
+    if ui.quiet {
+        return Ok(if s.reconciles() {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Error
+        });
+    }
     println!(
         "{} file(s), {} record(s): {} normalised, {} inventoried, {} rejected, {} outside the window, {} skipped{}",
         s.files,

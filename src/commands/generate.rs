@@ -77,7 +77,8 @@ pub struct VerifyArgs {
     require_fresh: bool,
 }
 
-pub fn generate(args: GenerateArgs) -> anyhow::Result<ExitStatus> {
+pub fn generate(args: GenerateArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStatus> {
+    let (ui, progress) = super::ui::Ui::new(quiet, verbose);
     let generated = generate::generate(&GenerateOptions {
         config: args.config.clone(),
         out: args.out.clone(),
@@ -90,7 +91,29 @@ pub fn generate(args: GenerateArgs) -> anyhow::Result<ExitStatus> {
         fedramp_schema_dir: args.fedramp_schema_dir.clone(),
         mappings: args.mappings.clone(),
         history: args.history.clone(),
-    })?;
+        progress,
+    });
+    ui.finish();
+    let generated = generated?;
+    let catalogue = proofpack::checks::catalogue::Catalogue::built_in()?;
+    if let Some(path) = &args.junit {
+        std::fs::write(
+            path,
+            proofpack::checks::render::junit::junit(&generated.report),
+        )?;
+    }
+    if let Some(path) = &args.sarif {
+        let sarif = proofpack::checks::render::sarif::sarif(&generated.report, &catalogue);
+        std::fs::write(path, serde_json::to_vec_pretty(&sarif)?)?;
+    }
+    let exit = if generated.report.fails(args.fail_on) {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    };
+    if ui.quiet {
+        return Ok(exit);
+    }
     for w in &generated.warnings {
         eprintln!("proofpack: warning: {w}");
     }
@@ -127,23 +150,23 @@ pub fn generate(args: GenerateArgs) -> anyhow::Result<ExitStatus> {
             }
         );
     }
-    let catalogue = proofpack::checks::catalogue::Catalogue::built_in()?;
-    if let Some(path) = &args.junit {
-        std::fs::write(
-            path,
-            proofpack::checks::render::junit::junit(&generated.report),
-        )?;
-    }
-    if let Some(path) = &args.sarif {
-        let sarif = proofpack::checks::render::sarif::sarif(&generated.report, &catalogue);
-        std::fs::write(path, serde_json::to_vec_pretty(&sarif)?)?;
-    }
     println!("package written to {}", generated.dir.display());
-    Ok(if generated.report.fails(args.fail_on) {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+    // The one line a log reader needs.
+    println!(
+        "proofpack: {} file(s), {} record(s), {} check(s): {} pass, {} fail; {} → {}",
+        s.files,
+        s.read,
+        generated.report.results.len(),
+        c.get("pass").unwrap_or(&0),
+        c.get("fail").unwrap_or(&0),
+        generated.dir.display(),
+        if exit == ExitStatus::Success {
+            "ok"
+        } else {
+            "fails the --fail-on policy"
+        }
+    );
+    Ok(exit)
 }
 
 pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitStatus> {

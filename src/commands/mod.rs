@@ -5,3 +5,4 @@ pub mod checks;
 pub mod diff;
 pub mod generate;
 pub mod history;
+pub mod ui;

@@ -70,6 +70,7 @@ pub struct GenerateOptions {
     pub mappings: Option<PathBuf>,
     /// The history folder (overrides the config's `[history] dir`).
     pub history: Option<PathBuf>,
+    pub progress: Option<crate::progress::Progress>,
 }
 
 pub struct Generated {
@@ -384,12 +385,20 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         ));
     }
 
+    let step = |name: &str| {
+        if let Some(p) = &opts.progress {
+            p.report(crate::progress::Event::Step(name));
+        }
+    };
+
     // 1. Evidence.
+    step("reading the inputs");
     let ingest_options = IngestOptions {
         source: None,
         since: since_us,
         until: Some(until_us),
         bearer_token,
+        progress: opts.progress.clone(),
         ..IngestOptions::default()
     };
     let evidence_dir = root.join("evidence");
@@ -406,6 +415,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         .unwrap_or(until_us);
 
     // 2. Checks.
+    step("running the checks");
     let report = run(
         "evidence",
         &evidence,
@@ -443,6 +453,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
     }
 
     // 4. OSCAL.
+    step("writing the OSCAL documents");
     let mut resources = Vec::new();
     for table in [
         "access_events",
@@ -623,6 +634,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
     write_json(&sdr_path, &sdr.document)?;
 
     // 5b. Human summaries.
+    step("writing the summaries");
     let findings: Vec<(String, String, String)> = docs.assessment_results["assessment-results"]
         ["results"][0]["findings"]
         .as_array()
@@ -670,6 +682,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
     std::fs::write(root.join("summary.html"), html).map_err(io(root))?;
 
     // 6. Validation before anything lands.
+    step("validating the documents");
     let store = SchemaStore::locate(opts.schema_dir.as_deref()).map_err(|e| {
         GenerateError::Step(format!(
             "OSCAL schemas: {e} (run `proofpack schemas fetch` or pass --schema-dir)"
@@ -742,6 +755,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
     );
 
     // 7. Manifest.
+    step("hashing the package");
     let counts = record_counts(&evidence_dir, &inputs);
     let manifest = Manifest {
         tool: "proofpack".into(),

@@ -135,6 +135,8 @@ pub struct IngestOptions {
     pub max_bytes: u64,
     /// Sent as `Authorization: Bearer` to URL inputs.
     pub bearer_token: Option<Secret>,
+    /// Told how many inputs have been read.
+    pub progress: Option<crate::progress::Progress>,
 }
 
 /// A value that must never be printed (a bearer token).
@@ -155,6 +157,7 @@ impl Default for IngestOptions {
             until: None,
             max_bytes: 2 << 30,
             bearer_token: None,
+            progress: None,
         }
     }
 }
@@ -248,6 +251,8 @@ pub fn ingest_streaming(
     let mut findings = Vec::new();
     let mut rejected = Vec::new();
     let mut summary = Summary::default();
+    let total = targets.len();
+    let mut done = 0;
     let mut targets = targets.into_iter().peekable();
     while targets.peek().is_some() {
         let batch: Vec<_> = targets.by_ref().take(wave).collect();
@@ -266,6 +271,10 @@ pub fn ingest_streaming(
             findings.extend(partial.findings);
             rejected.extend(partial.rejected);
             summary.merge(partial.summary);
+            done += 1;
+            if let Some(p) = &options.progress {
+                p.report(crate::progress::Event::Files { done, total });
+            }
         }
     }
     // RBAC roles and bindings meet only now: they live in different files.

@@ -675,3 +675,27 @@ fn diff_tells_what_changed_and_gates_on_it() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("newly not satisfied: 0"));
 }
+
+#[test]
+fn progress_lines_a_closing_summary_and_quiet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = repo().join("samples/proofpack.toml");
+    let (code, out, err) = generate(&config, &tmp.path().join("a"), &[]);
+    assert_eq!(code, 0, "{err}");
+    // Not a terminal: plain progress lines on stderr, then one closing line.
+    assert!(err.contains("proofpack: reading the inputs\n"), "{err}");
+    assert!(err.contains("proofpack: read 15 of 15 input(s)\n"), "{err}");
+    assert!(
+        err.contains("proofpack: validating the documents\n"),
+        "{err}"
+    );
+    let last = out.lines().last().unwrap();
+    assert!(
+        last.starts_with("proofpack: 15 file(s), 123 record(s), 16 check(s): 8 pass, 8 fail;"),
+        "{last}"
+    );
+    let (code, out, err) = generate(&config, &tmp.path().join("b"), &["--quiet"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "");
+    assert_eq!(err, "");
+}
