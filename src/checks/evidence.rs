@@ -27,23 +27,7 @@ fn str_col(frame: &DataFrame, name: &str) -> PolarsResult<Str> {
     Ok(Str(frame.column(name)?.str()?.rechunk().into_owned()))
 }
 
-fn time_col(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
-    Ok(frame
-        .column(name)?
-        .cast(&DataType::Int64)?
-        .i64()?
-        .iter()
-        .collect())
-}
-
-fn bool_col(frame: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
-    Ok(frame
-        .column(name)?
-        .bool()?
-        .iter()
-        .map(|v| v.unwrap_or(false))
-        .collect())
-}
+use crate::model::tables::{bool_column as bool_col, micros_column as time_col};
 
 pub struct Events {
     pub len: usize,

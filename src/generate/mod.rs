@@ -221,13 +221,7 @@ fn hash_input(path: &str) -> (String, u64) {
 /// Rows per table whose raw file is `input` (or inside it).
 fn record_counts(evidence_dir: &Path, inputs: &[String]) -> Vec<BTreeMap<String, u64>> {
     let mut out = vec![BTreeMap::new(); inputs.len()];
-    for table in [
-        "access_events",
-        "identities",
-        "grants",
-        "secret_findings",
-        "rejected",
-    ] {
+    for table in crate::model::tables::EVIDENCE_TABLES {
         let Ok(frame) = read_table(evidence_dir, table) else {
             continue;
         };
@@ -455,13 +449,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
     // 4. OSCAL.
     step("writing the OSCAL documents");
     let mut resources = Vec::new();
-    for table in [
-        "access_events",
-        "identities",
-        "grants",
-        "secret_findings",
-        "rejected",
-    ] {
+    for table in crate::model::tables::EVIDENCE_TABLES {
         let t: &'static str = table;
         resources.push(file_resource(
             root,

@@ -133,16 +133,7 @@ fn listing(record: &Value, source_ref: &RawRef, out: &mut Parsed) -> Result<(), 
                 .ok_or_else(|| format!("{item_ref:?}: an entry without an Arn"))?;
             out.identities
                 .push(principal_identity(item, &arn, kind, &item_ref));
-            if let Some(trust) = item.get("AssumeRolePolicyDocument") {
-                statements(
-                    trust,
-                    Some(&arn),
-                    "trust policy",
-                    "trust",
-                    &item_ref,
-                    &mut out.grants,
-                )?;
-            }
+            trust_grants(item, &arn, &item_ref, &mut out.grants)?;
         }
     }
     for (key, key_ref) in items(record, "AccessKeyMetadata", "AccessKey", source_ref) {
@@ -180,6 +171,19 @@ fn listing(record: &Value, source_ref: &RawRef, out: &mut Parsed) -> Result<(), 
         });
     }
     Ok(())
+}
+
+/// A role's trust policy (who may assume it) as `trust` grants.
+fn trust_grants(
+    item: &Value,
+    arn: &str,
+    item_ref: &RawRef,
+    out: &mut Vec<Grant>,
+) -> Result<(), String> {
+    match item.get("AssumeRolePolicyDocument") {
+        Some(trust) => statements(trust, Some(arn), "trust policy", "trust", item_ref, out),
+        None => Ok(()),
+    }
 }
 
 /// A user or role as an identity row.
@@ -321,16 +325,7 @@ fn authorization_details(
                     &mut out.grants,
                 )?;
             }
-            if let Some(trust) = item.get("AssumeRolePolicyDocument") {
-                statements(
-                    trust,
-                    Some(&arn),
-                    "trust policy",
-                    "trust",
-                    &item_ref,
-                    &mut out.grants,
-                )?;
-            }
+            trust_grants(item, &arn, &item_ref, &mut out.grants)?;
         }
     }
     Ok(())

@@ -40,6 +40,9 @@ pub const IDENTITIES: &str = "identities";
 pub const GRANTS: &str = "grants";
 pub const SECRET_FINDINGS: &str = "secret_findings";
 pub const REJECTED: &str = "rejected";
+/// Every table of an ingest folder, in the order packages list them.
+pub const EVIDENCE_TABLES: [&str; 5] =
+    [ACCESS_EVENTS, IDENTITIES, GRANTS, SECRET_FINDINGS, REJECTED];
 
 /// `raw_file`, `raw_position`, `raw_sha256`: where each row came from.
 fn raw_ref_columns<'a>(refs: impl Iterator<Item = &'a RawRef> + Clone) -> [Column; 3] {
@@ -333,6 +336,26 @@ pub fn read_access_events_where(
 pub fn read_table(dir: &Path, name: &str) -> PolarsResult<DataFrame> {
     let file = std::fs::File::open(dir.join(format!("{name}.parquet")))?;
     ParquetReader::new(file).finish()
+}
+
+/// A datetime column as µs since the epoch.
+pub fn micros_column(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
+    Ok(frame
+        .column(name)?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .collect())
+}
+
+/// A boolean column, null as false.
+pub fn bool_column(frame: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
+    Ok(frame
+        .column(name)?
+        .bool()?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect())
 }
 
 /// A string column's values, owned.

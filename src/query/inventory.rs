@@ -33,23 +33,7 @@ pub struct GrantFilter {
     pub wildcard: bool,
 }
 
-fn flags(frame: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
-    Ok(frame
-        .column(name)?
-        .bool()?
-        .iter()
-        .map(|v| v.unwrap_or(false))
-        .collect())
-}
-
-fn micros(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
-    Ok(frame
-        .column(name)?
-        .cast(&DataType::Int64)?
-        .i64()?
-        .iter()
-        .collect())
-}
+use crate::model::tables::{bool_column as flags, micros_column as micros};
 
 fn contains(hay: &Option<String>, needle: &str) -> bool {
     hay.as_deref().is_some_and(|h| h.contains(needle))

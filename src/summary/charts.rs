@@ -16,6 +16,28 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The `<svg>` start tag with its accessible title.
+fn open(title: &str, width: usize, height: usize) -> String {
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" aria-label="{t}"><title>{t}</title>"#,
+        t = escape(title)
+    )
+}
+
+/// One coloured square and name per series, left to right from `x`.
+fn legend(svg: &mut String, series: &[Series<'_>], mut x: usize) {
+    for s in series {
+        let _ = write!(
+            svg,
+            r#"<rect x="{x}" y="6" width="12" height="12" fill="{}"/><text x="{}" y="16" font-size="12">{}</text>"#,
+            s.colour,
+            x + 16,
+            escape(s.name)
+        );
+        x += 16 + 8 * s.name.len() + 20;
+    }
+}
+
 /// Horizontal stacked bars: one row per label, one segment per series.
 pub fn stacked_bars(title: &str, series: &[Series<'_>], rows: &[(String, Vec<u64>)]) -> String {
     let width = 640;
@@ -31,23 +53,8 @@ pub fn stacked_bars(title: &str, series: &[Series<'_>], rows: &[(String, Vec<u64
         .unwrap_or(0)
         .max(1);
     let scale = (width - label_w - 60) as f64 / max as f64;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" aria-label="{t}"><title>{t}</title>"#,
-        t = escape(title)
-    );
-    let mut x = label_w;
-    for s in series {
-        let _ = write!(
-            svg,
-            r#"<rect x="{x}" y="6" width="12" height="12" fill="{}"/><text x="{}" y="16" font-size="12">{}</text>"#,
-            s.colour,
-            x + 16,
-            escape(s.name)
-        );
-        x += 16 + 8 * s.name.len() + 20;
-    }
+    let mut svg = open(title, width, height);
+    legend(&mut svg, series, label_w);
     for (i, (label, values)) in rows.iter().enumerate() {
         let y = legend_h + i * (bar_h + gap);
         let _ = write!(
@@ -101,23 +108,8 @@ pub fn daily_bars(title: &str, series: &[Series<'_>], days: &[(String, Vec<u64>)
     let n = days.len().max(1);
     let group_w = (width - left - 10) as f64 / n as f64;
     let bar_w = (group_w * 0.8 / series.len().max(1) as f64).max(1.0);
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" aria-label="{t}"><title>{t}</title>"#,
-        t = escape(title)
-    );
-    let mut x = left;
-    for s in series {
-        let _ = write!(
-            svg,
-            r#"<rect x="{x}" y="6" width="12" height="12" fill="{}"/><text x="{}" y="16" font-size="12">{}</text>"#,
-            s.colour,
-            x + 16,
-            escape(s.name)
-        );
-        x += 16 + 8 * s.name.len() + 20;
-    }
+    let mut svg = open(title, width, height);
+    legend(&mut svg, series, left);
     let _ = write!(
         svg,
         r##"<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="#888"/><text x="{}" y="{}" font-size="11" text-anchor="end">{max}</text>"##,

@@ -87,22 +87,14 @@ pub fn istio_peer_authentication(
     if mode == "UNSET" && scope == "mesh-wide" {
         flags.push("mesh default left UNSET: Istio treats it as PERMISSIVE".into());
     }
-    Ok(vec![Grant {
-        principal: None,
-        policy: format!("PeerAuthentication {ns}/{name}"),
-        kind: "mesh-auth",
-        effect: mode,
-        actions: "mtls".into(),
-        not_action: false,
-        resources: scope,
-        not_resource: false,
-        has_conditions: false,
-        wildcard_action: false,
-        wildcard_resource: false,
-        admin: false,
-        flags: flags.join("; "),
-        source_ref: source_ref.clone(),
-    }])
+    Ok(vec![mesh_grant(
+        None,
+        format!("PeerAuthentication {ns}/{name}"),
+        mode,
+        scope,
+        &flags,
+        source_ref,
+    )])
 }
 
 /// Linkerd's `ServerAuthorization` (policy.linkerd.io/v1beta1) and
@@ -209,14 +201,33 @@ pub fn linkerd_authorization(
     if let Some(w) = why(mode) {
         flags.insert(0, w.to_string());
     }
-    Ok(vec![Grant {
-        principal: (!principals.is_empty()).then(|| principals.join(" ")),
-        policy: format!("{kind} {ns}/{name}"),
+    Ok(vec![mesh_grant(
+        (!principals.is_empty()).then(|| principals.join(" ")),
+        format!("{kind} {ns}/{name}"),
+        mode.to_string(),
+        target,
+        &flags,
+        source_ref,
+    )])
+}
+
+/// A `mesh-auth` grant: `effect` is the mode, `resources` the scope.
+fn mesh_grant(
+    principal: Option<String>,
+    policy: String,
+    mode: String,
+    scope: String,
+    flags: &[String],
+    source_ref: &RawRef,
+) -> Grant {
+    Grant {
+        principal,
+        policy,
         kind: "mesh-auth",
-        effect: mode.to_string(),
+        effect: mode,
         actions: "mtls".into(),
         not_action: false,
-        resources: target,
+        resources: scope,
         not_resource: false,
         has_conditions: false,
         wildcard_action: false,
@@ -224,7 +235,7 @@ pub fn linkerd_authorization(
         admin: false,
         flags: flags.join("; "),
         source_ref: source_ref.clone(),
-    }])
+    }
 }
 
 #[cfg(test)]
