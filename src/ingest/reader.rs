@@ -121,11 +121,21 @@ pub fn read_file(path: &Path, max_bytes: u64) -> Result<InputFile, ReadError> {
 }
 
 /// Decompresses gzip content; passes anything else through.
+/// Windows tools (PowerShell's `Out-File`, Excel) start UTF-8 text with a
+/// byte-order mark; no JSON or YAML parser wants it. Positions in such a file
+/// count from after the mark.
+fn without_bom(mut bytes: Vec<u8>) -> Vec<u8> {
+    if bytes.starts_with(&[0xef, 0xbb, 0xbf]) {
+        bytes.drain(..3);
+    }
+    bytes
+}
+
 pub fn decode(name: String, bytes: Vec<u8>, max_bytes: u64) -> Result<InputFile, ReadError> {
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(InputFile {
             name,
-            bytes,
+            bytes: without_bom(bytes),
             truncated: None,
         });
     }
@@ -147,7 +157,7 @@ pub fn decode(name: String, bytes: Vec<u8>, max_bytes: u64) -> Result<InputFile,
     }
     Ok(InputFile {
         name,
-        bytes: out,
+        bytes: without_bom(out),
         truncated,
     })
 }
@@ -156,6 +166,14 @@ pub fn decode(name: String, bytes: Vec<u8>, max_bytes: u64) -> Result<InputFile,
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn a_byte_order_mark_is_dropped() {
+        let f = decode("a.json".into(), b"\xef\xbb\xbf{\"a\": 1}".to_vec(), 1 << 20).unwrap();
+        assert_eq!(f.bytes, b"{\"a\": 1}");
+        let f = decode("b.json".into(), gzip(b"\xef\xbb\xbf[1]"), 1 << 20).unwrap();
+        assert_eq!(f.bytes, b"[1]");
+    }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
