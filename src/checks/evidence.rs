@@ -9,9 +9,27 @@ use serde_json::Value;
 
 use super::CheckError;
 use crate::model::tables::{
-    access_events_frame, grants_frame, identities_frame, read_table, secret_findings_frame,
-    ACCESS_EVENTS, GRANTS, IDENTITIES, SECRET_FINDINGS,
+    access_events_frame, grants_frame, identities_frame, read_table, read_table_columns,
+    secret_findings_frame, ACCESS_EVENTS, GRANTS, IDENTITIES, SECRET_FINDINGS,
 };
+
+/// The access-event columns the checks read (the raw references and free
+/// text are left on disk).
+const EVENT_COLUMNS: [&str; 13] = [
+    "time",
+    "source",
+    "principal_id",
+    "principal_type",
+    "credential_id",
+    "credential_type",
+    "auth_method",
+    "action",
+    "resource",
+    "decision",
+    "user_agent",
+    "account",
+    "environment",
+];
 use crate::model::{AccessEvent, Grant, Identity, SecretFinding};
 
 /// A string column.
@@ -225,8 +243,14 @@ impl Evidence {
                 reason: format!("{name}.parquet: {e}"),
             })
         };
+        let events = read_table_columns(dir, ACCESS_EVENTS, &EVENT_COLUMNS).map_err(|e| {
+            CheckError::Evidence {
+                dir: dir.display().to_string(),
+                reason: format!("{ACCESS_EVENTS}.parquet: {e}"),
+            }
+        })?;
         Ok(Evidence {
-            events: Events::from_frame(&table(ACCESS_EVENTS)?)?,
+            events: Events::from_frame(&events)?,
             identities: Identities::from_frame(&table(IDENTITIES)?)?,
             grants: Grants::from_frame(&table(GRANTS)?)?,
             findings: Findings::from_frame(&table(SECRET_FINDINGS)?)?,

@@ -154,34 +154,38 @@ pub fn run(
         .filter(|w| !w.in_force(as_of_day))
         .cloned()
         .collect();
-    let mut results = Vec::new();
-    for check in &catalogue.checks {
-        if !options.only.is_empty() && !options.only.contains(&check.id) {
-            continue;
-        }
-        let params = config.params(check);
-        let ctx = Ctx {
-            params: params.clone(),
-            as_of_us,
-            since_us,
-            until_us,
-            waivers: config
-                .waivers
-                .iter()
-                .filter(|w| w.check == check.id && w.in_force(as_of_day))
-                .collect(),
-        };
-        let function = super::rules::function(&check.function)
-            .expect("the catalogue was checked for known functions when loaded");
-        results.push(CheckResult {
-            id: check.id.clone(),
-            title: check.title.clone(),
-            severity: check.severity,
-            parameters: params,
-            outcome: function(ev, &ctx),
-            mappings: resolve(check, frameworks),
-        });
-    }
+    // Checks are independent reads of the same evidence: run them on every
+    // core, results in catalogue order.
+    use rayon::prelude::*;
+    let results: Vec<CheckResult> = catalogue
+        .checks
+        .par_iter()
+        .filter(|check| options.only.is_empty() || options.only.contains(&check.id))
+        .map(|check| {
+            let params = config.params(check);
+            let ctx = Ctx {
+                params: params.clone(),
+                as_of_us,
+                since_us,
+                until_us,
+                waivers: config
+                    .waivers
+                    .iter()
+                    .filter(|w| w.check == check.id && w.in_force(as_of_day))
+                    .collect(),
+            };
+            let function = super::rules::function(&check.function)
+                .expect("the catalogue was checked for known functions when loaded");
+            CheckResult {
+                id: check.id.clone(),
+                title: check.title.clone(),
+                severity: check.severity,
+                parameters: params,
+                outcome: function(ev, &ctx),
+                mappings: resolve(check, frameworks),
+            }
+        })
+        .collect();
     let mut counts = std::collections::BTreeMap::new();
     for status in [
         Status::Pass,

@@ -338,6 +338,14 @@ pub fn read_table(dir: &Path, name: &str) -> PolarsResult<DataFrame> {
     ParquetReader::new(file).finish()
 }
 
+/// Only `columns` of `NAME.parquet`: the rest are never decoded.
+pub fn read_table_columns(dir: &Path, name: &str, columns: &[&str]) -> PolarsResult<DataFrame> {
+    let file = std::fs::File::open(dir.join(format!("{name}.parquet")))?;
+    ParquetReader::new(file)
+        .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
+        .finish()
+}
+
 /// A datetime column as µs since the epoch.
 pub fn micros_column(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>> {
     Ok(frame

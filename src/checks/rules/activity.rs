@@ -22,21 +22,19 @@ pub fn attributable_records(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let mut complete = 0;
     for i in 0..e.len {
         let principal = e.principal.get(i).filter(|p| !p.starts_with("unknown"));
-        let lacks: Vec<&'static str> = [
+        let absent = [
             ("principal", principal.is_none()),
             ("decision", e.decision.get(i).is_none()),
             ("resource", e.resource.get(i).is_none()),
             ("time", e.time[i].is_none()),
-        ]
-        .iter()
-        .filter(|(_, absent)| *absent)
-        .map(|(name, _)| *name)
-        .collect();
-        if lacks.is_empty() {
-            complete += 1;
-        }
-        for field in lacks {
+        ];
+        let mut whole = true;
+        for (field, _) in absent.iter().filter(|(_, a)| *a) {
+            whole = false;
             missing.entry(field).or_default().push(i);
+        }
+        if whole {
+            complete += 1;
         }
     }
     let mut out = Outcome::new();

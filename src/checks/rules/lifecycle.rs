@@ -32,6 +32,9 @@ pub fn unused_active(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let id = &ev.identities;
     let max_days = ctx.number("max_idle_days");
     let cutoff = ctx.as_of_us - (max_days * DAY_US as f64) as i64;
+    if !(0..id.len).any(|i| id.active[i] && !id.is_human(i)) {
+        return Outcome::not_applicable("no active identities in the inventories");
+    }
     let seen = last_seen(ev);
     let mut out = Outcome::new();
     let mut considered = 0;

@@ -1,7 +1,7 @@
 //! What non-human identities may do and where: broad grants, open role
 //! trust, and one identity acting in several environments.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::{group, rows};
 use crate::checks::evidence::Evidence;
@@ -146,12 +146,25 @@ pub fn open_trust(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     out.judge_by_subjects("trust statements", considered)
 }
 
+type Places<'a> = HashMap<&'a str, BTreeMap<&'a str, (usize, Vec<RowRef>)>>;
+
+/// Counts a row for (subject, place), keeping the first few.
+fn note<'a>(places: &mut Places<'a>, subject: &'a str, place: &'a str, row: RowRef) {
+    /// Rows kept per (subject, environment); the rest are counted.
+    const KEPT: usize = 10;
+    let entry = places.entry(subject).or_default().entry(place).or_default();
+    entry.0 += 1;
+    if entry.1.len() < KEPT {
+        entry.1.push(row);
+    }
+}
+
 pub fn environment_reuse(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let max = ctx.number("max_environments");
     let e = &ev.events;
-    // subject → environment → rows
-    let mut places: BTreeMap<String, BTreeMap<String, Vec<RowRef>>> = BTreeMap::new();
-    let mut considered: BTreeSet<String> = BTreeSet::new();
+    // subject → environment → (rows seen, the first rows)
+    let mut places: Places<'_> = HashMap::new();
+    let mut considered: HashSet<&str> = HashSet::new();
     for i in 0..e.len {
         if !matches!(e.principal_type.get(i), Some("workload" | "agent")) {
             continue;
@@ -160,20 +173,20 @@ pub fn environment_reuse(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
             continue;
         };
         let principal = e.principal.get(i).unwrap_or("?");
-        considered.insert(principal.to_string());
+        considered.insert(principal);
         for subject in [Some(principal), e.credential_id.get(i)]
             .into_iter()
             .flatten()
         {
-            places
-                .entry(subject.to_string())
-                .or_default()
-                .entry(place.to_string())
-                .or_default()
-                .push(RowRef {
+            note(
+                &mut places,
+                subject,
+                place,
+                RowRef {
                     table: ACCESS_EVENTS,
                     row: i,
-                });
+                },
+            );
         }
     }
     let id = &ev.identities;
@@ -181,16 +194,16 @@ pub fn environment_reuse(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         let (Some(name), Some(env)) = (id.id.get(i), id.environment.get(i)) else {
             continue;
         };
-        considered.insert(name.to_string());
-        places
-            .entry(name.to_string())
-            .or_default()
-            .entry(env.to_string())
-            .or_default()
-            .push(RowRef {
+        considered.insert(name);
+        note(
+            &mut places,
+            name,
+            env,
+            RowRef {
                 table: IDENTITIES,
                 row: i,
-            });
+            },
+        );
     }
     if considered.is_empty() {
         return Outcome::not_applicable(
@@ -198,24 +211,24 @@ pub fn environment_reuse(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         );
     }
     let mut out = Outcome::new();
-    for (subject, envs) in &places {
-        if envs.len() as f64 > max {
-            let names: Vec<&str> = envs.keys().map(String::as_str).collect();
-            let refs: Vec<RowRef> = envs
-                .values()
-                .flat_map(|r| r.iter().take(10).copied())
-                .collect();
-            out.fail(
-                ctx,
-                subject,
-                format!(
-                    "acts in or is listed for {} environments: {}",
-                    envs.len(),
-                    names.join(", ")
-                ),
-                refs,
-            );
-        }
+    let mut subjects: Vec<_> = places
+        .iter()
+        .filter(|(_, envs)| envs.len() as f64 > max)
+        .collect();
+    subjects.sort_by_key(|(s, _)| **s);
+    for (subject, envs) in subjects {
+        let names: Vec<&str> = envs.keys().copied().collect();
+        let refs: Vec<RowRef> = envs.values().flat_map(|(_, r)| r.iter().copied()).collect();
+        out.fail(
+            ctx,
+            subject,
+            format!(
+                "acts in or is listed for {} environments: {}",
+                envs.len(),
+                names.join(", ")
+            ),
+            refs,
+        );
     }
     out.metric("max_environments", max);
     out.judge_by_subjects("NHIs with a known environment", considered.len())
