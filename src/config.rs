@@ -40,6 +40,10 @@ pub struct Config {
     /// SHA-256 of the file's bytes, recorded in the package manifest.
     #[serde(skip)]
     pub sha256: String,
+    /// `checks` and `waivers`, validated against the catalogue (waiver
+    /// patterns compiled) when the file is parsed.
+    #[serde(skip)]
+    pub validated: ChecksConfig,
 }
 
 /// FedRAMP 20x certification class (CR26).
@@ -170,9 +174,15 @@ impl Config {
     }
 
     pub fn parse(text: &str, name: &str, catalogue: &Catalogue) -> Result<Self, CheckError> {
-        let config: Config = toml::from_str(text).map_err(|e| CheckError::toml(name, text, &e))?;
+        let mut config: Config =
+            toml::from_str(text).map_err(|e| CheckError::toml(name, text, &e))?;
         // The checks part is validated where it is defined.
-        config.checks_config(text, name, catalogue)?;
+        let mut validated = ChecksConfig {
+            checks: config.checks.clone(),
+            waivers: config.waivers.clone(),
+        };
+        validated.validate(text, name, catalogue)?;
+        config.validated = validated;
         let line_of = |needle: &str| {
             text.lines()
                 .position(|l| l.contains(needle))
@@ -189,21 +199,6 @@ impl Config {
             })?;
         }
         Ok(config)
-    }
-
-    /// Thresholds and waivers, validated against the catalogue.
-    pub fn checks_config(
-        &self,
-        text: &str,
-        name: &str,
-        catalogue: &Catalogue,
-    ) -> Result<ChecksConfig, CheckError> {
-        let mut checks = ChecksConfig {
-            checks: self.checks.clone(),
-            waivers: self.waivers.clone(),
-        };
-        checks.validate(text, name, catalogue)?;
-        Ok(checks)
     }
 
     pub fn output_base_uri(&self) -> Option<String> {

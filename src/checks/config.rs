@@ -113,8 +113,7 @@ impl ChecksConfig {
     /// Reads the checks part of a whole `proofpack.toml` (its other
     /// sections are checked too: an unknown key anywhere is an error).
     pub fn parse(text: &str, name: &str, catalogue: &Catalogue) -> Result<Self, CheckError> {
-        let config = crate::config::Config::parse(text, name, catalogue)?;
-        config.checks_config(text, name, catalogue)
+        Ok(crate::config::Config::parse(text, name, catalogue)?.validated)
     }
 
     /// Checks overrides and waivers against the catalogue; `text` locates

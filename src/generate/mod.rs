@@ -31,7 +31,7 @@ use crate::oscal::diagnostic::FileStatus;
 use crate::oscal::schema_store::SchemaStore;
 use crate::oscal::validate::{validate_paths, ValidateOptions};
 use oscal_docs::{DocInputs, Resource};
-use package::{FileEntry, InputEntry, Manifest, MANIFEST};
+use package::{InputEntry, Manifest, MANIFEST};
 
 #[derive(Debug, Error)]
 pub enum GenerateError {
@@ -103,10 +103,6 @@ pub fn cadence(class: Option<Class>, impact: Option<Impact>) -> (i64, String) {
             "every 7 days (no class or impact level configured; the Class B cycle)".into(),
         ),
     }
-}
-
-fn last_modified_text(opts: &GenerateOptions, now: i64) -> String {
-    format_micros(opts.last_modified_us.unwrap_or(now))
 }
 
 /// `a/b/../c` → `a/c`, without touching the file system (the folder may
@@ -283,9 +279,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         warnings.extend(catalogue::load_dir(dir, &mut catalogue, &mut frameworks)?);
     }
     let config = Config::load(&opts.config, &catalogue)?;
-    let config_text = std::fs::read_to_string(&opts.config).map_err(io(&opts.config))?;
-    let checks_config =
-        config.checks_config(&config_text, &opts.config.display().to_string(), &catalogue)?;
+    let checks_config = &config.validated;
     let system = config.system.clone().ok_or_else(|| GenerateError::Input {
         key: "system".into(),
         reason: "the [system] section is required (name, description, organization, boundary)"
@@ -415,7 +409,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         &evidence,
         &catalogue,
         &frameworks,
-        &checks_config,
+        checks_config,
         &RunOptions {
             as_of_us: Some(until_us),
             since_us: Some(since_us),
@@ -655,7 +649,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         system: &system,
         since: format_micros(since_us),
         until: format_micros(until_us),
-        generated: last_modified_text(opts, now),
+        generated: last_modified.clone(),
         report: &report,
         sdr: &sdr.document,
         findings,
@@ -873,7 +867,6 @@ pub fn verify(
             },
         );
     }
-    let _: &[FileEntry] = &manifest.files;
     // Freshness: the machine-based observations carry `expires`.
     let expires = std::fs::read_to_string(dir.join("oscal/assessment-results.json"))
         .ok()

@@ -85,6 +85,18 @@ struct FrameworkTable {
     counts: BTreeMap<String, usize>,
 }
 
+impl FrameworkTable {
+    fn new(f: &crate::checks::frameworks::Framework, title: String, rows: Vec<Row>) -> Self {
+        FrameworkTable {
+            id: f.id.clone(),
+            title,
+            version: f.version.clone(),
+            counts: count(&rows),
+            rows,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct EvidenceLink {
     table: String,
@@ -200,13 +212,7 @@ fn by_checks(
             })
             .collect();
     }
-    Some(FrameworkTable {
-        id: f.id.clone(),
-        title: f.title.clone(),
-        version: f.version.clone(),
-        counts: count(&rows),
-        rows,
-    })
+    Some(FrameworkTable::new(f, f.title.clone(), rows))
 }
 
 fn ksi_table(s: &SummaryInputs<'_>) -> Option<FrameworkTable> {
@@ -246,13 +252,7 @@ fn ksi_table(s: &SummaryInputs<'_>) -> Option<FrameworkTable> {
             },
         })
         .collect();
-    Some(FrameworkTable {
-        id: f.id.clone(),
-        title: f.title.clone(),
-        version: f.version.clone(),
-        counts: count(&rows),
-        rows,
-    })
+    Some(FrameworkTable::new(f, f.title.clone(), rows))
 }
 
 fn subject_view(subject: &crate::checks::outcome::Subject) -> SubjectView {
@@ -486,13 +486,11 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
         })
         .collect();
     if let Some(f) = s.frameworks.by_id.get("nist-800-53-r5") {
-        frameworks.push(FrameworkTable {
-            id: f.id.clone(),
-            title: format!("{} — controls with findings", f.title),
-            version: f.version.clone(),
-            counts: count(&controls),
-            rows: controls,
-        });
+        frameworks.push(FrameworkTable::new(
+            f,
+            format!("{} — controls with findings", f.title),
+            controls,
+        ));
     }
     frameworks.extend(by_checks(s, "owasp-nhi-top10-2025", false));
     frameworks.extend(by_checks(s, "csa-maestro", true));

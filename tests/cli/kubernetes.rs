@@ -14,6 +14,20 @@ fn grants(dir: &Path, filters: &[&str]) -> Vec<Value> {
     records(dir, &args)
 }
 
+/// (scope, mode) of every mesh-authentication grant, in table order.
+fn mesh_modes(dir: &Path) -> Vec<(String, String)> {
+    grants(dir, &[])
+        .iter()
+        .filter(|g| g["kind"] == "mesh-auth")
+        .map(|g| {
+            (
+                g["resources"].as_str().unwrap().to_string(),
+                g["effect"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 fn identities(dir: &Path) -> Vec<Value> {
     records(dir, &["--identities"])
 }
@@ -209,21 +223,11 @@ fn a_multi_document_manifest_yields_identities_grants_and_skips_the_rest() {
         .all(|g| g["principal"] == "system:serviceaccount:ci:deployer"
             && g["flags"].as_str().unwrap().starts_with("cluster-admin")));
 
-    let mesh: Vec<Value> = grants(dir.path(), &[])
-        .into_iter()
-        .filter(|g| g["kind"] == "mesh-auth")
-        .collect();
-    let modes: Vec<(&str, &str)> = mesh
-        .iter()
-        .map(|g| {
-            (
-                g["resources"].as_str().unwrap(),
-                g["effect"].as_str().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        modes,
+        mesh_modes(dir.path())
+            .iter()
+            .map(|(scope, mode)| (scope.as_str(), mode.as_str()))
+            .collect::<Vec<_>>(),
         vec![
             ("mesh-wide", "STRICT"),
             ("namespace payments", "PERMISSIVE")
@@ -341,18 +345,11 @@ fn linkerd_authorizations_say_whether_clients_need_a_mesh_identity() {
     assert_eq!(s["reconciled"], true, "{s:#}");
     assert_eq!(s["by_source"]["linkerd"], 2, "{s:#}");
     assert_eq!(s["skipped"], 1, "the Server itself holds no authentication");
-    let mesh = grants(dir.path(), &[]);
-    let got: Vec<(&str, &str)> = mesh
-        .iter()
-        .map(|g| {
-            (
-                g["resources"].as_str().unwrap(),
-                g["effect"].as_str().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        got,
+        mesh_modes(dir.path())
+            .iter()
+            .map(|(scope, mode)| (scope.as_str(), mode.as_str()))
+            .collect::<Vec<_>>(),
         vec![
             ("Server shop/web-http", "STRICT"),
             ("Server shop/admin", "PERMISSIVE")

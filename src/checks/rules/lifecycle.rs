@@ -163,7 +163,8 @@ pub fn used_after_disabled(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
             "no delete or disable events in the logs and no credential with an expiry",
         );
     }
-    let mut hits: Vec<(usize, String, String, Vec<crate::checks::outcome::RowRef>)> = Vec::new();
+    // (subject, what happened, the revocation or expiry row and the use)
+    let mut hits: Vec<(String, String, Vec<crate::checks::outcome::RowRef>)> = Vec::new();
     for i in 0..e.len {
         let (Some(principal), Some(t)) = (e.principal.get(i), e.time[i]) else {
             continue;
@@ -174,7 +175,6 @@ pub fn used_after_disabled(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
                     let mut refs = rows(ACCESS_EVENTS, &[row]);
                     refs.extend(rows(ACCESS_EVENTS, &[i]));
                     hits.push((
-                        i,
                         principal.to_string(),
                         format!(
                             "used after its deletion or disabling on {}",
@@ -195,7 +195,6 @@ pub fn used_after_disabled(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
                     let mut refs = rows(IDENTITIES, &[row]);
                     refs.extend(rows(ACCESS_EVENTS, &[i]));
                     hits.push((
-                        i,
                         key.to_string(),
                         format!("used after it expired on {}", date(expiry)),
                         refs,
@@ -209,7 +208,7 @@ pub fn used_after_disabled(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     out.metric("credentials_with_expiry", expiring.len() as u64);
     let mut by_subject: BTreeMap<String, (String, Vec<crate::checks::outcome::RowRef>)> =
         BTreeMap::new();
-    for (_, subject, detail, refs) in hits {
+    for (subject, detail, refs) in hits {
         let entry = by_subject.entry(subject).or_insert((detail, Vec::new()));
         for r in refs {
             if !entry.1.contains(&r) {
