@@ -77,6 +77,10 @@ pub struct System {
     /// The provider's Certification Package Overview document (the SDR's
     /// required `certificationPackageOverviewUri`).
     pub overview_uri: Option<String>,
+    /// The documents' data-classification marking (OSCAL's `marking` prop,
+    /// which FedRAMP requires); default `cui`, Controlled Unclassified
+    /// Information, what FedRAMP's constraints list.
+    pub marking: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

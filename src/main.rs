@@ -159,9 +159,47 @@ struct ValidateArgs {
     /// Check only the schema, not UUIDs, references, imports or hashes.
     #[arg(long)]
     no_references: bool,
+    #[command(flatten)]
+    constraints: ConstraintArgs,
     /// Write the report to this file instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+/// Where the Metaschema constraints come from, and which to evaluate.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ConstraintArgs {
+    /// Metaschema constraints to evaluate: NIST's (from its Metaschema
+    /// modules), FedRAMP's external constraints, all, or none.
+    #[arg(long, value_name = "SET", default_value = "nist")]
+    pub constraints: proofpack::oscal::constraints::Selection,
+    /// Folder of NIST's Metaschema modules (holding 1.1.3/oscal_complete_metaschema.xml).
+    /// Default: $PROOFPACK_METASCHEMA_DIR, the schema folder (vX/metaschema, or a
+    /// metaschema/ folder beside it), then the cache filled by `schemas fetch`.
+    #[arg(long, value_name = "DIR")]
+    pub metaschema_dir: Option<PathBuf>,
+    /// Folder of FedRAMP's external constraint files (fedramp-external-constraints.xml
+    /// and the rest); needed by --constraints fedramp|all.
+    #[arg(long, value_name = "DIR", env = "PROOFPACK_FEDRAMP_CONSTRAINTS")]
+    pub fedramp_constraints: Option<PathBuf>,
+}
+
+impl ConstraintArgs {
+    pub fn options(&self) -> proofpack::oscal::constraints::ConstraintOptions {
+        let mut selection = self.constraints;
+        // Naming FedRAMP's folder asks for its constraints beside NIST's.
+        if self.fedramp_constraints.is_some()
+            && selection == proofpack::oscal::constraints::Selection::Nist
+        {
+            selection = proofpack::oscal::constraints::Selection::All;
+        }
+        proofpack::oscal::constraints::ConstraintOptions {
+            selection,
+            metaschema_dir: self.metaschema_dir.clone(),
+            schema_dir: None,
+            fedramp_dir: self.fedramp_constraints.clone(),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -362,6 +400,7 @@ fn validate(args: ValidateArgs) -> anyhow::Result<ExitStatus> {
         max_bytes: args.max_size,
         references: !args.no_references,
         strict: args.strict,
+        constraints: args.constraints.options(),
     };
     let reports = validate_paths(&args.paths, &store, &options);
 

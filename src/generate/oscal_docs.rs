@@ -71,11 +71,22 @@ pub struct Documents {
     pub poam: Value,
 }
 
+/// FedRAMP's namespace, and the one `fedramp-version` its constraints accept.
+const FEDRAMP_NS: &str = "http://fedramp.gov/ns/oscal";
+const FEDRAMP_VERSION: &str = "fedramp-3.0.0rc1-oscal-1.1.2";
+
 fn metadata(d: &DocInputs<'_>, title: String) -> Value {
     let party = uuid(&["party", &d.system.organization]);
+    let marking = d.system.marking.as_deref().unwrap_or("cui");
     json!({
         "title": title,
+        // Generated documents are published when written.
+        "published": d.last_modified,
         "last-modified": d.last_modified,
+        "props": [
+            {"name": "fedramp-version", "ns": FEDRAMP_NS, "value": FEDRAMP_VERSION},
+            nist_prop("marking", marking),
+        ],
         "version": d.until[..10],
         "oscal-version": d.oscal_version,
         "roles": [{"id": "assessor", "title": "Automated assessor (proofpack)"}],
@@ -86,6 +97,12 @@ fn metadata(d: &DocInputs<'_>, title: String) -> Value {
 
 fn prop(name: &str, value: &str) -> Value {
     json!({"name": name, "ns": NS, "value": value})
+}
+
+/// A prop in NIST's own namespace (no `ns`), for names NIST defines at that
+/// place, such as an activity's `method`.
+fn nist_prop(name: &str, value: &str) -> Value {
+    json!({"name": name, "value": value})
 }
 
 /// 800-53 controls the report's checks map to, in catalogue order.
@@ -139,7 +156,7 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
                 "uuid": uuid(&["activity", &r.id]),
                 "title": r.title,
                 "description": check.map_or(String::new(), |c| c.rationale.trim().to_string()),
-                "props": [prop("check-id", &r.id), prop("method", "TEST")]
+                "props": [prop("check-id", &r.id), nist_prop("method", "TEST")]
             })
         })
         .collect();

@@ -9,6 +9,9 @@ use super::model::{OscalModel, OscalVersion};
 pub enum Severity {
     Error,
     Warning,
+    /// A Metaschema constraint of level INFORMATIONAL or DEBUG: reported,
+    /// never a failure (not even with --strict).
+    Info,
 }
 
 /// Which byte of a member a diagnostic points at.
@@ -38,8 +41,26 @@ pub struct Diagnostic {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema_path: Option<String>,
     pub message: String,
+    /// The Metaschema constraint behind a `constraint` diagnostic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<ConstraintRef>,
     #[serde(skip)]
     pub anchor: Anchor,
+}
+
+/// Which constraint a diagnostic reports, and where it is defined.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConstraintRef {
+    /// The constraint's id in its module (the SARIF rule id).
+    pub id: String,
+    pub family: crate::oscal::constraints::Family,
+    /// `allowed-values`, `matches`, `index-has-key`, ...
+    pub kind: &'static str,
+    pub level: crate::oscal::constraints::rules::Level,
+    /// Module file and line.
+    pub defined_at: String,
+    /// The constraint's target Metapath.
+    pub target: String,
 }
 
 impl Diagnostic {
@@ -58,6 +79,7 @@ impl Diagnostic {
             keyword: None,
             schema_path: None,
             message: message.into(),
+            constraint: None,
             anchor: Anchor::Value,
         }
     }
@@ -117,6 +139,10 @@ pub const RULES: &[(&str, &str)] = &[
         "A reference could not be checked because an imported document is not available.",
     ),
     (
+        "constraint",
+        "The document breaks a Metaschema constraint (NIST's modules, or FedRAMP's external constraints).",
+    ),
+    (
         "import-missing",
         "An import-ap / import-ssp / import-profile href names a local file that does not exist.",
     ),
@@ -171,6 +197,9 @@ pub struct FileReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub diagnostics: Vec<Diagnostic>,
+    /// How the Metaschema constraints fared, when they were evaluated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constraints: Option<crate::oscal::constraints::ConstraintSummary>,
 }
 
 impl FileReport {
@@ -183,6 +212,7 @@ impl FileReport {
             schema_version: None,
             note: None,
             diagnostics: Vec::new(),
+            constraints: None,
         }
     }
 

@@ -129,6 +129,8 @@ fn write_atomically(dir: &Path, path: &Path, body: &[u8]) -> Result<(), FetchErr
         path: path.to_path_buf(),
         source,
     };
+    // Metaschema modules sit in sub-folders (`metaschema/shared-constraints/`).
+    let dir = path.parent().unwrap_or(dir);
     std::fs::create_dir_all(dir).map_err(io)?;
     let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
     temp.write_all(body).map_err(io)?;

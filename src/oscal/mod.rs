@@ -1,6 +1,7 @@
 //! OSCAL: the official NIST schemas (pinned), and validation of any OSCAL
 //! JSON document against them plus the reference checks a schema cannot make.
 
+pub mod constraints;
 pub mod diagnostic;
 pub mod fetch;
 pub mod input;

@@ -78,7 +78,40 @@ mod tests {
                 assert!(entry.url.ends_with(&format!("/v{version}/{}", entry.file)));
             }
             assert!(lock.entry(version, COMPLETE_SCHEMA_FILE).is_some());
-            assert_eq!(lock.entries_for(version).count(), 8);
+            let schemas = lock
+                .entries_for(version)
+                .filter(|e| e.model != "metaschema")
+                .count();
+            assert_eq!(schemas, 8);
+        }
+    }
+
+    #[test]
+    fn lock_pins_the_metaschema_modules_at_the_release_commits() {
+        let lock = SchemaLock::embedded();
+        for (version, commit) in [
+            ("1.1.3", "b123c11bd12c8b8f1bcc8bf85763e5775c0423e9"),
+            ("1.2.1", "26df0501ccbd8cf0dad2a5f06f5f8e6237e2cd94"),
+        ] {
+            let version: OscalVersion = version.parse().unwrap();
+            let modules: Vec<&LockEntry> = lock
+                .entries_for(version)
+                .filter(|e| e.model == "metaschema")
+                .collect();
+            assert!(modules
+                .iter()
+                .any(|e| e.file == "metaschema/oscal_complete_metaschema.xml"));
+            assert!(modules
+                .iter()
+                .any(|e| e.file.starts_with("metaschema/shared-constraints/")));
+            for entry in modules {
+                let stem = entry.file.trim_start_matches("metaschema/");
+                assert_eq!(
+                    entry.url,
+                    format!("https://raw.githubusercontent.com/usnistgov/OSCAL/{commit}/src/metaschema/{stem}")
+                );
+                assert_eq!(entry.sha256.len(), 64);
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::json::{Tape, TapeNode};
 
+use super::constraints::{self, ConstraintOptions, Selection};
 use super::diagnostic::{Anchor, Diagnostic, FileReport, FileStatus, Severity};
 use super::input::{self, Source};
 use super::locate::{find_pointers, LineIndex};
@@ -28,6 +29,8 @@ pub struct ValidateOptions {
     pub references: bool,
     /// Warnings fail the document too.
     pub strict: bool,
+    /// Which Metaschema constraints to evaluate, and where their sources are.
+    pub constraints: ConstraintOptions,
 }
 
 impl Default for ValidateOptions {
@@ -37,6 +40,7 @@ impl Default for ValidateOptions {
             max_bytes: DEFAULT_MAX_BYTES,
             references: true,
             strict: false,
+            constraints: ConstraintOptions::default(),
         }
     }
 }
@@ -202,6 +206,23 @@ pub fn validate_bytes(
             .diagnostics
             .extend(check_references(doc, model, &reference_options));
     }
+    if options.constraints.selection != Selection::None {
+        let mut constraint_options = options.constraints.clone();
+        if constraint_options.schema_dir.is_none() {
+            constraint_options.schema_dir = Some(store.dir().to_path_buf());
+        }
+        match constraints::load(&constraint_options, version) {
+            Ok(set) => {
+                let (found, summary) = constraints::check(doc, model, &set);
+                report.diagnostics.extend(found);
+                report.constraints = Some(summary);
+            }
+            Err(e) => {
+                report.status = FileStatus::Error;
+                report.note = Some(e);
+            }
+        }
+    }
     drop(tape);
     finish(report, text.as_bytes(), options)
 }
@@ -209,7 +230,11 @@ pub fn validate_bytes(
 /// Places diagnostics, applies `--strict`, and sets the status.
 fn finish(mut report: FileReport, text: &[u8], options: &ValidateOptions) -> FileReport {
     if options.strict {
-        for d in &mut report.diagnostics {
+        for d in report
+            .diagnostics
+            .iter_mut()
+            .filter(|d| d.severity == Severity::Warning)
+        {
             d.severity = Severity::Error;
         }
     }

@@ -31,7 +31,7 @@ pub fn document(reports: &[FileReport]) -> Value {
             let rule_index = RULES.iter().position(|(id, _)| *id == d.rule);
             let mut result = json!({
                 "ruleId": d.rule,
-                "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Info => "note" },
                 "message": {"text": d.message},
                 "locations": [{
                     "physicalLocation": {
