@@ -77,12 +77,29 @@ pub fn fetch_schemas(
     let client = crate::http::client().map_err(FetchError::Download)?;
     let lock = SchemaLock::embedded();
     let mut done = Vec::new();
+    let mut wanted: Vec<&LockEntry> = Vec::new();
     for &version in versions {
-        for entry in lock.entries_for(version) {
-            let fetched = fetch_one(&client, entry, dest, mirror)?;
-            on_file(&fetched);
-            done.push(fetched);
+        // A release's documents are judged by the constraints of the
+        // Metaschema release that serves it (1.1.2 → 1.1.3), so those
+        // modules come along.
+        let constraints = crate::oscal::constraints::metaschema_version(version);
+        let entries = lock.entries_for(version).chain(
+            lock.entries_for(constraints)
+                .filter(|e| e.model == "metaschema"),
+        );
+        for entry in entries {
+            if !wanted
+                .iter()
+                .any(|w| w.oscal_version == entry.oscal_version && w.file == entry.file)
+            {
+                wanted.push(entry);
+            }
         }
+    }
+    for entry in wanted {
+        let fetched = fetch_one(&client, entry, dest, mirror)?;
+        on_file(&fetched);
+        done.push(fetched);
     }
     Ok(done)
 }

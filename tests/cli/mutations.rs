@@ -70,6 +70,18 @@ fn schema(
     m(name, base, edits, "schema", pointer, Some(keyword))
 }
 
+/// A mutation that breaks one Metaschema constraint, named by its id or,
+/// where NIST gives it none, by `module:line`.
+fn constraint(
+    name: &'static str,
+    base: Base,
+    edits: Vec<Edit>,
+    pointer: &str,
+    id_or_place: &'static str,
+) -> Mutation {
+    m(name, base, edits, "constraint", pointer, Some(id_or_place))
+}
+
 fn set(pointer: &'static str, value: Value) -> Vec<Edit> {
     vec![Edit::Set(pointer, value)]
 }
@@ -142,6 +154,16 @@ fn mutations() -> Vec<Mutation> {
         m("hash-mismatch-sha256", Results, set("/assessment-results/back-matter/resources/0/rlinks/0/hashes/0/value", json!("0".repeat(64))), "hash-mismatch", "/assessment-results/back-matter/resources/0/rlinks/0/hashes/0/value", None),
         m("hash-mismatch-sha512", Results, set("/assessment-results/back-matter/resources/0/rlinks/0/hashes/1/value", json!("f".repeat(128))), "hash-mismatch", "/assessment-results/back-matter/resources/0/rlinks/0/hashes/1/value", None),
         m("hash-target-missing", Results, set("/assessment-results/back-matter/resources/0/rlinks/0/href", json!("evidence/gone.csv")), "hash-target-missing", "/assessment-results/back-matter/resources/0/rlinks/0/href", None),
+        // NIST's Metaschema constraints (the 1.1.3 modules judge these 1.1.2
+        // documents); each names the constraint by its place in the module.
+        constraint("activity-method-in-foreign-ns", Plan, set("/assessment-plan/local-definitions/activities/0/props", json!([{"name": "method", "ns": "https://proofpack.dev/ns/oscal", "value": "TEST"}])), "/assessment-plan/local-definitions/activities/0", "oscal_assessment-common_metaschema.xml:189"),
+        constraint("activity-method-value", Plan, set("/assessment-plan/local-definitions/activities/0/props", json!([{"name": "method", "value": "PROBE"}])), "/assessment-plan/local-definitions/activities/0/props/0/value", "oscal_assessment-common_metaschema.xml:190"),
+        constraint("two-responsible-parties-one-role", Results, set("/assessment-results/metadata/responsible-parties", json!([{"role-id": "assessor", "party-uuids": ["e7730080-71ce-4b20-bec4-84f33136fd58"]}, {"role-id": "assessor", "party-uuids": ["e7730080-71ce-4b20-bec4-84f33136fd58"]}])), "/assessment-results/metadata/responsible-parties/1", "unique-metadata-responsible-party"),
+        constraint("two-roles-one-id", Results, set("/assessment-results/metadata/roles", json!([{"id": "assessor", "title": "A"}, {"id": "assessor", "title": "B"}])), "/assessment-results/metadata/roles/1", "index-metadata-roles"),
+        constraint("nist-prop-name-not-allowed", Results, set("/assessment-results/metadata/props", json!([{"name": "colour", "value": "blue"}])), "/assessment-results/metadata/props/0/name", "oscal_metadata_metaschema.xml:407"),
+        constraint("responsible-party-names-no-party", Results, set("/assessment-results/metadata/responsible-parties/0/party-uuids/0", json!(UNKNOWN_UUID)), "/assessment-results/metadata/responsible-parties/0/party-uuids/0", "oscal_metadata_metaschema.xml:456"),
+        constraint("sha256-wrong-length", Results, set("/assessment-results/back-matter/resources/0/rlinks/0/hashes/0/value", json!("abc123")), "/assessment-results/back-matter/resources/0/rlinks/0/hashes/0/value", "oscal-check-hash-length-SHA2-3-256"),
+        constraint("fragment-link-with-media-type", Results, set("/assessment-results/metadata/links", json!([{"href": "#6d2c1c0e-6f44-4c0a-9a63-0c8f4c1d2e3f", "rel": "related", "media-type": "text/csv"}])), "/assessment-results/metadata/links/0", "oscal_metadata_metaschema.xml:756"),
         // Not OSCAL, not JSON.
         m("wrong-root", Results, vec![Edit::Raw(b"{\"assessment-result\": {}}".to_vec())], "not-oscal", "", None),
         m("truncated", Results, vec![Edit::Raw(b"{\"assessment-results\": {\"uuid\": \"ec0dad37".to_vec())], "not-json", "", None),
@@ -167,7 +189,8 @@ fn write_bases(dir: &Path) -> Vec<(Base, Value)> {
     ap["assessment-plan"]["import-ssp"]["href"] = json!("ssp.json");
     // NIST's plan names an activity it never defines; define it so the base is clean.
     ap["assessment-plan"]["local-definitions"]["activities"] = json!([{
-        "uuid": "0d243b23-a889-478f-9716-6d4870e56209", "title": "Least privilege test", "description": "Test."}]);
+        "uuid": "0d243b23-a889-478f-9716-6d4870e56209", "title": "Least privilege test", "description": "Test.",
+        "props": [{"name": "method", "value": "TEST"}]}]);
     let mut poam = read_json(&examples().join("poam/json/ifa_plan-of-action-and-milestones.json"));
     poam["plan-of-action-and-milestones"]["import-ssp"]["href"] = json!("ssp.json");
     // NIST's POA&M names its assessor party and a mitigating factor where a
@@ -292,7 +315,11 @@ fn every_mutation_is_rejected_at_its_pointer() {
         let hit = diags.iter().find(|d| {
             d["rule"] == mutation.rule
                 && d["pointer"] == mutation.pointer.as_str()
-                && mutation.keyword.is_none_or(|k| d["keyword"] == k)
+                && mutation.keyword.is_none_or(|k| {
+                    d["keyword"] == k
+                        || d["constraint"]["id"] == k
+                        || d["constraint"]["defined_at"] == k
+                })
         });
         let hit = hit.unwrap_or_else(|| {
             panic!(

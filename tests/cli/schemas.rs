@@ -26,11 +26,15 @@ fn sha256(bytes: &[u8]) -> String {
 fn lock_hashes_equal_the_official_files() {
     let lock = lock();
     let entries = lock["schemas"].as_array().unwrap();
-    assert_eq!(entries.len(), 32);
+    let (modules, schemas): (Vec<&Value>, Vec<&Value>) =
+        entries.iter().partition(|e| e["model"] == "metaschema");
+    assert_eq!(schemas.len(), 32);
+    // NIST's Metaschema modules of 1.1.3 and 1.2.1 with their entity files.
+    assert_eq!(modules.len(), 49);
     for entry in entries {
-        let path = schema_dir()
-            .join(format!("v{}", entry["oscal-version"].as_str().unwrap()))
-            .join(entry["file"].as_str().unwrap());
+        let version = entry["oscal-version"].as_str().unwrap();
+        let file = entry["file"].as_str().unwrap();
+        let path = local_copy(version, file);
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(
             entry["sha256"],
@@ -39,15 +43,12 @@ fn lock_hashes_equal_the_official_files() {
             path.display()
         );
         assert_eq!(entry["bytes"], bytes.len(), "{}", path.display());
-        let url = entry["url"].as_str().unwrap();
-        assert_eq!(
-            url,
-            format!(
-                "https://github.com/usnistgov/OSCAL/releases/download/v{}/{}",
-                entry["oscal-version"].as_str().unwrap(),
-                entry["file"].as_str().unwrap()
-            )
-        );
+        if entry["model"] != "metaschema" {
+            assert_eq!(
+                entry["url"].as_str().unwrap(),
+                format!("https://github.com/usnistgov/OSCAL/releases/download/v{version}/{file}")
+            );
+        }
     }
     for version in std::fs::read_dir(schema_dir()).unwrap() {
         for file in std::fs::read_dir(version.unwrap().path()).unwrap() {
@@ -57,6 +58,15 @@ fn lock_hashes_equal_the_official_files() {
                 "{name} is not pinned"
             );
         }
+    }
+}
+
+/// Where ../shared holds a pinned file: schemas under `schemas/vX/`,
+/// Metaschema modules under `metaschema/X/`.
+fn local_copy(version: &str, file: &str) -> PathBuf {
+    match file.strip_prefix("metaschema/") {
+        Some(module) => shared().join("oscal/metaschema").join(version).join(module),
+        None => schema_dir().join(format!("v{version}")).join(file),
     }
 }
 
@@ -76,7 +86,10 @@ impl Mirror {
         let thread = std::thread::spawn(move || {
             for request in serving.incoming_requests() {
                 let relative = request.url().trim_start_matches('/').to_string();
-                let path: PathBuf = schema_dir().join(&relative);
+                let path: PathBuf = match relative.split_once('/') {
+                    Some((version, file)) => local_copy(version.trim_start_matches('v'), file),
+                    None => schema_dir().join(&relative),
+                };
                 let response = match std::fs::read(&path) {
                     Ok(mut bytes) => {
                         if tamper.is_some_and(|t| relative.ends_with(t)) {
@@ -127,20 +140,21 @@ fn fetch_verifies_and_stores_in_the_cache_then_validate_uses_it() {
     let cache = tempfile::tempdir().unwrap();
     let output = fetch_into_cache(cache.path(), &mirror.url);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let stored = cache.path().join("oscal-schemas/v1.1.2");
-    for entry in lock()["schemas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["oscal-version"] == "1.1.2")
-    {
+    // 1.1.2's schemas, and the 1.1.3 Metaschema modules whose constraints
+    // judge 1.1.2 documents.
+    let mut stored_files = 0;
+    for entry in lock()["schemas"].as_array().unwrap().iter().filter(|e| {
+        e["oscal-version"] == "1.1.2"
+            || (e["oscal-version"] == "1.1.3" && e["model"] == "metaschema")
+    }) {
+        let version = entry["oscal-version"].as_str().unwrap();
         let file = entry["file"].as_str().unwrap();
+        let stored = cache.path().join(format!("oscal-schemas/v{version}"));
         let bytes = std::fs::read(stored.join(file)).unwrap();
-        assert_eq!(
-            bytes,
-            std::fs::read(schema_dir().join("v1.1.2").join(file)).unwrap()
-        );
+        assert_eq!(bytes, std::fs::read(local_copy(version, file)).unwrap());
+        stored_files += 1;
     }
+    assert!(stored_files > 20, "{stored_files}");
     assert!(stderr(&output).contains("downloaded, SHA-256 verified"));
 
     // A second fetch finds them intact and downloads nothing.

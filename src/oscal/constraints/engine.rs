@@ -396,7 +396,12 @@ impl<'a, 'e, 't> Judge<'a, 'e, 't> {
     }
 
     fn pointer_of(&self, item: &Item) -> String {
+        let about_value = matches!(
+            self.constraint.kind,
+            Kind::AllowedValues { .. } | Kind::Matches { .. }
+        );
         match item {
+            Item::Node(n) if about_value => self.tree.value_pointer(*n),
             Item::Node(n) => self.tree.pointer(*n),
             _ => self.tree.pointer(self.context),
         }

@@ -130,11 +130,9 @@ impl ConstraintSet {
                 .iter()
                 .filter(|c| !matches!(c.kind, rules::Kind::Let { .. }))
                 .collect();
-            let unsupported = real
-                .iter()
-                .copied()
-                .filter(|c| c.unsupported.is_some())
-                .collect();
+            // `let`s are not constraints, but one that cannot be evaluated
+            // leaves the constraints that read it unevaluated: list it.
+            let unsupported = all.iter().filter(|c| c.unsupported.is_some()).collect();
             (real.len(), unsupported)
         }
         let mut out = Vec::new();

@@ -36,6 +36,8 @@ pub struct Node<'t> {
     /// The JSON member this node sits in (interned), and its array index.
     pub key: u32,
     pub index: u32,
+    /// For a field written as an object, the member holding its value.
+    pub value_key: u32,
 }
 
 pub struct Tree<'t> {
@@ -65,6 +67,7 @@ impl<'t> Tree<'t> {
             value: None,
             key: empty,
             index: NONE,
+            value_key: NONE,
         });
         let def = DefId {
             kind: DefKind::Assembly,
@@ -121,6 +124,7 @@ impl<'t> Tree<'t> {
             value: None,
             key,
             index,
+            value_key: NONE,
         });
         let definition = ms.def(def);
         match def.kind {
@@ -144,7 +148,10 @@ impl<'t> Tree<'t> {
                     } else if value_member.as_deref() == Some(&*member)
                         || (definition.value_key_flag.is_some() && value_member.is_none())
                     {
-                        self.nodes[at as usize].value = Some(value);
+                        let value_key = self.intern(&member);
+                        let node = &mut self.nodes[at as usize];
+                        node.value = Some(value);
+                        node.value_key = value_key;
                     }
                 }
             }
@@ -250,6 +257,20 @@ impl<'t> Tree<'t> {
         } else {
             format!("/{}", segments.join("/"))
         }
+    }
+
+    /// Pointer to a node's value: for a field written as an object, the
+    /// member that holds the value.
+    pub fn value_pointer(&self, id: u32) -> String {
+        let node = &self.nodes[id as usize];
+        if node.value_key == NONE {
+            return self.pointer(id);
+        }
+        format!(
+            "{}/{}",
+            self.pointer(id),
+            escape(&self.names[node.value_key as usize])
+        )
     }
 
     /// A Metapath-style location (`/assessment-plan[1]/metadata[1]/@title`),
