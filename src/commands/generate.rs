@@ -35,6 +35,8 @@ pub struct GenerateArgs {
     /// (default: $PROOFPACK_FEDRAMP_SCHEMA_DIR).
     #[arg(long, value_name = "DIR")]
     fedramp_schema_dir: Option<PathBuf>,
+    #[command(flatten)]
+    constraints: crate::ConstraintArgs,
     /// Extra frameworks and mappings (see `proofpack checks --help`).
     #[arg(long, value_name = "DIR")]
     mappings: Option<PathBuf>,
@@ -89,6 +91,7 @@ pub fn generate(args: GenerateArgs, quiet: bool, verbose: u8) -> anyhow::Result<
         last_modified_us: args.last_modified,
         schema_dir: args.schema_dir.clone(),
         fedramp_schema_dir: args.fedramp_schema_dir.clone(),
+        constraints: args.constraints.options(),
         mappings: args.mappings.clone(),
         history: args.history.clone(),
         progress,

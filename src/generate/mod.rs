@@ -67,6 +67,9 @@ pub struct GenerateOptions {
     pub last_modified_us: Option<i64>,
     pub schema_dir: Option<PathBuf>,
     pub fedramp_schema_dir: Option<PathBuf>,
+    /// Metaschema constraints every OSCAL document must pass before landing
+    /// (NIST's by default; FedRAMP's when their folder is given).
+    pub constraints: crate::oscal::constraints::ConstraintOptions,
     pub mappings: Option<PathBuf>,
     /// The history folder (overrides the config's `[history] dir`).
     pub history: Option<PathBuf>,
@@ -80,6 +83,50 @@ pub struct Generated {
     pub sdr_validation: String,
     pub missing: Vec<String>,
     pub warnings: Vec<String>,
+}
+
+/// How the Metaschema constraints fared, for the manifest: counts, and the
+/// SHA-256 of each constraint file, so an auditor can re-run the same rules.
+fn constraint_note(summary: Option<&crate::oscal::constraints::ConstraintSummary>) -> String {
+    let Some(s) = summary else {
+        return " (Metaschema constraints not evaluated: --constraints none)".to_string();
+    };
+    let families: Vec<String> = s
+        .selection
+        .iter()
+        .map(|f| match f {
+            crate::oscal::constraints::Family::Nist => {
+                format!("NIST's OSCAL {} Metaschema", s.metaschema_version)
+            }
+            crate::oscal::constraints::Family::External => "FedRAMP's external".to_string(),
+        })
+        .collect();
+    let sources: Vec<String> = s
+        .sources
+        .iter()
+        .map(|f| format!("{} sha256:{}", f.file, f.sha256))
+        .collect();
+    format!(
+        " and {} constraints: {} applied, {} passed, {} failed, {} not evaluated{} [{}]",
+        families.join(" and "),
+        s.applied,
+        s.passed,
+        s.failed,
+        s.not_evaluated,
+        if s.not_evaluated_list.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                s.not_evaluated_list
+                    .iter()
+                    .map(|n| format!("{}: {}", n.id, n.reason))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        },
+        sources.join(", ")
+    )
 }
 
 /// Re-validation cadence for machine-based resources, in days, and how it
@@ -676,10 +723,18 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         &store,
         &ValidateOptions {
             strict: true,
+            constraints: opts.constraints.clone(),
             ..ValidateOptions::default()
         },
     );
     for r in &reports {
+        if r.status == FileStatus::Error {
+            return Err(GenerateError::Step(format!(
+                "{}: not validated: {}",
+                r.path,
+                r.note.as_deref().unwrap_or("unknown error")
+            )));
+        }
         if r.status != FileStatus::Valid {
             let problems: Vec<String> = r
                 .diagnostics
@@ -693,8 +748,14 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         }
     }
     let mut validation = BTreeMap::new();
-    for (name, _) in documents {
-        validation.insert(format!("oscal/{name}"), format!("valid against NIST's OSCAL {oscal_version} schema and proofpack's reference checks"));
+    for ((name, _), report) in documents.iter().zip(&reports) {
+        validation.insert(
+            format!("oscal/{name}"),
+            format!(
+                "valid against NIST's OSCAL {oscal_version} schema, proofpack's reference checks{}",
+                constraint_note(report.constraints.as_ref())
+            ),
+        );
     }
     let fedramp_dir = opts
         .fedramp_schema_dir

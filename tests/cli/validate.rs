@@ -225,6 +225,8 @@ fn sarif_output_is_sarif_2_1_0_with_regions() {
     let dir = tempfile::tempdir().unwrap();
     let mut ar = read_json(&examples().join("ar/json/ifa_assessment-results-example.json"));
     ar["assessment-results"]["metadata"]["last-modified"] = "2024-02-30T10:00:00Z".into();
+    ar["assessment-results"]["metadata"]["props"] =
+        serde_json::json!([{"name": "colour", "value": "blue"}]);
     let path = dir.path().join("ar.json");
     write_json(&path, &ar);
     let cache = tempfile::tempdir().unwrap();
@@ -252,6 +254,20 @@ fn sarif_output_is_sarif_2_1_0_with_regions() {
         .as_str()
         .unwrap()
         .contains("no 30 February"));
+    // A constraint result carries the constraint's id as its rule, with the
+    // rule described in the driver and the category kept apart.
+    let constraint = results
+        .iter()
+        .find(|r| r["properties"]["jsonPointer"] == "/assessment-results/metadata/props/0/name")
+        .expect("a result for the prop name");
+    assert_eq!(constraint["properties"]["category"], "constraint");
+    let id = constraint["ruleId"].as_str().unwrap();
+    assert!(id.contains("oscal_metadata_metaschema.xml:407"), "{id}");
+    assert!(run0["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["id"] == id));
 }
 
 #[test]

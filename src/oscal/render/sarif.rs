@@ -16,10 +16,25 @@ pub fn render(reports: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
 
 /// The SARIF log as a JSON value.
 pub fn document(reports: &[FileReport]) -> Value {
-    let rules: Vec<Value> = RULES
+    let mut rules: Vec<Value> = RULES
         .iter()
         .map(|(id, help)| json!({"id": id, "shortDescription": {"text": help}}))
         .collect();
+    // Each Metaschema constraint that fired is a rule of its own.
+    let mut seen = std::collections::BTreeSet::new();
+    for c in reports
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .filter_map(|d| d.constraint.as_ref())
+    {
+        if seen.insert(c.id.clone()) {
+            rules.push(json!({
+                "id": c.id,
+                "shortDescription": {"text": format!("Metaschema {} constraint on `{}` ({}), defined at {}", c.kind, c.target, c.level.as_str(), c.defined_at)},
+                "properties": {"category": "constraint", "definedAt": c.defined_at},
+            }));
+        }
+    }
     let mut results = Vec::new();
     let mut notifications = Vec::new();
     for report in reports {
@@ -29,8 +44,10 @@ pub fn document(reports: &[FileReport]) -> Value {
                 region = json!({"startLine": line, "startColumn": column});
             }
             let rule_index = RULES.iter().position(|(id, _)| *id == d.rule);
+            // A constraint's own id is its rule; the category stays in properties.
+            let rule_id = d.constraint.as_ref().map_or(d.rule, |c| c.id.as_str());
             let mut result = json!({
-                "ruleId": d.rule,
+                "ruleId": rule_id,
                 "level": match d.severity { Severity::Error => "error", Severity::Warning => "warning", Severity::Info => "note" },
                 "message": {"text": d.message},
                 "locations": [{
@@ -42,8 +59,12 @@ pub fn document(reports: &[FileReport]) -> Value {
                 }],
                 "properties": {"jsonPointer": d.pointer},
             });
-            if let Some(i) = rule_index {
+            if let (Some(i), None) = (rule_index, &d.constraint) {
                 result["ruleIndex"] = json!(i);
+            }
+            result["properties"]["category"] = json!(d.rule);
+            if let Some(c) = &d.constraint {
+                result["properties"]["constraint"] = json!(c);
             }
             if let Some(keyword) = &d.keyword {
                 result["properties"]["schemaKeyword"] = json!(keyword);

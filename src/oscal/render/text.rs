@@ -48,6 +48,25 @@ pub fn render(reports: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
                     .unwrap_or("unknown error")
             )?,
         }
+        if let Some(c) = &report.constraints {
+            writeln!(
+                out,
+                "  constraints (OSCAL {} Metaschema{}): {} applied, {} passed, {} failed, {} not evaluated",
+                c.metaschema_version,
+                if c.selection.len() > 1 { " + FedRAMP" } else { "" },
+                c.applied,
+                c.passed,
+                c.failed,
+                c.not_evaluated
+            )?;
+            for n in &c.not_evaluated_list {
+                writeln!(
+                    out,
+                    "    not evaluated: {} ({}): {}",
+                    n.id, n.defined_at, n.reason
+                )?;
+            }
+        }
         for d in &report.diagnostics {
             let position = match (d.line, d.column) {
                 (Some(line), Some(column)) => format!("{line}:{column}"),
@@ -63,11 +82,17 @@ pub fn render(reports: &[FileReport], out: &mut dyn Write) -> io::Result<()> {
             } else {
                 d.pointer.as_str()
             };
-            let keyword = d
-                .keyword
-                .as_deref()
-                .map(|k| format!(", keyword `{k}`"))
-                .unwrap_or_default();
+            let keyword = match (&d.keyword, &d.constraint) {
+                (Some(k), _) => format!(", keyword `{k}`"),
+                (None, Some(c)) => format!(
+                    ", constraint {} ({} {}, {})",
+                    c.id,
+                    c.level.as_str(),
+                    c.kind,
+                    c.defined_at
+                ),
+                (None, None) => String::new(),
+            };
             writeln!(
                 out,
                 "  {}:{position}: {severity}[{}] {}\n    at {pointer}{keyword}",
