@@ -400,20 +400,59 @@ fn a_failure_mid_run_leaves_no_package_and_config_errors_name_the_line() {
     );
 }
 
+/// In both OSCAL releases the package passes NIST's schema, NIST's
+/// Metaschema constraints and FedRAMP's external constraints, checked again
+/// here by `validate` as an auditor would.
 #[test]
-fn oscal_1_2_1_is_supported() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("package");
-    let (code, text, err) = generate(
-        &repo().join("samples/proofpack.toml"),
-        &out,
-        &["--oscal-version", "1.2.1"],
-    );
-    assert_eq!(code, 0, "{text}{err}");
-    let (code, report) = validate_json(&[out.join("oscal")], &["--strict"]);
-    assert_eq!(code, 0, "{report:#}");
-    let ap = read_json(&out.join("oscal/assessment-plan.json"));
-    assert_eq!(ap["assessment-plan"]["metadata"]["oscal-version"], "1.2.1");
+fn packages_pass_nist_and_fedramp_constraints_in_both_releases() {
+    let fedramp = shared().join("oscal/fedramp/constraints");
+    let fedramp = fedramp.to_str().unwrap();
+    for version in ["1.1.3", "1.2.1"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("package");
+        let (code, text, err) = generate(
+            &repo().join("samples/proofpack.toml"),
+            &out,
+            &["--oscal-version", version, "--fedramp-constraints", fedramp],
+        );
+        assert_eq!(code, 0, "{text}{err}");
+        let (code, report) = validate_json(
+            &[out.join("oscal")],
+            &[
+                "--strict",
+                "--constraints",
+                "all",
+                "--fedramp-constraints",
+                fedramp,
+            ],
+        );
+        assert_eq!(code, 0, "{report:#}");
+        for file in report["files"].as_array().unwrap() {
+            let c = &file["constraints"];
+            assert_eq!(c["failed"], 0, "{file:#}");
+            assert!(c["passed"].as_u64().unwrap() > 50, "{c:#}");
+            assert_eq!(c["metaschema_version"], version);
+        }
+        let ap = read_json(&out.join("oscal/assessment-plan.json"));
+        let plan = &ap["assessment-plan"];
+        assert_eq!(plan["metadata"]["oscal-version"], version);
+        // The activity method sits in NIST's namespace (no `ns`).
+        let props = plan["local-definitions"]["activities"][0]["props"]
+            .as_array()
+            .unwrap();
+        assert!(props
+            .iter()
+            .any(|p| p["name"] == "method" && p.get("ns").is_none() && p["value"] == "TEST"));
+        assert!(plan["metadata"]["published"].is_string());
+        let manifest = read_json(&out.join("manifest.json"));
+        let note = manifest.to_string();
+        assert!(note.contains("FedRAMP's external constraints"), "{note}");
+        assert!(note.contains("0 failed"), "{note}");
+        assert!(
+            note.contains("fedramp-external-constraints.xml sha256:"),
+            "{note}"
+        );
+    }
 }
 
 #[test]
