@@ -81,11 +81,9 @@ pub fn evaluate(tree: &Tree<'_>, set: &ConstraintSet, now: DateTime<FixedOffset>
         for &id in app.block {
             let constraint = set.constraint(app.family, id);
             if let Some(reason) = &constraint.unsupported {
+                // An unsupported `let` binds nothing, so the constraints that
+                // read it fail to evaluate too and are reported as such.
                 result.record(app.family, id, Outcome::NotEvaluated, Some(reason.clone()));
-                if let Kind::Let { var, .. } = &constraint.kind {
-                    // Later constraints that read it are not evaluated either.
-                    let _ = var;
-                }
                 continue;
             }
             let focus = Focus::node(app.context);

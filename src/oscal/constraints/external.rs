@@ -49,17 +49,20 @@ impl External {
     }
 
     pub fn load_file(&mut self, path: &Path) -> Result<(), String> {
+        // Each file read (the module and any entity it includes) is hashed
+        // as it is read, so the report names exactly the bytes evaluated.
+        let files = &mut self.files;
         let mut read = |p: &Path| {
-            std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            files.push((name, crate::hash::sha256_hex(text.as_bytes())));
+            Ok(text)
         };
         let xml = ExpandedXml::load(path, &mut read)?;
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        self.files.push((name, crate::hash::sha256_hex(&bytes)));
         let doc = roxmltree::Document::parse(&xml.text)
             .map_err(|e| format!("{}: not well-formed XML: {e}", path.display()))?;
         let root = doc.root_element();

@@ -139,12 +139,7 @@ impl<'t> Tree<'t> {
                 }
                 for (member, value) in json.members() {
                     if let Some(flag) = definition.flags.iter().find(|f| f.name == member) {
-                        let flag_name = self.intern(&flag.name);
-                        let flag_def = DefId {
-                            kind: DefKind::Flag,
-                            index: flag.def,
-                        };
-                        self.add(ms, at, flag_def, flag_name, flag_name, NONE, value);
+                        self.add_flag(ms, at, flag, value);
                     } else if value_member.as_deref() == Some(&*member)
                         || (definition.value_key_flag.is_some() && value_member.is_none())
                     {
@@ -160,12 +155,7 @@ impl<'t> Tree<'t> {
                 // order, as attributes do in XML.
                 for (member, value) in json.members() {
                     if let Some(flag) = definition.flags.iter().find(|f| f.name == member) {
-                        let flag_name = self.intern(&flag.name);
-                        let flag_def = DefId {
-                            kind: DefKind::Flag,
-                            index: flag.def,
-                        };
-                        self.add(ms, at, flag_def, flag_name, flag_name, NONE, value);
+                        self.add_flag(ms, at, flag, value);
                     }
                 }
                 for (member, value) in json.members() {
@@ -194,6 +184,21 @@ impl<'t> Tree<'t> {
             }
         }
         self.nodes[at as usize].end = self.nodes.len() as u32;
+    }
+
+    fn add_flag(
+        &mut self,
+        ms: &Metaschema,
+        owner: u32,
+        flag: &super::metaschema::FlagUse,
+        value: TapeNode<'t>,
+    ) {
+        let name = self.intern(&flag.name);
+        let def = DefId {
+            kind: DefKind::Flag,
+            index: flag.def,
+        };
+        self.add(ms, owner, def, name, name, NONE, value);
     }
 
     pub fn node(&self, id: u32) -> &Node<'t> {
