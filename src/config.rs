@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::catalogue::Catalogue;
 use crate::checks::config::{ChecksConfig, Waiver};
+use crate::checks::remediation::Exposure;
 use crate::checks::CheckError;
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -34,6 +35,9 @@ pub struct Config {
     /// Provider-written texts per KSI id.
     #[serde(default)]
     pub ksi: BTreeMap<String, KsiText>,
+    /// How POA&M deadlines are set.
+    #[serde(default)]
+    pub poam: Poam,
     /// The folder the file is in (paths are relative to it).
     #[serde(skip)]
     pub base: PathBuf,
@@ -159,6 +163,65 @@ pub struct KsiText {
     pub implementation: Option<String>,
     pub validation: Option<String>,
     pub assessment: Option<String>,
+    /// The provider's statement for the KSI's controls no check covers;
+    /// without it a KSI whose controls are only partly covered is at most
+    /// "Partially Implemented".
+    pub status: Option<KsiStatus>,
+}
+
+/// The SDR's `ksiImplementationStatus` values, in FedRAMP's spelling.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum KsiStatus {
+    #[serde(rename = "Not Implemented")]
+    NotImplemented,
+    #[serde(rename = "Partially Implemented")]
+    PartiallyImplemented,
+    #[serde(rename = "Implemented")]
+    Implemented,
+}
+
+impl KsiStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KsiStatus::NotImplemented => "Not Implemented",
+            KsiStatus::PartiallyImplemented => "Partially Implemented",
+            KsiStatus::Implemented => "Implemented",
+        }
+    }
+}
+
+/// How POA&M deadlines are set: FedRAMP's timeframes (VDR-TFR-PVR) for the
+/// system's class, from each failing check's N-rating and exposure, or a
+/// number of days the provider sets for a check.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Poam {
+    /// FedRAMP's Potential Agency Impact N-rating (1-5) per check severity.
+    #[serde(default)]
+    pub pain: PainBySeverity,
+    /// The exposure of every failing check (FedRAMP's keys `irv_lev`,
+    /// `nirv_lev`, `nlev`); default `irv_lev`.
+    pub exposure: Option<Exposure>,
+    /// Per check id: its own N-rating, exposure or number of days.
+    #[serde(default)]
+    pub checks: BTreeMap<String, PoamCheck>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PainBySeverity {
+    pub high: Option<u8>,
+    pub moderate: Option<u8>,
+    pub low: Option<u8>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PoamCheck {
+    pub pain: Option<u8>,
+    pub exposure: Option<Exposure>,
+    /// Days from evaluation, replacing FedRAMP's timeframe for this check.
+    pub days: Option<u32>,
 }
 
 impl Config {
@@ -192,6 +255,7 @@ impl Config {
                 .position(|l| l.contains(needle))
                 .map_or(0, |i| i + 1)
         };
+        config.poam.validate(name, catalogue, &line_of)?;
         if let Some(length) = &config.window.length {
             parse_length(length).ok_or_else(|| CheckError::Syntax {
                 file: name.into(),
@@ -219,6 +283,63 @@ impl Config {
         } else {
             self.base.join(p).display().to_string()
         }
+    }
+}
+
+impl Poam {
+    /// N-ratings are 1 to 5, days at least 1, and every check is known.
+    fn validate(
+        &self,
+        file: &str,
+        catalogue: &Catalogue,
+        line_of: &dyn Fn(&str) -> usize,
+    ) -> Result<(), CheckError> {
+        let error = |needle: &str, message: String| CheckError::Syntax {
+            file: file.into(),
+            line: line_of(needle),
+            column: 1,
+            message,
+        };
+        let ratings = [
+            ("high", self.pain.high),
+            ("moderate", self.pain.moderate),
+            ("low", self.pain.low),
+        ];
+        for (severity, pain) in ratings {
+            if let Some(p) = pain.filter(|p| !(1..=5).contains(p)) {
+                return Err(error(
+                    severity,
+                    format!(
+                        "poam.pain.{severity} = {p}: an N-rating is 1 to 5 (FedRAMP VER-EVA-EPA)"
+                    ),
+                ));
+            }
+        }
+        for (id, check) in &self.checks {
+            if catalogue.get(id).is_none() {
+                return Err(error(
+                    id,
+                    format!(
+                        "[poam.checks.{id}]: no check has this id (see `proofpack checks list`)"
+                    ),
+                ));
+            }
+            if let Some(p) = check.pain.filter(|p| !(1..=5).contains(p)) {
+                return Err(error(
+                    id,
+                    format!(
+                        "poam.checks.{id}.pain = {p}: an N-rating is 1 to 5 (FedRAMP VER-EVA-EPA)"
+                    ),
+                ));
+            }
+            if check.days == Some(0) {
+                return Err(error(
+                    id,
+                    format!("poam.checks.{id}.days = 0: a deadline is at least one day after evaluation"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

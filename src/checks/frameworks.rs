@@ -84,6 +84,9 @@ pub struct Frameworks {
     pub by_id: BTreeMap<String, Framework>,
     /// Where each came from (`built-in` or a path).
     pub origin: BTreeMap<String, String>,
+    /// FedRAMP's remediation timeframes (POA&M deadlines): built in, or
+    /// from FedRAMP's rules JSON in a mappings folder.
+    pub remediation: Option<super::remediation::RemediationRules>,
 }
 
 impl Frameworks {
@@ -93,6 +96,7 @@ impl Frameworks {
             let framework = parse_toml(text, &format!("built-in {name}"))?;
             out.insert(framework, "built-in".into());
         }
+        out.remediation = Some(super::remediation::RemediationRules::built_in()?);
         Ok(out)
     }
 
@@ -118,7 +122,17 @@ impl Frameworks {
             source: e,
         })?;
         let framework = if path.extension().is_some_and(|e| e == "json") {
-            from_fedramp_json(&text, &path.display().to_string())?
+            let name = path.display().to_string();
+            let doc: Value = serde_json::from_str(&text).map_err(|e| CheckError::Invalid {
+                file: name.clone(),
+                reason: format!("not JSON: {e}"),
+            })?;
+            let framework = from_fedramp_json(&doc, &name)?;
+            // The same file's remediation timeframes replace the built-in ones.
+            if let Some(rules) = super::remediation::from_fedramp_json(&doc, &name)? {
+                self.remediation = Some(rules);
+            }
+            framework
         } else {
             parse_toml(&text, &path.display().to_string())?
         };
@@ -145,11 +159,7 @@ pub fn parse_toml(text: &str, name: &str) -> Result<Framework, CheckError> {
 /// FedRAMP's machine-readable rules (CR26 `fedramp-consolidated-rules.json`
 /// or an FRMR `FRMR.documentation.json`): the `KSI` themes become a
 /// framework with id `fedramp-20x-ksi`; `fka` ids become aliases.
-pub fn from_fedramp_json(text: &str, name: &str) -> Result<Framework, CheckError> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| CheckError::Invalid {
-        file: name.to_string(),
-        reason: format!("not JSON: {e}"),
-    })?;
+pub fn from_fedramp_json(doc: &Value, name: &str) -> Result<Framework, CheckError> {
     let themes = doc
         .get("KSI")
         .and_then(Value::as_object)
@@ -248,7 +258,7 @@ mod tests {
             "KSI": {"IAM": {"name": "Identity", "indicators": {
                 "KSI-IAM-SNU": {"fka": "KSI-IAM-03", "name": "Securing Non-User Authentication", "controls": ["ac-2"]},
                 "KSI-IAM-OLD": {"name": "Old", "retired": true}}}}}"#;
-        let f = from_fedramp_json(json, "next.json").unwrap();
+        let f = from_fedramp_json(&serde_json::from_str(json).unwrap(), "next.json").unwrap();
         assert_eq!(f.version, "2027.01.01");
         assert_eq!(f.items.len(), 1);
         assert_eq!(f.find("KSI-IAM-03").unwrap().controls, vec!["ac-2"]);

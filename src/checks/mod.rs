@@ -14,6 +14,7 @@ pub mod coverage;
 pub mod evidence;
 pub mod frameworks;
 pub mod outcome;
+pub mod remediation;
 pub mod render;
 pub mod rules;
 pub mod run;

@@ -6,8 +6,10 @@
 //! step leaves no partial package. The same inputs, window and pinned
 //! `last-modified` give byte-identical files.
 
+pub mod deadlines;
 pub mod fedramp_schema;
 pub mod ids;
+pub mod ksi_coverage;
 pub mod oscal_docs;
 pub mod package;
 pub mod sdr;
@@ -531,6 +533,20 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
             ))
         })
         .collect();
+    let remediation = frameworks
+        .remediation
+        .clone()
+        .map_or_else(crate::checks::remediation::RemediationRules::built_in, Ok)?;
+    let deadlines = deadlines::deadlines(
+        &report,
+        &deadlines::DeadlineInputs {
+            catalogue: &catalogue,
+            poam: &config.poam,
+            class: system.class,
+            rules: &remediation,
+            evaluated: chrono::DateTime::from_timestamp_micros(until_us).unwrap_or_default(),
+        },
+    );
     let docs = oscal_docs::build(&DocInputs {
         system: &system,
         oscal_version: &oscal_version,
@@ -545,6 +561,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         identities,
         resources,
         attestations: attestations.clone(),
+        deadlines: &deadlines,
         ssp_href: system
             .overview_uri
             .clone()
@@ -566,6 +583,11 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         .map(|(a, r)| (a.clone(), r.path.clone()))
         .collect();
     let base_uri = config.output_base_uri();
+    let ksi_coverage = frameworks
+        .by_id
+        .get("fedramp-20x-ksi")
+        .map(|ksis| ksi_coverage::ksi_coverage(ksis, &report, &config.attestations))
+        .unwrap_or_default();
     let sdr = sdr::build(&sdr::SdrInputs {
         report: &report,
         overview_uri: system.overview_uri.as_deref(),
@@ -574,6 +596,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         attestations: &attested_paths,
         cadence: cadence_text.clone(),
         last_updated: format_micros(until_us)[..10].to_string(),
+        coverage: &ksi_coverage,
     });
     let mut sdr = sdr;
 
@@ -704,6 +727,8 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         evidence: &evidence,
         as_of_us: until_us,
         ksi_trend,
+        ksi_coverage: &ksi_coverage,
+        deadlines: &deadlines,
         templates: templates.as_deref(),
     })
     .map_err(|e| GenerateError::Step(format!("summary template {e}")))?;

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
+use super::deadlines::Deadline;
 use super::ids::uuid;
 use crate::checks::catalogue::Catalogue;
 use crate::checks::outcome::Status;
@@ -61,6 +62,8 @@ pub struct DocInputs<'a> {
     pub identities: Vec<(String, String)>,
     pub resources: Vec<Resource>,
     pub attestations: Vec<(Attestation, Resource)>,
+    /// POA&M deadlines of the failing checks, by check id.
+    pub deadlines: &'a BTreeMap<String, Deadline>,
     /// Where the provider's system description lives.
     pub ssp_href: String,
 }
@@ -262,14 +265,22 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
         if r.outcome.status == Status::Fail {
             let id = uuid(&["risk", &run_key, &r.id]);
             risk_of.insert(&r.id, id.clone());
-            risks.push(json!({
+            let mut risk = json!({
                 "uuid": id,
                 "title": format!("{}: not met", r.title),
                 "description": d.catalogue.get(&r.id).map_or(String::new(), |c| c.rationale.trim().to_string()),
                 "statement": format!("{} Subjects: {}.", r.outcome.reason, subject_list(r)),
                 "status": "open",
                 "related-observations": [{"observation-uuid": obs}]
-            }));
+            });
+            if let Some(deadline) = d.deadlines.get(&r.id) {
+                add_deadline(
+                    &mut risk,
+                    deadline,
+                    &uuid(&["remediation", &run_key, &r.id]),
+                );
+            }
+            risks.push(risk);
         }
         if !r.outcome.waived.is_empty() {
             let latest = r
@@ -448,6 +459,11 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
                 .cloned(),
         )
         .collect();
+    // A failing check's deadline, by the uuid of its risk.
+    let deadline_of: BTreeMap<&str, &Deadline> = risk_of
+        .iter()
+        .filter_map(|(check, risk)| Some((risk.as_str(), d.deadlines.get(*check)?)))
+        .collect();
     let poam_items: Vec<Value> = open
         .iter()
         .map(|f| {
@@ -460,6 +476,25 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
             });
             if let Some(r) = f.get("related-risks") {
                 item["related-risks"] = r.clone();
+            }
+            // The item is due when the first of its risks is.
+            let first = f["related-risks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| deadline_of.get(r["risk-uuid"].as_str()?))
+                .min_by_key(|d| d.due.clone().unwrap_or_else(|| "~".into()));
+            if let Some(deadline) = first {
+                item["props"] = Value::Array(deadline_props(deadline));
+                let due = deadline.due.as_deref().map_or_else(
+                    || "No deadline".to_string(),
+                    |due| format!("Due {due}"),
+                );
+                item["description"] = json!(format!(
+                    "{} {due}: {}",
+                    item["description"].as_str().unwrap_or(""),
+                    deadline.explanation
+                ));
             }
             item
         })
@@ -511,6 +546,43 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
         assessment_results,
         poam: json!({"plan-of-action-and-milestones": poam_body}),
     }
+}
+
+/// Props naming a deadline, the rule it comes from and its inputs.
+fn deadline_props(deadline: &Deadline) -> Vec<Value> {
+    let mut props = Vec::new();
+    if let Some(due) = &deadline.due {
+        props.push(prop("remediation-deadline", due));
+    }
+    props.push(prop("remediation-rule", &deadline.basis));
+    props.push(prop(
+        "potential-agency-impact",
+        &format!("N{}", deadline.pain),
+    ));
+    props.push(prop("exposure", deadline.exposure.key()));
+    props
+}
+
+/// A failing check's risk gets its deadline, the props saying where it
+/// comes from, and a planned remediation with the deadline as milestone.
+fn add_deadline(risk: &mut Value, deadline: &Deadline, remediation_uuid: &str) {
+    risk["props"] = Value::Array(deadline_props(deadline));
+    let mut remediation = json!({
+        "uuid": remediation_uuid,
+        "lifecycle": "planned",
+        "title": "Mitigate or remediate",
+        "description": deadline.explanation,
+    });
+    if let Some(due) = &deadline.due {
+        risk["deadline"] = json!(due);
+        remediation["tasks"] = json!([{
+            "uuid": uuid(&["milestone", remediation_uuid]),
+            "type": "milestone",
+            "title": format!("Mitigated or remediated ({})", deadline.basis),
+            "timing": {"on-date": {"date": due}},
+        }]);
+    }
+    risk["remediations"] = json!([remediation]);
 }
 
 /// `ia-5.1` → `IA-5(1)`.

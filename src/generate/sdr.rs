@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::ksi_coverage::{capped_status, KsiCoverage};
 use crate::checks::outcome::Status;
 use crate::checks::run::{CheckResult, Report};
-use crate::config::{Attestation, KsiText};
+use crate::config::{Attestation, KsiStatus, KsiText};
 
 pub struct SdrInputs<'a> {
     pub report: &'a Report,
@@ -22,6 +23,8 @@ pub struct SdrInputs<'a> {
     pub attestations: &'a [(Attestation, String)],
     pub cadence: String,
     pub last_updated: String,
+    /// Which of each KSI's FedRAMP controls the evidence covers.
+    pub coverage: &'a BTreeMap<String, KsiCoverage>,
 }
 
 pub struct Sdr {
@@ -100,12 +103,20 @@ pub fn build(s: &SdrInputs<'_>) -> Sdr {
             .iter()
             .filter(|r| r.outcome.status == Status::Fail)
             .count();
-        let status = match (failing, judged.len()) {
-            (0, _) => "Implemented",
-            (f, n) if f == n => "Not Implemented",
-            _ => "Partially Implemented",
+        let measured = match (failing, judged.len()) {
+            (0, _) => KsiStatus::Implemented,
+            (f, n) if f == n => KsiStatus::NotImplemented,
+            _ => KsiStatus::PartiallyImplemented,
         };
         let text = s.texts.get(ksi).cloned().unwrap_or_default();
+        let coverage = s.coverage.get(ksi).cloned().unwrap_or_default();
+        let status = capped_status(measured, &coverage, text.status);
+        if !coverage.complete() && text.status.is_none() {
+            missing.push(format!(
+                "ksi.{ksi}.status (your statement for the controls no check covers: {}; without it the KSI is at most Partially Implemented)",
+                coverage.uncovered.join(", ")
+            ));
+        }
         let mut implementation = Vec::new();
         match &text.implementation {
             Some(t) => implementation.push(t.clone()),
@@ -120,6 +131,24 @@ pub fn build(s: &SdrInputs<'_>) -> Sdr {
             failing,
             judged.iter().map(|r| format!("{} — {}", r.title, r.outcome.reason)).collect::<Vec<_>>().join("; ")
         )];
+        let mut scope = coverage.describe();
+        if status != measured {
+            scope.push_str(&format!(
+                " The checks alone measure {}; the status is {} because {}.",
+                measured.as_str(),
+                status.as_str(),
+                match text.status {
+                    Some(stated) => format!("the provider states {} for the rest", stated.as_str()),
+                    None => "the provider states nothing for the rest".to_string(),
+                }
+            ));
+        } else if let (false, Some(stated)) = (coverage.complete(), text.status) {
+            scope.push_str(&format!(
+                " The provider states {} for the rest.",
+                stated.as_str()
+            ));
+        }
+        validation.push(scope);
         if let Some(t) = &text.validation {
             validation.push(t.clone());
         }
@@ -188,7 +217,7 @@ pub fn build(s: &SdrInputs<'_>) -> Sdr {
         }
         entries.push(json!({
             "ksiId": ksi,
-            "ksiImplementationStatus": status,
+            "ksiImplementationStatus": status.as_str(),
             "ksiImplementation": implementation,
             "ksiValidation": validation,
             "ksiAssessment": assessment,

@@ -16,6 +16,8 @@ use crate::checks::frameworks::Frameworks;
 use crate::checks::outcome::{Status, DAY_US};
 use crate::checks::run::Report;
 use crate::config::System;
+use crate::generate::deadlines::Deadline;
+use crate::generate::ksi_coverage::KsiCoverage;
 use charts::Series;
 
 pub const MARKDOWN: &str = "summary.md.j2";
@@ -64,6 +66,10 @@ pub struct SummaryInputs<'a> {
     pub as_of_us: i64,
     /// Per earlier run: date, KSIs implemented / partially / not.
     pub ksi_trend: Vec<(String, [u64; 3])>,
+    /// Which of each KSI's FedRAMP controls the evidence covers.
+    pub ksi_coverage: &'a BTreeMap<String, KsiCoverage>,
+    /// POA&M deadlines of the failing checks.
+    pub deadlines: &'a BTreeMap<String, Deadline>,
     /// A folder whose `summary.md.j2` / `summary.html.j2` replace the built-in ones.
     pub templates: Option<&'a Path>,
 }
@@ -74,6 +80,9 @@ struct Row {
     title: String,
     status: String,
     checks: Vec<String>,
+    /// For KSIs: which of FedRAMP's controls the evidence covers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    coverage: Option<KsiCoverage>,
 }
 
 #[derive(Serialize)]
@@ -83,6 +92,8 @@ struct FrameworkTable {
     version: String,
     rows: Vec<Row>,
     counts: BTreeMap<String, usize>,
+    /// Whether rows carry control coverage (the KSI table).
+    has_coverage: bool,
 }
 
 impl FrameworkTable {
@@ -92,6 +103,7 @@ impl FrameworkTable {
             title,
             version: f.version.clone(),
             counts: count(&rows),
+            has_coverage: rows.iter().any(|r| r.coverage.is_some()),
             rows,
         }
     }
@@ -126,6 +138,8 @@ struct CheckView {
     waived: Vec<SubjectView>,
     ksis: Vec<String>,
     controls: Vec<String>,
+    /// For a failing check: when the POA&M says it is due, and why.
+    deadline: Option<String>,
 }
 
 /// Subjects shown per check; the rest are counted (all are in checks.json).
@@ -198,6 +212,7 @@ fn by_checks(
                 title: item.title.clone(),
                 status: status_of(&statuses).into(),
                 checks,
+                coverage: None,
             });
         }
     }
@@ -209,6 +224,7 @@ fn by_checks(
                 title: layer,
                 status: status_of(&statuses).into(),
                 checks,
+                coverage: None,
             })
             .collect();
     }
@@ -243,12 +259,14 @@ fn ksi_table(s: &SummaryInputs<'_>) -> Option<FrameworkTable> {
                             .map(|t| t.split(':').next().unwrap_or(t).to_string())
                     })
                     .collect(),
+                coverage: s.ksi_coverage.get(&item.id).cloned(),
             },
             None => Row {
                 id: item.id.clone(),
                 title: item.title.clone(),
                 status: "not covered".into(),
                 checks: Vec::new(),
+                coverage: s.ksi_coverage.get(&item.id).cloned(),
             },
         })
         .collect();
@@ -453,6 +471,10 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
                     .collect(),
                 ksis: items("fedramp-20x-ksi"),
                 controls: items("nist-800-53-r5"),
+                deadline: s.deadlines.get(&r.id).map(|d| match &d.due {
+                    Some(due) => format!("POA&M deadline {due}: {}", d.explanation),
+                    None => format!("No POA&M deadline: {}", d.explanation),
+                }),
             }
         })
         .collect();
@@ -483,6 +505,7 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
                 })
                 .map(|r| r.id.clone())
                 .collect(),
+            coverage: None,
         })
         .collect();
     if let Some(f) = s.frameworks.by_id.get("nist-800-53-r5") {

@@ -380,3 +380,47 @@ fn a_newer_fedramp_release_and_a_team_framework_load_from_a_mappings_folder() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("ACME-IAM-99"), "{}", stderr(&out));
 }
+
+#[test]
+fn every_remediation_timeframe_is_fedramps() {
+    // Read FedRAMP's rule directly, not through proofpack's parser.
+    let cr26 = fedramp_json("cr26/fedramp-consolidated-rules.json");
+    let rule = &cr26["FRR"]["VDR"]["data"]["all"]["TFR"]["VDR-TFR-PVR"];
+    let mut official = BTreeSet::new();
+    for (class, by_class) in rule["varies_by_class"].as_object().unwrap() {
+        for (pain, timeframes) in by_class["pain_timeframes"].as_object().unwrap() {
+            for (exposure, t) in timeframes.as_object().unwrap() {
+                official.insert((
+                    class.to_uppercase(),
+                    pain.parse::<i64>().unwrap(),
+                    exposure.clone(),
+                    t["timeframe_num"].as_i64().unwrap(),
+                    t["timeframe_type"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    let ours = repo_toml("mappings/fedramp-20x-remediation.toml");
+    let built_in: BTreeSet<_> = ours["timeframe"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                s(t, "class").to_string(),
+                t["pain"].as_integer().unwrap(),
+                s(t, "exposure").to_string(),
+                t["num"].as_integer().unwrap(),
+                s(t, "unit").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(built_in, official);
+    assert_eq!(official.len(), 48, "4 classes x N2-N5 x 3 exposures");
+    assert_eq!(s(&ours, "name"), rule["name"].as_str().unwrap());
+    assert!(s(&ours, "version").ends_with(cr26["info"]["version"].as_str().unwrap()));
+    // N1 has no timeframe; the rule for the rest is VDR-TFR-RMN.
+    assert!(cr26["FRR"]["VDR"]["data"]["all"]["TFR"]
+        .get(s(&ours, "remaining_rule"))
+        .is_some());
+}

@@ -294,8 +294,25 @@ fn findings_observations_and_evidence_point_at_each_other() {
         .any(|e| e["evidenceType"] == "Log"
             && e["evidenceLocation"]
                 == "https://evidence.acme.example/payments/2026-11-03/evidence/access_events.csv"));
+    // All of KSI-SVC-VCM's checks pass but they cover one of its two
+    // controls; the provider states the other is implemented.
     let vcm = ksis.iter().find(|k| k["ksiId"] == "KSI-SVC-VCM").unwrap();
     assert_eq!(vcm["ksiImplementationStatus"], "Implemented");
+    assert!(
+        vcm.to_string().contains(
+            "no check or attestation covers si-7.1. The provider states Implemented for the rest."
+        ),
+        "{vcm:#}"
+    );
+    // KSI-CNA-ULN's checks pass too, but cover 2 of its 8 controls and the
+    // provider says nothing of the rest: at most partially implemented.
+    let uln = ksis.iter().find(|k| k["ksiId"] == "KSI-CNA-ULN").unwrap();
+    assert_eq!(uln["ksiImplementationStatus"], "Partially Implemented");
+    assert!(
+        uln.to_string()
+            .contains("The checks alone measure Implemented"),
+        "{uln:#}"
+    );
     // What only the provider can write is listed, not invented.
     let manifest = read_json(&out.join("manifest.json"));
     let missing: Vec<&str> = manifest["missing"]
@@ -305,10 +322,19 @@ fn findings_observations_and_evidence_point_at_each_other() {
         .map(|m| m.as_str().unwrap())
         .collect();
     assert!(
-        missing.contains(&"ksi.KSI-SVC-VCM.implementation"),
+        missing.contains(&"ksi.KSI-CNA-ULN.implementation"),
         "{missing:?}"
     );
-    assert!(vcm["ksiImplementation"].as_array().unwrap().is_empty());
+    assert!(uln["ksiImplementation"].as_array().unwrap().is_empty());
+    assert!(
+        missing.iter().any(|m| m.starts_with(
+            "ksi.KSI-CNA-ULN.status (your statement for the controls no check covers: ac-12"
+        )),
+        "{missing:?}"
+    );
+    assert!(!missing
+        .iter()
+        .any(|m| m.starts_with("ksi.KSI-SVC-VCM.status")));
 }
 
 #[test]
@@ -737,4 +763,166 @@ fn progress_lines_a_closing_summary_and_quiet() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "");
     assert_eq!(err, "");
+}
+
+/// Days from the scenario's evaluation time (2026-11-03) to `date`.
+fn days_after_evaluation(date: &str) -> i64 {
+    let due = chrono::DateTime::parse_from_rfc3339(date).unwrap();
+    let evaluated = chrono::DateTime::parse_from_rfc3339("2026-11-03T00:00:00Z").unwrap();
+    (due - evaluated).num_days()
+}
+
+/// FedRAMP's VDR-TFR-PVR timeframe in days, read from FedRAMP's file.
+fn fedramp_days(class: &str, pain: u8, exposure: &str) -> i64 {
+    let cr26 =
+        read_json(&shared().join("frameworks/fedramp-20x/cr26/fedramp-consolidated-rules.json"));
+    let t = &cr26["FRR"]["VDR"]["data"]["all"]["TFR"]["VDR-TFR-PVR"]["varies_by_class"][class]
+        ["pain_timeframes"][pain.to_string()][exposure];
+    assert_eq!(t["timeframe_type"], "days", "{t}");
+    t["timeframe_num"].as_i64().unwrap()
+}
+
+/// Every failing check's risk is due when FedRAMP's timeframe for the
+/// system's class says (by the check's severity), each POA&M item when the
+/// first of its risks is, and the config moves both.
+#[test]
+fn poam_deadlines_follow_fedramps_timeframes_and_the_config() {
+    let (_tmp, out) = sample_package();
+    let checks = read_json(&out.join("checks.json"));
+    let poam = read_json(&out.join("oscal/poam.json"));
+    let body = &poam["plan-of-action-and-milestones"];
+    let risks = body["risks"].as_array().unwrap();
+    let failing: Vec<&Value> = checks["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "fail")
+        .collect();
+    assert!(failing.len() >= 2);
+    let risk_of = |title: &Value| {
+        risks
+            .iter()
+            .find(|r| {
+                r["status"] == "open"
+                    && r["title"] == format!("{}: not met", title.as_str().unwrap())
+            })
+            .unwrap()
+    };
+    for check in &failing {
+        let risk = risk_of(&check["title"]);
+        let pain = match check["severity"].as_str().unwrap() {
+            "high" => 4,
+            "moderate" => 3,
+            _ => 2,
+        };
+        let deadline = risk["deadline"].as_str().unwrap();
+        assert_eq!(
+            days_after_evaluation(deadline),
+            fedramp_days("b", pain, "irv_lev"),
+            "{}",
+            check["id"]
+        );
+        let props = risk["props"].to_string();
+        assert!(
+            props.contains("VDR-TFR-PVR") && props.contains(&format!("N{pain}")),
+            "{props}"
+        );
+        let milestone = &risk["remediations"][0]["tasks"][0];
+        assert_eq!(milestone["type"], "milestone");
+        assert_eq!(milestone["timing"]["on-date"]["date"], deadline);
+    }
+    for item in body["poam-items"].as_array().unwrap() {
+        let Some(related) = item["related-risks"].as_array() else {
+            continue;
+        };
+        let open: Vec<&str> = related
+            .iter()
+            .filter_map(|r| {
+                risks
+                    .iter()
+                    .find(|k| k["uuid"] == r["risk-uuid"] && k["status"] == "open")
+            })
+            .filter_map(|k| k["deadline"].as_str())
+            .collect();
+        if open.is_empty() {
+            continue;
+        }
+        let first = open.iter().min().unwrap();
+        let props = item["props"].as_array().unwrap();
+        assert!(
+            props
+                .iter()
+                .any(|p| p["name"] == "remediation-deadline" && p["value"] == *first),
+            "{item:#}"
+        );
+        assert!(props
+            .iter()
+            .any(|p| p["name"] == "remediation-rule" && p["value"] == "VDR-TFR-PVR"));
+        assert!(item["description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("Due {first}")));
+    }
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("POA&M deadline"),
+        "the summary shows deadlines"
+    );
+    assert!(summary.contains("FedRAMP controls the evidence covers"));
+
+    // Class D, every check not likely exploitable, and one check the
+    // provider gives 10 days.
+    let own = failing[0]["id"].as_str().unwrap();
+    let text = std::fs::read_to_string(repo().join("samples/proofpack.toml"))
+        .unwrap()
+        .replace("class = \"B\"", "class = \"D\"")
+        .replace("exposure = \"irv_lev\"", "exposure = \"nlev\"")
+        + &format!("\n[poam.checks.{own}]\ndays = 10\n");
+    let config = repo().join(format!("samples/test-poam-{}.toml", std::process::id()));
+    std::fs::write(&config, text).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("package");
+    let (code, text, err) = generate(&config, &out, &[]);
+    std::fs::remove_file(&config).unwrap();
+    assert_eq!(code, 0, "{text}{err}");
+    let poam = read_json(&out.join("oscal/poam.json"));
+    let risks = poam["plan-of-action-and-milestones"]["risks"]
+        .as_array()
+        .unwrap();
+    for check in &failing {
+        let risk = risks
+            .iter()
+            .find(|r| r["title"] == format!("{}: not met", check["title"].as_str().unwrap()))
+            .unwrap();
+        let days = days_after_evaluation(risk["deadline"].as_str().unwrap());
+        if check["id"] == own {
+            assert_eq!(days, 10);
+            assert!(risk["props"]
+                .to_string()
+                .contains(&format!("[poam.checks.{own}] days")));
+        } else {
+            let pain = if check["severity"] == "high" {
+                4
+            } else if check["severity"] == "moderate" {
+                3
+            } else {
+                2
+            };
+            assert_eq!(days, fedramp_days("d", pain, "nlev"), "{}", check["id"]);
+        }
+    }
+
+    // A rating outside FedRAMP's N1-N5 is refused with its line.
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[system]\nname = \"x\"\ndescription = \"d\"\norganization = \"o\"\nboundary = \"b\"\n\n[poam.pain]\nhigh = 7\n",
+    )
+    .unwrap();
+    let (code, _, err) = generate(&bad, &tmp.path().join("p2"), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("bad.toml:8:") && err.contains("N-rating is 1 to 5"),
+        "{err}"
+    );
 }
