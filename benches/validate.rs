@@ -1,6 +1,7 @@
 //! Validation throughput and peak memory of `proofpack validate` on a large
 //! assessment-results document, against Python's `jsonschema` on the same file
-//! and the same official schema, in one run.
+//! and the same official schema, in one run; and what NIST's (and FedRAMP's)
+//! Metaschema constraints cost on top of the schema and reference checks.
 //!
 //! Run: `cargo bench --bench validate` (needs ../shared beside the checkout;
 //! the Python baseline is installed into target/bench-venv with pip).
@@ -13,7 +14,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{build_release, measure, python_with};
+use common::{build_release, measure_exit, python_with};
 use sha2::Digest;
 
 const INVENTORY: usize = 1_000;
@@ -31,7 +32,9 @@ fn main() {
         .unwrap_or(100_000);
     let data = root.join("target/bench-data");
     std::fs::create_dir_all(&data).unwrap();
-    let doc = data.join(format!("assessment-results-{observations}.json"));
+    // `-v2`: the resource has an rlink, so the document has no findings at
+    // all (NIST's constraints included) and no run pays for locating one.
+    let doc = data.join(format!("assessment-results-{observations}-v2.json"));
     if !doc.exists() {
         generate(&doc, observations);
     }
@@ -44,14 +47,28 @@ fn main() {
 
     let binary = build_release(root);
     let mut rows = Vec::new();
+    let fedramp = root.join("../shared/oscal/fedramp/constraints");
+    let fedramp = fedramp.to_str().unwrap();
     for (label, extra) in [
-        ("proofpack validate (schema + reference checks)", vec![]),
         (
-            "proofpack validate --no-references (schema only)",
-            vec!["--no-references"],
+            "proofpack validate (schema + references + NIST constraints, the default)",
+            vec![],
+        ),
+        (
+            "proofpack validate --constraints all (+ FedRAMP's constraints)",
+            vec!["--constraints", "all", "--fedramp-constraints", fedramp],
+        ),
+        (
+            "proofpack validate --constraints none (schema + references)",
+            vec!["--constraints", "none"],
+        ),
+        (
+            "proofpack validate --no-references --constraints none (schema only)",
+            vec!["--no-references", "--constraints", "none"],
         ),
     ] {
         let mut best = f64::MAX;
+        let mut best_cpu = f64::MAX;
         let mut peak = 0;
         for _ in 0..3 {
             let mut cmd = Command::new(&binary);
@@ -68,12 +85,16 @@ fn main() {
             .arg(&schemas)
             .args(&extra)
             .arg(&doc);
-            let (secs, rss, ok) = measure(&mut cmd);
-            assert!(ok, "{label} failed on a valid document");
+            let (secs, rss, code, cpu) = measure_exit(&mut cmd);
+            // The document is valid OSCAL but no FedRAMP document: FedRAMP's
+            // constraints report findings (exit 1); anything else is a fault.
+            let expected = if extra.contains(&"all") { 1 } else { 0 };
+            assert_eq!(code, Some(expected), "{label}: unexpected exit");
             best = best.min(secs);
+            best_cpu = best_cpu.min(cpu);
             peak = peak.max(rss);
         }
-        rows.push((label.to_string(), best, peak));
+        rows.push((label.to_string(), best, peak, best_cpu));
     }
 
     if std::env::var_os("PROOFPACK_BENCH_SKIP_PYTHON").is_none() {
@@ -84,36 +105,44 @@ fn main() {
             .arg(&schema)
             .arg(&doc)
             .stdout(Stdio::piped());
-        let (secs, rss, ok) = measure(&mut cmd);
-        assert!(ok, "python jsonschema baseline failed");
+        let (secs, rss, code, cpu) = measure_exit(&mut cmd);
+        assert_eq!(code, Some(0), "python jsonschema baseline failed");
         rows.push((
             "python jsonschema Draft7Validator (+regex)".to_string(),
             secs,
             rss,
+            cpu,
         ));
     }
 
-    println!("\n| validator | seconds | MB/s | peak RSS | RSS / file |");
-    println!("|---|---:|---:|---:|---:|");
-    for (label, secs, rss) in &rows {
+    println!("\n| validator | seconds | CPU seconds | MB/s | peak RSS | RSS / file |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (label, secs, rss, cpu) in &rows {
         println!(
-            "| {label} | {secs:.2} | {:.1} | {:.0} MiB | {:.2}x |",
+            "| {label} | {secs:.2} | {cpu:.2} | {:.1} | {:.0} MiB | {:.2}x |",
             mb / secs,
             *rss as f64 / 1048576.0,
             *rss as f64 / size as f64
         );
     }
-    if let (Some(first), Some(python)) = (
-        rows.first(),
-        rows.iter().find(|r| r.0.starts_with("python")),
-    ) {
+    // What the constraint pass adds on top of schema + reference checks.
+    let (nist, all, without) = (rows[0].1, rows[1].1, rows[2].1);
+    println!(
+        "\nNIST constraints add {:+.0}% wall time, {:+.0}% CPU time and {:+.0}% peak RSS; NIST + FedRAMP add {:+.0}% wall time, {:+.0}% CPU time",
+        (nist / without - 1.0) * 100.0,
+        (rows[0].3 / rows[2].3 - 1.0) * 100.0,
+        (rows[0].2 as f64 / rows[2].2 as f64 - 1.0) * 100.0,
+        (all / without - 1.0) * 100.0,
+        (rows[1].3 / rows[2].3 - 1.0) * 100.0
+    );
+    if let Some(python) = rows.iter().find(|r| r.0.starts_with("python")) {
         println!(
-            "\nproofpack (full) is {:.0}x Python's throughput",
-            python.1 / first.1
+            "proofpack (default, with NIST constraints) is {:.0}x Python's throughput (schema only)",
+            python.1 / nist
         );
         println!(
             "proofpack (schema only) is {:.0}x Python's throughput",
-            python.1 / rows[1].1
+            python.1 / rows[3].1
         );
     }
 }
@@ -132,7 +161,8 @@ fn uuid(label: &str) -> String {
     )
 }
 
-/// Writes a valid OSCAL 1.1.3 assessment-results document: inventory items,
+/// Writes an OSCAL 1.1.3 assessment-results document that passes the schema,
+/// the reference checks and NIST's constraints: inventory items,
 /// `n` observations with subjects, props and evidence links, a finding per
 /// 100 observations, and a back-matter resource.
 fn generate(path: &Path, n: usize) {
@@ -170,7 +200,7 @@ fn generate(path: &Path, n: usize) {
             .collect();
         write!(out, r##"{{"uuid":"{}","title":"Finding {f}","description":"Group {f}.","target":{{"type":"objective-id","target-id":"ia-5.1_obj","status":{{"state":"satisfied"}}}},"related-observations":[{}]}}"##, uuid(&format!("finding{f}")), related.join(",")).unwrap();
     }
-    write!(out, r##"]}}],"back-matter":{{"resources":[{{"uuid":"{resource}","title":"Access events"}}]}}}}}}"##).unwrap();
+    write!(out, r##"]}}],"back-matter":{{"resources":[{{"uuid":"{resource}","title":"Access events","rlinks":[{{"href":"../evidence/access_events.csv","media-type":"text/csv"}}]}}]}}}}}}"##).unwrap();
     out.flush().unwrap();
     drop(out);
     std::fs::rename(tmp, path).unwrap();

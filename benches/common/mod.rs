@@ -6,10 +6,20 @@ use std::process::Command;
 use std::time::Instant;
 
 /// Runs a command; returns wall seconds, peak RSS in bytes, success.
+// Every bench compiles this module; the validate bench needs exit codes.
+#[allow(dead_code)]
+pub fn measure(cmd: &mut Command) -> (f64, u64, bool) {
+    let (secs, rss, code, _) = measure_exit(cmd);
+    (secs, rss, code == Some(0))
+}
+
+/// Runs a command; returns wall seconds, peak RSS in bytes, its exit code
+/// (`None` when a signal ended it) and the CPU seconds it used (user +
+/// system, all threads).
 // The child is reaped by wait4 (which also reports its peak RSS), not by
 // Child::wait, which clippy cannot see.
 #[allow(clippy::zombie_processes)]
-pub fn measure(cmd: &mut Command) -> (f64, u64, bool) {
+pub fn measure_exit(cmd: &mut Command) -> (f64, u64, Option<i32>, f64) {
     let start = Instant::now();
     let child = cmd.spawn().expect("benchmark command starts");
     let pid = child.id() as libc::pid_t;
@@ -19,9 +29,11 @@ pub fn measure(cmd: &mut Command) -> (f64, u64, bool) {
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(waited, pid, "wait4 failed");
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = seconds(usage.ru_utime) + seconds(usage.ru_stime);
     // Linux reports ru_maxrss in KiB.
-    (secs, usage.ru_maxrss as u64 * 1024, ok)
+    (secs, usage.ru_maxrss as u64 * 1024, code, cpu)
 }
 
 /// Builds the release binary and returns its path.

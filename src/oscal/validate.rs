@@ -192,36 +192,51 @@ pub fn validate_bytes(
             return report;
         }
     };
-    if !validator.is_valid(doc) {
-        report
-            .diagnostics
-            .extend(schema_diagnostics(validator.iter_errors(doc)));
-    }
-    if options.references {
-        let reference_options = ReferenceOptions {
-            base_dir,
-            max_bytes: options.max_bytes,
-        };
-        report
-            .diagnostics
-            .extend(check_references(doc, model, &reference_options));
-    }
-    if options.constraints.selection != Selection::None {
-        let mut constraint_options = options.constraints.clone();
-        if constraint_options.schema_dir.is_none() {
-            constraint_options.schema_dir = Some(store.dir().to_path_buf());
+    // The constraint pass reads the same tape as the schema and reference
+    // checks and shares nothing with them: it runs on a second thread, so
+    // a document costs about the longer of the two rather than their sum.
+    let run_constraints = options.constraints.selection != Selection::None;
+    let (structural, constrained) = std::thread::scope(|scope| {
+        let constrained = run_constraints.then(|| {
+            scope.spawn(|| {
+                let mut constraint_options = options.constraints.clone();
+                if constraint_options.schema_dir.is_none() {
+                    constraint_options.schema_dir = Some(store.dir().to_path_buf());
+                }
+                constraints::load(&constraint_options, version)
+                    .map(|set| constraints::check(doc, model, &set))
+            })
+        });
+        let mut found = Vec::new();
+        if !validator.is_valid(doc) {
+            found.extend(schema_diagnostics(validator.iter_errors(doc)));
         }
-        match constraints::load(&constraint_options, version) {
-            Ok(set) => {
-                let (found, summary) = constraints::check(doc, model, &set);
-                report.diagnostics.extend(found);
-                report.constraints = Some(summary);
-            }
-            Err(e) => {
-                report.status = FileStatus::Error;
-                report.note = Some(e);
-            }
+        if options.references {
+            let reference_options = ReferenceOptions {
+                base_dir,
+                max_bytes: options.max_bytes,
+            };
+            found.extend(check_references(doc, model, &reference_options));
         }
+        let constrained = constrained.map(|handle| match handle.join() {
+            Ok(outcome) => outcome,
+            // A panic in the engine is a proofpack bug: report it, keep the
+            // schema and reference findings.
+            Err(_) => Err("the constraint pass failed unexpectedly (a proofpack bug)".into()),
+        });
+        (found, constrained)
+    });
+    report.diagnostics.extend(structural);
+    match constrained {
+        Some(Ok((found, summary))) => {
+            report.diagnostics.extend(found);
+            report.constraints = Some(summary);
+        }
+        Some(Err(e)) => {
+            report.status = FileStatus::Error;
+            report.note = Some(e);
+        }
+        None => {}
     }
     drop(tape);
     finish(report, text.as_bytes(), options)

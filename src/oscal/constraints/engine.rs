@@ -9,9 +9,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, FixedOffset};
 
 use super::metapath::eval::{string_of, Evaluator, Focus, Item, Seq, Vars};
+use super::metapath::parser::{Axis, Expr, NodeTest, Step};
 use super::rules::{Constraint, KeyField, Kind, Level};
 use super::tree::Tree;
 use super::{ConstraintSet, Family};
+
+/// Index and uniqueness keys are the document's own values, hashed once per
+/// item: foldhash, not SipHash (a crafted document can at worst slow its own
+/// validation).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// One failed constraint at one place.
 #[derive(Debug, Clone)]
@@ -62,7 +68,8 @@ struct PendingKey {
     constraint: u32,
     name: String,
     key: String,
-    pointer: String,
+    /// The node the key was read from (its pointer is made on failure).
+    node: u32,
     message_focus: Option<u32>,
 }
 
@@ -71,9 +78,13 @@ pub fn evaluate(tree: &Tree<'_>, set: &ConstraintSet, now: DateTime<FixedOffset>
     let mut result = Evaluation::default();
     let applications = applications(tree, set, &evaluator, &mut result);
 
-    // Node → the allowed-values constraints that target it.
-    let mut allowed: HashMap<u32, Vec<(Family, u32)>> = HashMap::new();
-    let mut indexes: HashMap<String, HashMap<String, String>> = HashMap::new();
+    // (node, constraint) for every allowed-values target, grouped by node
+    // once all are known: a sorted vector, not a map of vectors, because
+    // nearly every prop and field of a large document is in it.
+    let mut allowed: Vec<(u32, Family, u32)> = Vec::new();
+    // Index name → key → the node that holds it first. Pointers are only
+    // made for failures: building one per key dominated large documents.
+    let mut indexes: HashMap<String, FastMap<String, u32>> = HashMap::new();
     let mut pending_keys: Vec<PendingKey> = Vec::new();
 
     for app in &applications {
@@ -118,7 +129,7 @@ pub fn evaluate(tree: &Tree<'_>, set: &ConstraintSet, now: DateTime<FixedOffset>
                     ctx.result.record(app.family, id, Outcome::Passed, None);
                     for item in &targets {
                         match item {
-                            Item::Node(n) => allowed.entry(*n).or_default().push((app.family, id)),
+                            Item::Node(n) => allowed.push((*n, app.family, id)),
                             other => ctx.judge_allowed_value(other, &[(app.family, id)], set),
                         }
                     }
@@ -155,14 +166,14 @@ pub fn evaluate(tree: &Tree<'_>, set: &ConstraintSet, now: DateTime<FixedOffset>
                             continue;
                         };
                         for key in key_values {
-                            let pointer = ctx.pointer_of(item);
                             if let Some(first) = index.get(&key) {
                                 let detail = format!(
-                                    "key `{key}` appears twice in index `{name}` (first at {first})"
+                                    "key `{key}` appears twice in index `{name}` (first at {})",
+                                    tree.pointer(*first)
                                 );
                                 ctx.fail(item, detail);
                             } else {
-                                index.insert(key, pointer);
+                                index.insert(key, ctx.node_of(item));
                             }
                         }
                     }
@@ -179,7 +190,7 @@ pub fn evaluate(tree: &Tree<'_>, set: &ConstraintSet, now: DateTime<FixedOffset>
                                 constraint: id,
                                 name: name.clone(),
                                 key,
-                                pointer: ctx.pointer_of(item),
+                                node: ctx.node_of(item),
                                 message_focus: match item {
                                     Item::Node(n) => Some(*n),
                                     _ => None,
@@ -190,21 +201,21 @@ pub fn evaluate(tree: &Tree<'_>, set: &ConstraintSet, now: DateTime<FixedOffset>
                 }
                 Kind::IsUnique { keys } => {
                     ctx.result.record(app.family, id, Outcome::Passed, None);
-                    let mut seen: HashMap<String, String> = HashMap::new();
+                    let mut seen: FastMap<String, u32> = FastMap::default();
                     for item in &targets {
                         let Some(key_values) = ctx.keys(item, keys) else {
                             continue;
                         };
                         let key = key_values.join("|");
-                        let pointer = ctx.pointer_of(item);
                         if let Some(first) = seen.get(&key) {
                             let detail = format!(
-                                "{} repeats the key `{key}` of {first}",
-                                describe_keys(keys)
+                                "{} repeats the key `{key}` of {}",
+                                describe_keys(keys),
+                                tree.pointer(*first)
                             );
                             ctx.fail(item, detail);
                         } else {
-                            seen.insert(key, pointer);
+                            seen.insert(key, ctx.node_of(item));
                         }
                     }
                 }
@@ -258,10 +269,16 @@ pub fn evaluate(tree: &Tree<'_>, set: &ConstraintSet, now: DateTime<FixedOffset>
 
     // Allowed values: a value passes if any constraint on the node lists
     // it or lets others through.
-    let mut nodes: Vec<(&u32, &Vec<(Family, u32)>)> = allowed.iter().collect();
-    nodes.sort_by_key(|(n, _)| **n);
-    for (node, constraints) in nodes {
-        let item = Item::Node(*node);
+    // Stable by node: each node's constraints stay in the order they were
+    // applied, which decides the one a failure is reported against.
+    allowed.sort_by_key(|a| a.0);
+    let mut constraints: Vec<(Family, u32)> = Vec::new();
+    for (i, &(node, family, id)) in allowed.iter().enumerate() {
+        constraints.push((family, id));
+        if allowed.get(i + 1).is_some_and(|next| next.0 == node) {
+            continue;
+        }
+        let item = Item::Node(node);
         let mut vars = Vec::new();
         let mut judge = Judge {
             evaluator: &evaluator,
@@ -269,11 +286,12 @@ pub fn evaluate(tree: &Tree<'_>, set: &ConstraintSet, now: DateTime<FixedOffset>
             family: constraints[0].0,
             id: constraints[0].1,
             constraint: set.constraint(constraints[0].0, constraints[0].1),
-            context: *node,
+            context: node,
             vars: &mut vars,
             result: &mut result,
         };
-        judge.judge_allowed_value(&item, constraints, set);
+        judge.judge_allowed_value(&item, &constraints, set);
+        constraints.clear();
     }
 
     for pending in pending_keys {
@@ -297,7 +315,7 @@ pub fn evaluate(tree: &Tree<'_>, set: &ConstraintSet, now: DateTime<FixedOffset>
         result.violations.push(Violation {
             family: pending.family,
             constraint: pending.constraint,
-            pointer: pending.pointer,
+            pointer: tree.pointer(pending.node),
             message,
         });
     }
@@ -386,10 +404,10 @@ struct Judge<'a, 'e, 't> {
 }
 
 impl<'a, 'e, 't> Judge<'a, 'e, 't> {
-    fn text(&self, item: &Item) -> String {
+    fn text(&self, item: &Item) -> std::borrow::Cow<'t, str> {
         match item {
             Item::Node(n) => self.tree.string_value(*n),
-            other => string_of(other),
+            other => std::borrow::Cow::Owned(string_of(other)),
         }
     }
 
@@ -405,6 +423,15 @@ impl<'a, 'e, 't> Judge<'a, 'e, 't> {
         }
     }
 
+    /// The node an index or uniqueness key is reported at: the item's, or
+    /// the context's for an atomic item.
+    fn node_of(&self, item: &Item) -> u32 {
+        match item {
+            Item::Node(n) => *n,
+            _ => self.context,
+        }
+    }
+
     /// The key values of an item; several when one key field yields several
     /// values (each `party-uuid` of a responsible party is its own key).
     fn keys(&mut self, item: &Item, keys: &[KeyField]) -> Option<Vec<String>> {
@@ -415,6 +442,27 @@ impl<'a, 'e, 't> Judge<'a, 'e, 't> {
         };
         let mut parts: Vec<Vec<String>> = Vec::new();
         for key in keys {
+            // Most key fields are one flag (`@name`): read it directly rather
+            // than through a sequence, which every key of every item pays.
+            if let (Item::Node(node), Some(flag)) = (item, attribute_key(&key.target.expr)) {
+                let value = self
+                    .tree
+                    .name_id(flag)
+                    .and_then(|id| {
+                        self.tree
+                            .flags(*node)
+                            .find(|f| self.tree.node(*f).name == id)
+                    })
+                    .map(|f| self.tree.string_value(f));
+                let mut text = value.map(|v| v.into_owned()).unwrap_or_default();
+                if let Some(pattern) = &key.pattern {
+                    if let Some(m) = pattern.captures(&text).and_then(|c| c.get(1)) {
+                        text = m.as_str().to_string();
+                    }
+                }
+                parts.push(vec![text]);
+                continue;
+            }
             let value = match self.evaluator.eval(&key.target.expr, &focus, self.vars) {
                 Ok(v) => self.evaluator.atomize(v),
                 Err(e) => {
@@ -487,7 +535,7 @@ impl<'a, 'e, 't> Judge<'a, 'e, 't> {
                 extensible_none,
             } = &set.constraint(*family, *id).kind
             {
-                if values.contains(&value) {
+                if values.iter().any(|v| *v == value) {
                     return;
                 }
                 others_allowed |= *allow_other;
@@ -528,6 +576,18 @@ impl<'a, 'e, 't> Judge<'a, 'e, 't> {
             shown.join(", ")
         );
         self.fail(item, detail);
+    }
+}
+
+/// The flag name of a key field that is just `@name`.
+fn attribute_key(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Step(Step {
+            axis: Axis::Attribute,
+            test: NodeTest::Name(name),
+            predicates,
+        }) if predicates.is_empty() => Some(name),
+        _ => None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! parent and where its subtree ends, so children, descendants and
 //! document order are index arithmetic. Values stay borrowed in the tape.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::json::TapeNode;
@@ -38,12 +39,18 @@ pub struct Node<'t> {
     pub index: u32,
     /// For a field written as an object, the member holding its value.
     pub value_key: u32,
+    /// 1-based position among the parent's children of the same name (what
+    /// `path()` prints), counted once here: counting per call was quadratic
+    /// over large arrays.
+    pub position: u32,
 }
 
 pub struct Tree<'t> {
     pub nodes: Vec<Node<'t>>,
     names: Vec<String>,
-    lookup: HashMap<String, u32>,
+    // foldhash: names are looked up once per member and per name test, and
+    // SipHash's DoS resistance buys nothing for the metaschema's own names.
+    lookup: HashMap<String, u32, foldhash::fast::RandomState>,
 }
 
 impl<'t> Tree<'t> {
@@ -55,7 +62,7 @@ impl<'t> Tree<'t> {
         let mut tree = Tree {
             nodes: Vec::new(),
             names: Vec::new(),
-            lookup: HashMap::new(),
+            lookup: HashMap::default(),
         };
         let empty = tree.intern("");
         tree.nodes.push(Node {
@@ -68,6 +75,7 @@ impl<'t> Tree<'t> {
             key: empty,
             index: NONE,
             value_key: NONE,
+            position: 1,
         });
         let def = DefId {
             kind: DefKind::Assembly,
@@ -125,6 +133,7 @@ impl<'t> Tree<'t> {
             key,
             index,
             value_key: NONE,
+            position: 1,
         });
         let definition = ms.def(def);
         match def.kind {
@@ -158,6 +167,8 @@ impl<'t> Tree<'t> {
                         self.add_flag(ms, at, flag, value);
                     }
                 }
+                // Children seen so far per name, for their positions.
+                let mut seen: Vec<(u32, u32)> = Vec::new();
                 for (member, value) in json.members() {
                     let Some(child) = definition.model.iter().find(|m| {
                         m.group_as.as_deref() == Some(&*member)
@@ -167,6 +178,7 @@ impl<'t> Tree<'t> {
                     };
                     let child_name = self.intern(&child.name);
                     let member_key = self.intern(&member);
+                    let first = self.nodes.len();
                     match (child.group_as.is_some(), child.in_json) {
                         (true, InJson::ByKey) if value.is_object() => {
                             for (i, (_, item)) in value.members().enumerate() {
@@ -179,6 +191,19 @@ impl<'t> Tree<'t> {
                             }
                         }
                         _ => self.add(ms, at, child.def, child_name, member_key, NONE, value),
+                    }
+                    let count = match seen.iter_mut().find(|(n, _)| *n == child_name) {
+                        Some((_, c)) => c,
+                        None => {
+                            seen.push((child_name, 0));
+                            &mut seen.last_mut().expect("just pushed").1
+                        }
+                    };
+                    let mut child = first;
+                    while child < self.nodes.len() {
+                        *count += 1;
+                        self.nodes[child].position = *count;
+                        child = self.nodes[child].end as usize;
                     }
                 }
             }
@@ -236,11 +261,12 @@ impl<'t> Tree<'t> {
         (id + 1..end).filter(move |c| self.nodes[*c as usize].kind != NodeKind::Flag)
     }
 
-    /// The string value of a field or flag; assemblies have none of their own.
-    pub fn string_value(&self, id: u32) -> String {
+    /// The string value of a field or flag; assemblies have none of their
+    /// own. Borrowed from the document where it can be.
+    pub fn string_value(&self, id: u32) -> Cow<'t, str> {
         match self.nodes[id as usize].value {
             Some(v) => scalar_text(v),
-            None => String::new(),
+            None => Cow::Borrowed(""),
         }
     }
 
@@ -281,26 +307,27 @@ impl<'t> Tree<'t> {
     /// A Metapath-style location (`/assessment-plan[1]/metadata[1]/@title`),
     /// what `path()` returns.
     pub fn path(&self, id: u32) -> String {
-        let mut parts = Vec::new();
+        use std::fmt::Write;
+        let mut chain = Vec::new();
         let mut at = id;
         while at != NONE && self.nodes[at as usize].kind != NodeKind::Document {
+            chain.push(at);
+            at = self.nodes[at as usize].parent;
+        }
+        let mut out = String::with_capacity(chain.len() * 16);
+        for &at in chain.iter().rev() {
             let node = &self.nodes[at as usize];
             let name = &self.names[node.name as usize];
             if node.kind == NodeKind::Flag {
-                parts.push(format!("@{name}"));
+                let _ = write!(out, "/@{name}");
             } else {
-                let parent = node.parent;
-                let position = self
-                    .children(parent)
-                    .filter(|c| self.nodes[*c as usize].name == node.name)
-                    .position(|c| c == at)
-                    .unwrap_or(0);
-                parts.push(format!("{name}[{}]", position + 1));
+                let _ = write!(out, "/{name}[{}]", node.position);
             }
-            at = node.parent;
         }
-        parts.reverse();
-        format!("/{}", parts.join("/"))
+        if out.is_empty() {
+            out.push('/');
+        }
+        out
     }
 }
 
@@ -309,17 +336,17 @@ fn escape(segment: &str) -> String {
 }
 
 /// The text of a JSON scalar as XML would hold it.
-pub fn scalar_text(value: TapeNode<'_>) -> String {
+pub fn scalar_text(value: TapeNode<'_>) -> Cow<'_, str> {
     if let Some(s) = value.str() {
-        return s.into_owned();
+        return s;
     }
     if let Some(b) = value.as_bool() {
-        return b.to_string();
+        return Cow::Borrowed(if b { "true" } else { "false" });
     }
     if let Some(n) = value.number() {
-        return n.to_string();
+        return Cow::Owned(n.to_string());
     }
-    String::new()
+    Cow::Borrowed("")
 }
 
 /// Metaschema's JSON member for a field's value when the definition names

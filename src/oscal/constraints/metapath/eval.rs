@@ -441,7 +441,7 @@ impl<'a, 't> Evaluator<'a, 't> {
     pub fn atomize(&self, seq: Seq) -> Seq {
         seq.into_iter()
             .map(|item| match item {
-                Item::Node(n) => Item::Untyped(self.tree.string_value(n)),
+                Item::Node(n) => Item::Untyped(self.tree.string_value(n).into_owned()),
                 other => other,
             })
             .collect()
@@ -671,8 +671,8 @@ impl<'a, 't> Evaluator<'a, 't> {
                     .find(|f| Some(self.tree.node(*f).name) == ns_name)
                     .map(|f| self.tree.string_value(f));
                 // A prop without `ns` is in OSCAL's namespace.
-                let ns = ns.unwrap_or_else(|| OSCAL_NS.to_string());
-                one(wanted.contains(&ns))
+                let ns = ns.unwrap_or(std::borrow::Cow::Borrowed(OSCAL_NS));
+                one(wanted.iter().any(|w| *w == ns))
             }
             "path" => {
                 arity(0..=1)?;

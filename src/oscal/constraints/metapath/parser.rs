@@ -640,8 +640,36 @@ impl Parser {
     }
 }
 
-/// `left//right`: `left/descendant-or-self::node()/right`.
+/// `left//right`: `left/descendant-or-self::node()/right`. A child step
+/// whose predicates cannot be positional is the same as one descendant step
+/// (`//prop` ≡ `/descendant::prop`), which walks the tree once instead of
+/// collecting every node and then each node's children.
 fn descendant_path(left: Expr, right: Expr) -> Expr {
+    // `//a/b` parses as `//(a/b)`: `/` is associative over nodes, so the
+    // rewrite applies to the first step, `(//a)/b`.
+    if let Expr::Path(first, rest) = right {
+        return Expr::Path(Box::new(descendant_path(left, *first)), rest);
+    }
+    // `.//(a|b)`: each branch on its own, when the left side is as cheap to
+    // evaluate twice as `.` or `/`.
+    if let (Expr::ContextItem | Expr::Root, Expr::Sequence(items)) = (&left, &right) {
+        if let [Expr::Binary(BinOp::Union, a, b)] = items.as_slice() {
+            return Expr::Binary(
+                BinOp::Union,
+                Box::new(descendant_path(left.clone(), (**a).clone())),
+                Box::new(descendant_path(left, (**b).clone())),
+            );
+        }
+    }
+    if let Expr::Step(step) = &right {
+        if step.axis == Axis::Child && step.predicates.iter().all(never_a_number) {
+            let descendant = Step {
+                axis: Axis::Descendant,
+                ..step.clone()
+            };
+            return Expr::Path(Box::new(left), Box::new(Expr::Step(descendant)));
+        }
+    }
     let any = Expr::Step(Step {
         axis: Axis::DescendantOrSelf,
         test: NodeTest::Any,
@@ -651,6 +679,31 @@ fn descendant_path(left: Expr, right: Expr) -> Expr {
         Box::new(Expr::Path(Box::new(left), Box::new(any))),
         Box::new(right),
     )
+}
+
+/// Whether a predicate always yields a boolean or nodes, never a number
+/// (which would select by position and make the rewrite above wrong).
+fn never_a_number(predicate: &Expr) -> bool {
+    match predicate {
+        Expr::Binary(op, _, _) => matches!(
+            op,
+            BinOp::Or | BinOp::And | BinOp::General(_) | BinOp::Value(_)
+        ),
+        Expr::Step(_) | Expr::Path(_, _) => true,
+        Expr::Call(name, _) => matches!(
+            name.as_str(),
+            "not"
+                | "exists"
+                | "empty"
+                | "boolean"
+                | "starts-with"
+                | "ends-with"
+                | "contains"
+                | "matches"
+                | "has-oscal-namespace"
+        ),
+        _ => false,
+    }
 }
 
 /// Every function an expression calls, for the static support check.
@@ -692,6 +745,44 @@ pub fn called_functions(expr: &Expr, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `//name` with predicates that cannot be positional becomes one
+    /// descendant step; a numeric predicate keeps XPath's long form.
+    #[test]
+    fn double_slash_becomes_a_descendant_step_only_where_equivalent() {
+        let step = |axis, name: &str| Step {
+            axis,
+            test: NodeTest::Name(name.into()),
+            predicates: Vec::new(),
+        };
+        assert_eq!(
+            parse("//inventory-item/prop").unwrap(),
+            Expr::Path(
+                Box::new(Expr::Path(
+                    Box::new(Expr::Root),
+                    Box::new(Expr::Step(step(Axis::Descendant, "inventory-item")))
+                )),
+                Box::new(Expr::Step(step(Axis::Child, "prop")))
+            )
+        );
+        let Expr::Binary(BinOp::Union, a, _) = parse(".//(a|b)").unwrap() else {
+            panic!("a union of two descendant paths");
+        };
+        assert_eq!(
+            *a,
+            Expr::Path(
+                Box::new(Expr::ContextItem),
+                Box::new(Expr::Step(step(Axis::Descendant, "a")))
+            )
+        );
+        let positional = parse("//prop[1]").unwrap();
+        let Expr::Path(left, _) = positional else {
+            panic!("a path");
+        };
+        assert!(
+            matches!(*left, Expr::Path(_, ref any) if matches!(**any, Expr::Step(Step { axis: Axis::DescendantOrSelf, .. })))
+        );
+    }
 
     #[test]
     fn parses_what_nist_writes() {
