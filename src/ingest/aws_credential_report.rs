@@ -29,7 +29,7 @@ pub fn detect(bytes: &[u8]) -> bool {
 /// `None` when the bytes are not such a response.
 pub fn csv_from_json(bytes: &[u8]) -> Option<Result<Vec<u8>, String>> {
     let body = bytes.trim_ascii_start();
-    if !body.starts_with(b"{") || !body.windows(12).any(|w| w == b"ReportFormat") {
+    if !body.starts_with(b"{") || memchr::memmem::find(body, b"ReportFormat").is_none() {
         return None;
     }
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;

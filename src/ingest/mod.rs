@@ -244,7 +244,7 @@ pub fn ingest_streaming(
 ) -> PolarsResult<Streamed> {
     let bearer = options.bearer_token.as_ref().map(|s| s.0.as_str());
     let targets = reader::expand(inputs);
-    let wave = 2 * rayon::current_num_threads().max(1);
+    let min_wave = 2 * rayon::current_num_threads().max(1);
     let mut identities = Vec::new();
     let mut grants = Vec::new();
     let mut rbac = Vec::new();
@@ -255,7 +255,7 @@ pub fn ingest_streaming(
     let mut done = 0;
     let mut targets = targets.into_iter().peekable();
     while targets.peek().is_some() {
-        let batch: Vec<_> = targets.by_ref().take(wave).collect();
+        let batch = next_wave(&mut targets, min_wave);
         let partials: Vec<PolarsResult<Partial>> = batch
             .into_par_iter()
             .map(|target| ingest_target(target, options, bearer))
@@ -288,6 +288,40 @@ pub fn ingest_streaming(
         rejected,
         summary,
     })
+}
+
+/// Files read in parallel at once, until their size on disk passes this:
+/// many small files make a wide wave (each wave waits for its slowest file,
+/// so narrow waves of small files left a core idle), a few large files a
+/// narrow one (memory holds every file of a wave).
+const WAVE_BYTES: u64 = 32 << 20;
+/// At most this many files in a wave.
+const WAVE_FILES: usize = 64;
+
+/// The next wave of targets: at least `min` (one per thread and a spare),
+/// then more while they are small.
+fn next_wave(
+    targets: &mut std::iter::Peekable<
+        std::vec::IntoIter<Result<reader::Target, reader::ReadError>>,
+    >,
+    min: usize,
+) -> Vec<Result<reader::Target, reader::ReadError>> {
+    let mut wave = Vec::new();
+    let mut bytes = 0u64;
+    while let Some(next) = targets.peek() {
+        let size = match next {
+            Ok(reader::Target::File(path)) => std::fs::metadata(path).map_or(0, |m| m.len()),
+            // A URL's size is unknown until it is fetched: count it as large.
+            Ok(reader::Target::Url(_)) => WAVE_BYTES,
+            Err(_) => 0,
+        };
+        if wave.len() >= min && (bytes + size > WAVE_BYTES || wave.len() >= WAVE_FILES) {
+            break;
+        }
+        bytes += size;
+        wave.extend(targets.next());
+    }
+    wave
 }
 
 /// Ingests everything into memory: for tests and callers that need the

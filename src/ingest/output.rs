@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use polars::prelude::ParquetWriter;
+use polars::prelude::{DataFrame, ParquetWriter, PolarsError, PolarsResult};
 
 use super::{ingest_streaming, IngestOptions, Summary};
 use crate::model::tables::{
@@ -17,6 +17,13 @@ use crate::model::tables::{
 use crate::model::AccessEvent;
 
 pub const SUMMARY: &str = "summary.json";
+
+/// Bytes buffered before each write to an evidence file.
+const WRITE_BUFFER: usize = 1 << 20;
+/// Batches of events queued for each writer before parsing waits.
+const QUEUED: usize = 2;
+/// Events per batch written (a Parquet row group each).
+const BATCH_ROWS: usize = 65_536;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
@@ -84,18 +91,87 @@ pub fn ingest_to_folder(
     let mut parquet = ParquetWriter::new(create(format!("{ACCESS_EVENTS}.parquet"))?)
         .batched(&schema)
         .map_err(|e| fail(dir, &e))?;
-    let mut csv = csv_writer(std::io::BufWriter::new(create(format!(
-        "{ACCESS_EVENTS}.csv"
-    ))?))
+    // Large buffers: a CSV row is a few hundred bytes, and an 8 KiB buffer
+    // meant a write syscall every few dozen rows.
+    let mut csv = csv_writer(std::io::BufWriter::with_capacity(
+        WRITE_BUFFER,
+        create(format!("{ACCESS_EVENTS}.csv"))?,
+    ))
     .batched(&schema)
     .map_err(|e| fail(dir, &e))?;
-    let streamed = ingest_streaming(inputs, options, |chunk| {
-        parquet.write_batch(&chunk)?;
-        csv.write_batch(&chunk)
-    })
-    .map_err(|e| fail(dir, &e))?;
-    parquet.finish().map_err(|e| fail(dir, &e))?;
-    csv.finish().map_err(|e| fail(dir, &e))?;
+    // The Parquet and CSV writers each run on a thread of their own, fed
+    // through short queues, so encoding and writing one wave of files
+    // overlaps with parsing the next instead of stopping it.
+    let (parquet_queue, parquet_chunks) = std::sync::mpsc::sync_channel::<DataFrame>(QUEUED);
+    let (csv_queue, csv_chunks) = std::sync::mpsc::sync_channel::<DataFrame>(QUEUED);
+    let (streamed, parquet_done, csv_done) = std::thread::scope(|scope| {
+        let parquet_thread = scope.spawn(move || -> PolarsResult<()> {
+            for chunk in parquet_chunks {
+                parquet.write_batch(&chunk)?;
+            }
+            parquet.finish().map(|_| ())
+        });
+        let csv_thread = scope.spawn(move || -> PolarsResult<()> {
+            for chunk in csv_chunks {
+                csv.write_batch(&chunk)?;
+            }
+            csv.finish()
+        });
+        // Files arrive one at a time, often a few hundred events each;
+        // they are gathered into batches of BATCH_ROWS so that each Parquet
+        // row group and each write is large.
+        let mut pending: Option<DataFrame> = None;
+        let send = |mut batch: DataFrame| -> PolarsResult<()> {
+            // One contiguous chunk: one row group, one pass for the CSV.
+            batch.rechunk_mut();
+            // A queue closes only when its writer failed; its error is
+            // reported below, from the join.
+            let sent = parquet_queue.send(batch.clone()).is_ok() && csv_queue.send(batch).is_ok();
+            if sent {
+                Ok(())
+            } else {
+                Err(PolarsError::ComputeError(
+                    "an evidence writer stopped".into(),
+                ))
+            }
+        };
+        let streamed = ingest_streaming(inputs, options, |chunk| {
+            let batch = match pending.take() {
+                Some(mut batch) => {
+                    batch.vstack_mut(&chunk)?;
+                    batch
+                }
+                None => chunk,
+            };
+            if batch.height() >= BATCH_ROWS {
+                send(batch)
+            } else {
+                pending = Some(batch);
+                Ok(())
+            }
+        })
+        .and_then(|streamed| {
+            if let Some(batch) = pending.take() {
+                send(batch)?;
+            }
+            Ok(streamed)
+        });
+        drop(parquet_queue);
+        drop(csv_queue);
+        let joined = |handle: std::thread::ScopedJoinHandle<'_, PolarsResult<()>>| {
+            handle.join().unwrap_or_else(|_| {
+                Err(PolarsError::ComputeError(
+                    "an evidence writer failed unexpectedly (a proofpack bug)".into(),
+                ))
+            })
+        };
+        (streamed, joined(parquet_thread), joined(csv_thread))
+    });
+    // A writer's own error explains a stopped queue better than the
+    // ingest's "writer stopped".
+    parquet_done.map_err(|e| fail(dir, &e))?;
+    csv_done.map_err(|e| fail(dir, &e))?;
+    let streamed = streamed.map_err(|e| fail(dir, &e))?;
 
     let (identities, rejected, summary) =
         (streamed.identities, streamed.rejected, streamed.summary);
