@@ -13,6 +13,7 @@ use crate::checks::catalogue::Catalogue;
 use crate::checks::config::{ChecksConfig, Waiver};
 use crate::checks::remediation::Exposure;
 use crate::checks::CheckError;
+use crate::fedramp::Class;
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -48,15 +49,6 @@ pub struct Config {
     /// patterns compiled) when the file is parsed.
     #[serde(skip)]
     pub validated: ChecksConfig,
-}
-
-/// FedRAMP 20x certification class (CR26).
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-pub enum Class {
-    A,
-    B,
-    C,
-    D,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -360,8 +352,8 @@ pub fn parse_length(text: &str) -> Option<i64> {
 /// as microseconds.
 pub fn toml_time(dt: &toml::value::Datetime) -> Option<i64> {
     let text = dt.to_string();
-    crate::ingest::time::parse_time_text(&text)
-        .or_else(|| crate::ingest::time::parse_time_text(&format!("{text}T00:00:00Z")))
+    crate::time::parse_time_text(&text)
+        .or_else(|| crate::time::parse_time_text(&format!("{text}T00:00:00Z")))
 }
 
 #[cfg(test)]

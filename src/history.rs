@@ -11,7 +11,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use crate::checks::run::Report;
-use crate::ingest::time::format_micros;
+use crate::time::format_micros;
 
 /// One recorded fact of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]

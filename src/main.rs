@@ -9,7 +9,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use proofpack::exit::ExitStatus;
-use proofpack::ingest::time::parse_time_text;
 use proofpack::ingest::{self, IngestOptions, SourceKind};
 use proofpack::model::Decision;
 use proofpack::oscal::diagnostic::FileStatus;
@@ -21,6 +20,7 @@ use proofpack::oscal::schema_store::{self, SchemaStore, SCHEMA_DIR_ENV};
 use proofpack::oscal::validate::{validate_paths, ValidateOptions};
 use proofpack::query::Filter;
 use proofpack::size::parse_byte_size;
+use proofpack::time::parse_time_text;
 
 mod commands;
 use commands::checks::{ChecksCommand, Format as ChecksFormat, FrameworkName};

@@ -17,7 +17,6 @@
 //! date is not honoured, and is reported.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use chrono::NaiveDate;
 use globset::{Glob, GlobMatcher};
@@ -102,20 +101,6 @@ impl Waiver {
 }
 
 impl ChecksConfig {
-    pub fn load(path: &Path, catalogue: &Catalogue) -> Result<Self, CheckError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CheckError::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
-        Self::parse(&text, &path.display().to_string(), catalogue)
-    }
-
-    /// Reads the checks part of a whole `proofpack.toml` (its other
-    /// sections are checked too: an unknown key anywhere is an error).
-    pub fn parse(text: &str, name: &str, catalogue: &Catalogue) -> Result<Self, CheckError> {
-        Ok(crate::config::Config::parse(text, name, catalogue)?.validated)
-    }
-
     /// Checks overrides and waivers against the catalogue; `text` locates
     /// the offending line.
     pub fn validate(
@@ -232,7 +217,8 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<ChecksConfig, CheckError> {
-        ChecksConfig::parse(text, "proofpack.toml", &Catalogue::built_in().unwrap())
+        crate::config::Config::parse(text, "proofpack.toml", &Catalogue::built_in().unwrap())
+            .map(|c| c.validated)
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::CheckError;
-use crate::config::Class;
+use crate::fedramp::Class;
 
 const BUILT_IN: &str = include_str!("../../mappings/fedramp-20x-remediation.toml");
 

@@ -11,7 +11,7 @@ use super::config::{ChecksConfig, Waiver};
 use super::evidence::Evidence;
 use super::frameworks::Frameworks;
 use super::outcome::{Ctx, Outcome, Status};
-use crate::ingest::time::format_micros;
+use crate::time::format_micros;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MappedItem {
@@ -105,7 +105,7 @@ fn summary_time(ev: &Evidence, key: &str) -> Option<i64> {
     ev.summary
         .get(key)
         .and_then(|v| v.as_str())
-        .and_then(crate::ingest::time::parse_time_text)
+        .and_then(crate::time::parse_time_text)
 }
 
 fn resolve(check: &Check, frameworks: &Frameworks) -> Vec<ResolvedMapping> {

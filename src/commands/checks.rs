@@ -144,7 +144,7 @@ pub fn checks(command: ChecksCommand) -> anyhow::Result<ExitStatus> {
                 }
             }
             let config = match &config {
-                Some(path) => ChecksConfig::load(path, &catalogue)?,
+                Some(path) => proofpack::config::Config::load(path, &catalogue)?.validated,
                 None => ChecksConfig::default(),
             };
             let evidence = Evidence::load(&dir)

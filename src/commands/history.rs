@@ -62,8 +62,8 @@ pub fn history(args: HistoryArgs) -> anyhow::Result<ExitStatus> {
         "{}: {} run(s), {} to {}",
         dir.display(),
         runs.len(),
-        &proofpack::ingest::time::format_micros(*runs.first().unwrap_or(&0))[..10],
-        &proofpack::ingest::time::format_micros(*runs.last().unwrap_or(&0))[..10]
+        &proofpack::time::format_micros(*runs.first().unwrap_or(&0))[..10],
+        &proofpack::time::format_micros(*runs.last().unwrap_or(&0))[..10]
     );
     let width = series.iter().map(|s| s.id.len()).max().unwrap_or(10);
     for s in &series {

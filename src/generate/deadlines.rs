@@ -12,7 +12,8 @@ use crate::checks::catalogue::{Catalogue, Severity};
 use crate::checks::outcome::Status;
 use crate::checks::remediation::{Exposure, RemediationRules, Timeframe, Unit};
 use crate::checks::run::Report;
-use crate::config::{Class, Poam};
+use crate::config::Poam;
+use crate::fedramp::Class;
 
 /// N-rating per severity when the config sets none: NHI credential and
 /// access weaknesses are judged by what a stolen or over-broad identity

@@ -24,14 +24,15 @@ use crate::checks::evidence::Evidence;
 use crate::checks::frameworks::Frameworks;
 use crate::checks::run::{run, Report, RunOptions};
 use crate::checks::CheckError;
-use crate::config::{parse_length, toml_time, Class, Config, Impact};
+use crate::config::{parse_length, toml_time, Config, Impact};
+use crate::fedramp::Class;
 use crate::hash::sha256_hex;
-use crate::ingest::time::format_micros;
 use crate::ingest::{IngestOptions, Secret, Summary};
 use crate::model::tables::{read_table, string_column};
 use crate::oscal::diagnostic::FileStatus;
 use crate::oscal::schema_store::SchemaStore;
 use crate::oscal::validate::{validate_paths, ValidateOptions};
+use crate::time::format_micros;
 use oscal_docs::{DocInputs, Resource};
 use package::{InputEntry, Manifest, MANIFEST};
 
@@ -962,11 +963,7 @@ pub fn verify(
                 .as_array()?
                 .iter()
                 .flat_map(|r| r["observations"].as_array().into_iter().flatten())
-                .filter_map(|o| {
-                    o["expires"]
-                        .as_str()
-                        .and_then(crate::ingest::time::parse_time_text)
-                })
+                .filter_map(|o| o["expires"].as_str().and_then(crate::time::parse_time_text))
                 .min()
         });
     let freshness = Freshness {

@@ -9,9 +9,9 @@
 
 use std::collections::HashMap;
 
-use super::time::parse_time_text;
 use crate::hash::sha256_hex;
 use crate::model::{CredentialType, Identity, RawRef, Rejected};
+use crate::time::parse_time_text;
 
 pub const SOURCE: &str = "aws-credential-report";
 

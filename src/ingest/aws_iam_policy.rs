@@ -17,8 +17,8 @@
 use serde_json::Value;
 
 use super::fields::{owned, text};
-use super::time::parse_time;
 use crate::model::{CredentialType, Grant, Identity, RawRef};
+use crate::time::parse_time;
 
 pub const SOURCE: &str = "aws-iam";
 

@@ -14,9 +14,9 @@
 use serde_json::Value;
 
 use super::fields::text;
-use super::time::parse_time;
 use super::Normalised;
 use crate::model::{CredentialType, Decision, PrincipalType};
+use crate::time::parse_time;
 
 pub const SOURCE: &str = "azure-activity";
 

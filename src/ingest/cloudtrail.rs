@@ -17,9 +17,9 @@
 use serde_json::Value;
 
 use super::fields::{non_empty_object, owned, text, truthy};
-use super::time::parse_time;
 use super::Normalised;
 use crate::model::{CredentialType, Decision, PrincipalType};
+use crate::time::parse_time;
 
 pub const SOURCE: &str = "aws-cloudtrail";
 

@@ -18,9 +18,9 @@
 use serde_json::Value;
 
 use super::fields::{owned, text};
-use super::time::parse_time;
 use super::Normalised;
 use crate::model::{CredentialType, Decision, PrincipalType};
+use crate::time::parse_time;
 
 pub const SOURCE: &str = "gcp-audit";
 

@@ -11,8 +11,8 @@
 use serde_json::Value;
 
 use super::fields::{owned, text};
-use super::time::parse_time_text;
 use crate::model::{CredentialType, Identity, RawRef};
+use crate::time::parse_time_text;
 
 pub const SOURCE: &str = "gcp-iam";
 

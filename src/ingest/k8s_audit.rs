@@ -25,9 +25,9 @@ use serde_json::Value;
 
 use super::cloudtrail::split_assumed_role;
 use super::fields::{first_text, owned, text};
-use super::time::parse_time;
 use super::Normalised;
 use crate::model::{CredentialType, Decision, PrincipalType};
+use crate::time::parse_time;
 
 pub const SOURCE: &str = "k8s-audit";
 

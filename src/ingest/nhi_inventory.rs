@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use super::time::parse_time_text;
 use crate::hash::sha256_hex;
 use crate::model::{CredentialType, Identity, RawRef, Rejected};
+use crate::time::parse_time_text;
 
 pub const SOURCE: &str = "nhi-inventory";
 const SCHEMA: &str = include_str!("../../schemas/nhi-inventory.schema.json");

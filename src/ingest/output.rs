@@ -188,8 +188,8 @@ pub fn ingest_to_folder(
         tool: "proofpack",
         version: env!("CARGO_PKG_VERSION"),
         inputs,
-        since: options.since.map(super::time::format_micros),
-        until: options.until.map(super::time::format_micros),
+        since: options.since.map(crate::time::format_micros),
+        until: options.until.map(crate::time::format_micros),
         summary: &summary,
         reconciled: summary.reconciles(),
     };

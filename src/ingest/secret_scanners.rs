@@ -7,9 +7,9 @@
 use serde_json::Value;
 
 use super::fields::owned;
-use super::time::parse_time;
 use crate::hash::sha256_hex;
 use crate::model::{RawRef, SecretFinding};
+use crate::time::parse_time;
 
 pub const GITLEAKS: &str = "gitleaks";
 pub const TRUFFLEHOG: &str = "trufflehog";

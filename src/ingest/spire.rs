@@ -174,12 +174,12 @@ fn entry_rows(entry: &Value, raw_ref: &RawRef) -> Result<(Identity, Vec<Grant>),
         owner_id: None,
         owner: None,
         environment: Some(trust_domain.clone()),
-        created_us: entry.get("created_at").and_then(super::time::parse_time),
+        created_us: entry.get("created_at").and_then(crate::time::parse_time),
         last_used_us: None,
         last_rotated_us: None,
         expires_us: entry
             .get("expires_at")
-            .and_then(super::time::parse_time)
+            .and_then(crate::time::parse_time)
             .filter(|t| *t > 0),
         active: true,
         credential_type: CredentialType::Ephemeral,

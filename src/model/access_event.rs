@@ -2,6 +2,22 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The audit-log formats an access event can come from, by the name its
+/// `source` column holds (each ingest reader's `SOURCE`).
+pub const AUDIT_SOURCES: [&str; 6] = [
+    "aws-cloudtrail",
+    "k8s-audit",
+    "gcp-audit",
+    "entra-signin",
+    "azure-activity",
+    "ocsf",
+];
+
+/// The static name of a source, for tables read back from disk.
+pub fn audit_source(name: &str) -> Option<&'static str> {
+    AUDIT_SOURCES.into_iter().find(|s| *s == name)
+}
+
 /// Who acted, by kind. The rule per source is in each ingest module and in
 /// the `principal_reason` column of every row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

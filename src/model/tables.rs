@@ -443,7 +443,7 @@ fn rows(frame: &DataFrame) -> PolarsResult<Vec<AccessEvent>> {
             environment: take(&environment),
         };
         rows.push(AccessEvent {
-            source: crate::ingest::source_name(source[i].as_deref().unwrap_or(""))
+            source: super::access_event::audit_source(source[i].as_deref().unwrap_or(""))
                 .ok_or_else(|| bad("source", &source[i]))?,
             access,
             raw_ref: RawRef {

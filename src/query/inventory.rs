@@ -9,8 +9,8 @@ use std::path::Path;
 use polars::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::ingest::time::format_micros;
 use crate::model::tables::{read_table, string_column, GRANTS, IDENTITIES};
+use crate::time::format_micros;
 
 const DAY_US: i64 = 86_400_000_000;
 

@@ -4,8 +4,8 @@ use std::io::{self, Write};
 
 use serde_json::json;
 
-use crate::ingest::time::format_micros;
 use crate::model::AccessEvent;
+use crate::time::format_micros;
 
 /// One block per record, every field an auditor needs on its own line.
 pub fn table(events: &[&AccessEvent], out: &mut dyn Write) -> io::Result<()> {

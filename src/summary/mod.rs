@@ -300,7 +300,7 @@ fn charts(s: &SummaryInputs<'_>) -> BTreeMap<&'static str, String> {
         };
         mix.entry(e.source.get(i).unwrap_or("?")).or_default()[slot] += 1;
         if let Some(t) = e.time[i] {
-            let day = crate::ingest::time::format_micros(t)[..10].to_string();
+            let day = crate::time::format_micros(t)[..10].to_string();
             let entry = days.entry(day).or_default();
             entry[0] += 1;
             if e.decision.get(i) == Some("deny") {

@@ -8,8 +8,8 @@ use serde_json::json;
 use super::{date, group, pct, rows, share};
 use crate::checks::evidence::Evidence;
 use crate::checks::outcome::{Ctx, Outcome, Status, HOUR_US};
-use crate::ingest::time::format_micros;
 use crate::model::tables::ACCESS_EVENTS;
+use crate::time::format_micros;
 
 /// Records with principal, decision, resource and time all present.
 pub fn attributable_records(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {

@@ -178,7 +178,7 @@ pub fn used_after_disabled(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
                         principal.to_string(),
                         format!(
                             "used after its deletion or disabling on {}",
-                            crate::ingest::time::format_micros(when)
+                            crate::time::format_micros(when)
                         ),
                         refs,
                     ));

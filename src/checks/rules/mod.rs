@@ -86,7 +86,7 @@ fn days(us: i64) -> i64 {
 }
 
 fn date(us: i64) -> String {
-    crate::ingest::time::format_micros(us)[..10].to_string()
+    crate::time::format_micros(us)[..10].to_string()
 }
 
 #[cfg(test)]

@@ -18,8 +18,8 @@ use serde_json::Value;
 
 use super::{name, namespace, service_account_user, Object};
 use crate::ingest::fields::text;
-use crate::ingest::time::parse_time_text;
 use crate::model::{CredentialType, Identity, RawRef};
+use crate::time::parse_time_text;
 
 pub const SOURCE: &str = "k8s-serviceaccounts";
 
