@@ -563,10 +563,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         resources,
         attestations: attestations.clone(),
         deadlines: &deadlines,
-        ssp_href: system
-            .overview_uri
-            .clone()
-            .unwrap_or_else(|| "../fedramp/security-decision-record.json".into()),
+        ssp_href: system.overview_uri.clone(),
     });
     let oscal_dir = root.join("oscal");
     let documents = [
@@ -750,6 +747,9 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         &ValidateOptions {
             strict: true,
             constraints: opts.constraints.clone(),
+            // The documents and the evidence their back-matter hashes are
+            // this run's own files, however large the input made them.
+            max_bytes: u64::MAX,
             ..ValidateOptions::default()
         },
     );
@@ -931,6 +931,15 @@ pub fn verify(
         &store,
         &ValidateOptions {
             strict: true,
+            // Every file the manifest lists was hashed above whatever its
+            // size; the documents' back-matter hashes may read them again.
+            max_bytes: manifest
+                .files
+                .iter()
+                .map(|f| f.bytes)
+                .max()
+                .unwrap_or(0)
+                .max(crate::oscal::validate::DEFAULT_MAX_BYTES),
             ..ValidateOptions::default()
         },
     ) {

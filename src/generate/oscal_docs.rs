@@ -65,7 +65,7 @@ pub struct DocInputs<'a> {
     /// POA&M deadlines of the failing checks, by check id.
     pub deadlines: &'a BTreeMap<String, Deadline>,
     /// Where the provider's system description lives.
-    pub ssp_href: String,
+    pub ssp_href: Option<String>,
 }
 
 pub struct Documents {
@@ -134,13 +134,34 @@ fn reviewed_controls(controls: &[String]) -> Value {
     }]})
 }
 
+/// The provider's system description, which the plan and the POA&M import.
+/// It is not part of the package: with no `system.overview_uri` the resource
+/// names the system by its identifier and says the document's location is
+/// not configured, rather than pointing at a file of the package that is no
+/// SSP.
 fn ssp_resource(d: &DocInputs<'_>) -> Value {
-    json!({
+    let mut resource = json!({
         "uuid": uuid(&["ssp", &d.system.name]),
         "title": format!("{}: system description held by the provider", d.system.name),
-        "description": d.system.boundary,
-        "rlinks": [{"href": d.ssp_href}]
-    })
+    });
+    match &d.ssp_href {
+        Some(href) => {
+            resource["description"] = json!(d.system.boundary);
+            resource["rlinks"] = json!([{"href": href}]);
+        }
+        None => {
+            // NIST wants an rlink on every resource: the system's own
+            // identifier (the POA&M's system-id) as an RFC 4122 URN names
+            // the system without claiming a document.
+            resource["description"] = json!(format!(
+                "{} The provider's system description is not part of this package and its location is not configured (system.overview_uri).",
+                d.system.boundary
+            ));
+            resource["rlinks"] =
+                json!([{"href": format!("urn:uuid:{}", uuid(&["system", &d.system.name]))}]);
+        }
+    }
+    resource
 }
 
 pub fn build(d: &DocInputs<'_>) -> Documents {

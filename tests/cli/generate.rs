@@ -926,3 +926,41 @@ fn poam_deadlines_follow_fedramps_timeframes_and_the_config() {
         "{err}"
     );
 }
+
+/// The smallest config a user can write (no class, impact, overview URI,
+/// output folder in the file, marking, history or KSI texts) makes a valid
+/// package: the plan imports the provider's system by its identifier
+/// instead of pointing at a file of the package that is no SSP.
+#[test]
+fn the_smallest_config_makes_a_valid_package() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = repo().join("samples/logs/cloudtrail");
+    let config = tmp.path().join("proofpack.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[system]\nname = \"Minimal\"\ndescription = \"d\"\norganization = \"o\"\nboundary = \"b\"\n\n[window]\nsince = 2026-10-27T00:00:00Z\nuntil = 2026-11-03T00:00:00Z\n\n[inputs]\nlogs = [{:?}]\n",
+            logs.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("package");
+    let (code, text, err) = generate(&config, &out, &[]);
+    assert_eq!(code, 0, "{text}{err}");
+    let ap = read_json(&out.join("oscal/assessment-plan.json"));
+    let href = ap["assessment-plan"]["import-ssp"]["href"]
+        .as_str()
+        .unwrap();
+    let resource = ap["assessment-plan"]["back-matter"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| format!("#{}", r["uuid"].as_str().unwrap()) == href)
+        .unwrap();
+    assert!(resource["rlinks"][0]["href"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:uuid:"));
+    let (code, v) = verify(&out);
+    assert_eq!(code, 0, "{v:#}");
+}
