@@ -612,11 +612,14 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         })
         .collect();
     let run_entries = crate::history::entries(&report, &ksi_statuses, until_us);
-    let history_dir = config
-        .history
-        .dir
-        .as_ref()
-        .map(|d| lexical(&config.base.join(d)));
+    // `--history` wins over the config's `[history] dir`.
+    let history_dir = opts.history.clone().or_else(|| {
+        config
+            .history
+            .dir
+            .as_ref()
+            .map(|d| lexical(&config.base.join(d)))
+    });
     let mut all_entries = match &history_dir {
         Some(dir) => crate::history::read(dir)
             .map_err(|e| GenerateError::Step(format!("history {}: {e}", dir.display())))?,
@@ -871,7 +874,7 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
         }
     } else {
         warnings.push(
-            "no [history] dir in the config: this run's metrics are not kept for trends".into(),
+            "no [history] dir in the config and no --history: this run's metrics are not kept for trends".into(),
         );
     }
     Ok(Generated {

@@ -34,7 +34,7 @@ fn generate(config: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) 
         .arg(fedramp_schemas())
         .args(["--last-modified", "2026-11-03T06:00:00Z"])
         .args(extra);
-    if !config.to_string_lossy().contains("test-history") {
+    if !config.to_string_lossy().contains("test-history") && !extra.contains(&"--history") {
         cmd.arg("--history").arg(out.with_extension("history"));
     }
     let output = run(&mut cmd);
@@ -342,8 +342,10 @@ fn reruns_are_byte_identical() {
     let tmp = tempfile::tempdir().unwrap();
     let config = repo().join("samples/proofpack.toml");
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    // One history for both runs: the second replaces the first's entry.
+    let history = tmp.path().join("history");
     for out in [&a, &b] {
-        let (code, text, err) = generate(&config, out, &[]);
+        let (code, text, err) = generate(&config, out, &["--history", history.to_str().unwrap()]);
         assert_eq!(code, 0, "{text}{err}");
     }
     let files = |root: &Path| -> Vec<(String, Vec<u8>)> {
@@ -947,6 +949,15 @@ fn the_smallest_config_makes_a_valid_package() {
     let out = tmp.path().join("package");
     let (code, text, err) = generate(&config, &out, &[]);
     assert_eq!(code, 0, "{text}{err}");
+    // `--history` (which `generate()` passes) is where the run is kept,
+    // though the config names no history folder.
+    assert!(
+        std::fs::read_dir(out.with_extension("history"))
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false),
+        "{err}"
+    );
+    assert!(!err.contains("not kept for trends"), "{err}");
     let ap = read_json(&out.join("oscal/assessment-plan.json"));
     let href = ap["assessment-plan"]["import-ssp"]["href"]
         .as_str()
