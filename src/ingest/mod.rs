@@ -630,18 +630,27 @@ fn ingest_file(file: &reader::InputFile, options: &IngestOptions, c: &mut Collec
 /// YAML by its name, or by its first line when the name says nothing (a URL).
 fn is_yaml(file: &reader::InputFile) -> bool {
     let name = file.name.to_ascii_lowercase();
+    // `x.json.gz` is named by what it holds once decompressed.
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
     if name.ends_with(".yaml") || name.ends_with(".yml") {
         return true;
     }
     if name.ends_with(".json") || name.ends_with(".jsonl") || name.ends_with(".ndjson") {
         return false;
     }
-    let first = file
-        .bytes
-        .split(|b| *b == b'\n')
-        .map(|l| l.trim_ascii())
-        .find(|l| !l.is_empty() && !l.starts_with(b"#"))
-        .unwrap_or_default();
+    // The first line that is neither blank nor a comment, found without
+    // scanning past it (a JSON file is often one line of megabytes).
+    let mut rest = file.bytes.as_slice();
+    let first = loop {
+        rest = rest.trim_ascii_start();
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        let line = rest[..end].trim_ascii_end();
+        if line.starts_with(b"#") {
+            rest = &rest[end..];
+            continue;
+        }
+        break line;
+    };
     first == b"---" || first.starts_with(b"apiVersion:") || first.starts_with(b"kind:")
 }
 
@@ -947,6 +956,24 @@ mod tests {
     fn the_model_knows_every_audit_source_by_the_name_ingest_writes() {
         let names: Vec<&str> = SourceKind::ALL.iter().map(|s| s.name()).collect();
         assert_eq!(names, crate::model::access_event::AUDIT_SOURCES);
+    }
+
+    #[test]
+    fn yaml_is_known_by_name_or_first_line() {
+        let file = |name: &str, text: &str| reader::InputFile {
+            name: name.to_string(),
+            bytes: text.as_bytes().to_vec(),
+            truncated: None,
+        };
+        assert!(is_yaml(&file("rbac.yaml.gz", "{}")));
+        assert!(!is_yaml(&file("trail.json.gz", "---\n")));
+        assert!(is_yaml(&file(
+            "https://x/y",
+            "# a comment\n\n  ---  \nkind: Role\n"
+        )));
+        assert!(is_yaml(&file("https://x/y", "#\napiVersion: v1\n")));
+        assert!(!is_yaml(&file("https://x/y", "# only a comment")));
+        assert!(!is_yaml(&file("https://x/y", "{\"Records\": []}")));
     }
 
     #[test]

@@ -18,8 +18,21 @@ pub fn scrub(n: &mut Normalised) {
     }
 }
 
+/// Characters that end a token.
+fn is_separator(ch: char) -> bool {
+    ch.is_whitespace()
+        || matches!(
+            ch,
+            '"' | '\'' | ',' | ';' | '=' | '(' | ')' | '[' | ']' | '{' | '}'
+        )
+}
+
 /// The text with secret-looking tokens masked, or `None` if it had none.
 pub fn scrub_text(text: &str) -> Option<String> {
+    // Nearly every text is clean: look before copying anything.
+    if !text.split(is_separator).any(looks_secret) {
+        return None;
+    }
     let mut changed = false;
     let mut out = String::with_capacity(text.len());
     let mut token = String::new();
@@ -33,12 +46,7 @@ pub fn scrub_text(text: &str) -> Option<String> {
         token.clear();
     };
     for ch in text.chars() {
-        if ch.is_whitespace()
-            || matches!(
-                ch,
-                '"' | '\'' | ',' | ';' | '=' | '(' | ')' | '[' | ']' | '{' | '}'
-            )
-        {
+        if is_separator(ch) {
             flush(&mut token, &mut out, &mut changed);
             out.push(ch);
         } else {
