@@ -307,7 +307,13 @@ fn resource(record: &Value, service: &str) -> Option<String> {
         "logGroupName",
         "hostedZoneId",
     ] {
-        if let Some(value) = text(params, &format!("/{key}")) {
+        // A member, not a pointer: no string built per key per record.
+        let value = params
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        if let Some(value) = value {
             return Some(if value.starts_with("arn:") {
                 value.to_string()
             } else {
