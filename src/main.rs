@@ -456,6 +456,14 @@ fn ingest(args: IngestArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStat
         bearer_token,
         progress,
     };
+    // An input that is not there is a mistake in the command (or a log
+    // mount that failed), not a rejected record: a scheduled job must fail.
+    for input in &args.inputs {
+        if !proofpack::http::is_url(input) && !std::path::Path::new(input).exists() {
+            ui.finish();
+            anyhow::bail!("input {input} does not exist: give a file, a folder or an http(s) URL");
+        }
+    }
     let summary = ingest::output::ingest_to_folder(&args.out, &args.inputs, &options);
     ui.finish();
     let summary = summary?;

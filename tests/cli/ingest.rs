@@ -1119,3 +1119,21 @@ fn all_inventory_and_policy_samples_ingest_with_only_explained_rejects() {
         assert!(explained, "unexplained reject: {line}");
     }
 }
+
+/// A path that is not there is a usage error naming it (exit 2), not one
+/// rejected record and exit 0: a scheduled job whose log mount failed must
+/// fail. Nothing is written.
+#[test]
+fn a_missing_input_is_a_usage_error_naming_it() {
+    let out = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .arg("ingest")
+        .arg("/no/such/dir")
+        .arg("--out")
+        .arg(out.path().join("evidence")));
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(err.contains("/no/such/dir does not exist"), "{err}");
+    assert!(!out.path().join("evidence").exists());
+}
