@@ -975,3 +975,53 @@ fn the_smallest_config_makes_a_valid_package() {
     let (code, v) = verify(&out);
     assert_eq!(code, 0, "{v:#}");
 }
+
+/// Every optional key of the bundled config is optional in fact: without
+/// any one of them the package is still made and verified.
+#[test]
+fn each_optional_config_key_can_be_left_out() {
+    let text = std::fs::read_to_string(repo().join("samples/proofpack.toml")).unwrap();
+    let full: toml::Table = toml::from_str(&text).unwrap();
+    let optional: [&[&str]; 12] = [
+        &["system", "class"],
+        &["system", "overview_uri"],
+        &["window", "since"],
+        &["output", "dir"],
+        &["output", "base_uri"],
+        &["output"],
+        &["history"],
+        &["checks"],
+        &["waivers"],
+        &["attestations"],
+        &["ksi"],
+        &["poam"],
+    ];
+    for path in optional {
+        let mut config = full.clone();
+        match path {
+            [key] => {
+                config.remove(*key);
+            }
+            [table, key] => {
+                if let Some(toml::Value::Table(t)) = config.get_mut(*table) {
+                    t.remove(*key);
+                }
+            }
+            _ => unreachable!(),
+        }
+        let name = format!(
+            "samples/test-optional-{}-{}.toml",
+            path.join("-"),
+            std::process::id()
+        );
+        let file = repo().join(&name);
+        std::fs::write(&file, toml::to_string(&config).unwrap()).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("package");
+        let (code, text, err) = generate(&file, &out, &[]);
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(code, 0, "without {}: {text}{err}", path.join("."));
+        let (code, v) = verify(&out);
+        assert_eq!(code, 0, "without {}: {v:#}", path.join("."));
+    }
+}
