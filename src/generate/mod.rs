@@ -534,17 +534,22 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
             ))
         })
         .collect();
-    let remediation = frameworks
-        .remediation
-        .clone()
-        .map_or_else(crate::checks::remediation::RemediationRules::built_in, Ok)?;
+    // Frameworks::built_in always sets the table; a default-made value does not.
+    let built_in_rules;
+    let remediation = match &frameworks.remediation {
+        Some(rules) => rules,
+        None => {
+            built_in_rules = crate::checks::remediation::RemediationRules::built_in()?;
+            &built_in_rules
+        }
+    };
     let deadlines = deadlines::deadlines(
         &report,
         &deadlines::DeadlineInputs {
             catalogue: &catalogue,
             poam: &config.poam,
             class: system.class,
-            rules: &remediation,
+            rules: remediation,
             evaluated: chrono::DateTime::from_timestamp_micros(until_us).unwrap_or_default(),
         },
     );

@@ -504,7 +504,8 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
                 .into_iter()
                 .flatten()
                 .filter_map(|r| deadline_of.get(r["risk-uuid"].as_str()?))
-                .min_by_key(|d| d.due.clone().unwrap_or_else(|| "~".into()));
+                // Dated deadlines first, earliest first; undated (N1) last.
+                .min_by(|a, b| (a.due.is_none(), &a.due).cmp(&(b.due.is_none(), &b.due)));
             if let Some(deadline) = first {
                 item["props"] = Value::Array(deadline_props(deadline));
                 let due = deadline.due.as_deref().map_or_else(
