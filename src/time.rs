@@ -3,29 +3,34 @@
 //! milliseconds, microseconds or nanoseconds. Always returned as UTC µs.
 
 use chrono::DateTime;
-use serde_json::Value;
+
+use crate::json::JsonRef;
 
 /// Microseconds since the epoch, or `None` if the value is not a time.
-pub fn parse_time(value: &Value) -> Option<i64> {
-    match value {
-        Value::String(text) => parse_time_text(text),
-        Value::Number(n) => n
+pub fn parse_time<'a, J: JsonRef<'a>>(value: J) -> Option<i64> {
+    if let Some(text) = value.as_str() {
+        return parse_time_text(text);
+    }
+    if value.is_number() {
+        return value
             .as_i64()
             .map(epoch_to_micros)
-            .or_else(|| n.as_f64().map(|f| epoch_to_micros(f as i64))),
-        Value::Object(_) => python_datetime(value),
-        _ => None,
+            .or_else(|| value.as_f64().map(|f| epoch_to_micros(f as i64)));
     }
+    if value.is_object() {
+        return python_datetime(value);
+    }
+    None
 }
 
 /// Cloud Custodian's recordings of boto3 responses serialise datetimes as
 /// `{"__class__": "datetime", "year": ..., "microsecond": ...}`; boto3's are
 /// UTC.
-fn python_datetime(value: &Value) -> Option<i64> {
-    if value.get("__class__").and_then(Value::as_str) != Some("datetime") {
+fn python_datetime<'a, J: JsonRef<'a>>(value: J) -> Option<i64> {
+    if value.get("__class__").and_then(J::as_str) != Some("datetime") {
         return None;
     }
-    let part = |k: &str| value.get(k).and_then(Value::as_u64);
+    let part = |k: &str| value.get(k).and_then(J::as_u64);
     let date = chrono::NaiveDate::from_ymd_opt(
         i32::try_from(part("year")?).ok()?,
         u32::try_from(part("month")?).ok()?,

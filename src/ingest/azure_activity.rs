@@ -11,7 +11,7 @@
 //! → deny; other failures → error; `Started`, `Accepted`, `Succeeded` →
 //! allow (ARM authorises a request before it starts).
 
-use serde_json::Value;
+use crate::json::JsonRef;
 
 use super::fields::text;
 use super::Normalised;
@@ -21,35 +21,39 @@ use crate::time::parse_time;
 pub const SOURCE: &str = "azure-activity";
 
 /// A field under either spelling, as a string or as `{"value": ...}`.
-fn field<'a>(record: &'a Value, names: &[&str]) -> Option<&'a str> {
+fn field<'a, J: JsonRef<'a>>(record: J, names: &[&str]) -> Option<&'a str> {
     names
         .iter()
-        .find_map(|name| match record.get(*name)? {
-            Value::String(s) => Some(s.as_str()),
-            Value::Object(m) => m.get("value").and_then(Value::as_str),
-            _ => None,
+        .find_map(|name| {
+            let value = record.get(name)?;
+            value
+                .as_str()
+                .or_else(|| value.get("value").and_then(J::as_str))
         })
         .filter(|s| !s.is_empty())
 }
 
-pub fn detect(record: &Value) -> bool {
+pub fn detect<'a, J: JsonRef<'a>>(record: J) -> bool {
     record.get("caller").is_some()
         && (field(record, &["operation_name", "operationName"]).is_some())
         && (record.get("resource_id").is_some() || record.get("resourceId").is_some())
 }
 
-pub fn normalise(record: &Value) -> Result<Normalised, String> {
+pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     let time_value = ["event_timestamp", "eventTimestamp", "time"]
         .iter()
         .find_map(|k| record.get(*k))
         .ok_or("no eventTimestamp")?;
     let time_us = parse_time(time_value).ok_or_else(|| {
-        format!("eventTimestamp {time_value} is not a date-time with a time zone")
+        format!(
+            "eventTimestamp {} is not a date-time with a time zone",
+            time_value.to_value()
+        )
     })?;
     let caller = field(record, &["caller"]).ok_or("no caller: the operation names no identity")?;
-    let claims = record.get("claims").cloned().unwrap_or(Value::Null);
-    let app = text(&claims, "/idtyp") == Some("app") || looks_like_guid(caller);
-    let managed = text(&claims, "/xms_mirid").is_some();
+    let claims = |pointer: &str| record.get("claims").and_then(|c| text(c, pointer));
+    let app = claims("/idtyp") == Some("app") || looks_like_guid(caller);
+    let managed = claims("/xms_mirid").is_some();
     let (principal_type, principal_reason) = if managed {
         (
             PrincipalType::Workload,
@@ -75,7 +79,7 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
             "managedIdentity",
         )
     } else {
-        match text(&claims, "/appidacr") {
+        match claims("/appidacr") {
             Some("1") => (
                 CredentialType::Static,
                 "claims.appidacr 1: the client authenticated with a client secret".to_string(),
@@ -132,7 +136,7 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
         source_address: record
             .pointer("/http_request/client_ip_address")
             .or_else(|| record.pointer("/httpRequest/clientIpAddress"))
-            .and_then(Value::as_str)
+            .and_then(J::as_str)
             .map(str::to_string),
         user_agent: None,
         account: subscription,
@@ -154,7 +158,7 @@ fn looks_like_guid(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn op(caller: &str, claims: Value, status: &str, sub: &str) -> Value {
         json!({"caller": caller, "claims": claims, "eventTimestamp": "2022-02-09T03:04:54.297853Z",

@@ -14,7 +14,7 @@
 //! IAM users calling with an access key outside the console → service (a
 //! programmatic user); anything else → unknown.
 
-use serde_json::Value;
+use crate::json::JsonRef;
 
 use super::fields::{non_empty_object, owned, text, truthy};
 use super::Normalised;
@@ -24,12 +24,12 @@ use crate::time::parse_time;
 pub const SOURCE: &str = "aws-cloudtrail";
 
 /// Whether a record is a CloudTrail event.
-pub fn detect(record: &Value) -> bool {
+pub fn detect<'a, J: JsonRef<'a>>(record: J) -> bool {
     record.get("eventSource").is_some() && record.get("eventName").is_some()
         || record.get("eventVersion").is_some() && record.get("userIdentity").is_some()
 }
 
-pub fn normalise(record: &Value) -> Result<Normalised, String> {
+pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     let event_name = text(record, "/eventName").ok_or("no eventName")?;
     let event_source = text(record, "/eventSource").ok_or("no eventSource")?;
     let time_value = record
@@ -37,9 +37,13 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
         .filter(|v| !v.is_null())
         .or_else(|| record.get("@timestamp"))
         .ok_or("no eventTime (nor @timestamp)")?;
-    let time_us = parse_time(time_value)
-        .ok_or_else(|| format!("eventTime {time_value} is not a date-time with a time zone"))?;
-    if !record.get("userIdentity").is_some_and(Value::is_object) {
+    let time_us = parse_time(time_value).ok_or_else(|| {
+        format!(
+            "eventTime {} is not a date-time with a time zone",
+            time_value.to_value()
+        )
+    })?;
+    if !record.get("userIdentity").is_some_and(J::is_object) {
         return Err("no userIdentity: the record names no caller".into());
     }
 
@@ -82,7 +86,7 @@ struct Identity {
     auth_method: String,
 }
 
-fn classify_identity(record: &Value) -> Identity {
+fn classify_identity<'a, J: JsonRef<'a>>(record: J) -> Identity {
     let kind = text(record, "/userIdentity/type").unwrap_or("");
     let arn = text(record, "/userIdentity/arn");
     let key = owned(record, "/userIdentity/accessKeyId");
@@ -240,7 +244,7 @@ fn redact_key(key: &str) -> String {
     format!("{head}...{tail}")
 }
 
-fn decision(record: &Value) -> (Decision, Option<String>) {
+fn decision<'a, J: JsonRef<'a>>(record: J) -> (Decision, Option<String>) {
     let code = text(record, "/errorCode");
     let message = text(record, "/errorMessage");
     let reason = match (code, message) {
@@ -268,11 +272,10 @@ fn decision(record: &Value) -> (Decision, Option<String>) {
 
 /// What was acted on: the record's `resources` ARNs, else the usual request
 /// parameters that name a target.
-fn resource(record: &Value, service: &str) -> Option<String> {
-    if let Some(Value::Array(resources)) = record.get("resources") {
+fn resource<'a, J: JsonRef<'a>>(record: J, service: &str) -> Option<String> {
+    if let Some(resources) = record.get("resources").and_then(J::as_array) {
         let arns: Vec<&str> = resources
-            .iter()
-            .filter_map(|r| r.get("ARN").and_then(Value::as_str))
+            .filter_map(|r| r.get("ARN").and_then(J::as_str))
             .collect();
         if !arns.is_empty() {
             return Some(arns.join(" "));
@@ -310,7 +313,7 @@ fn resource(record: &Value, service: &str) -> Option<String> {
         // A member, not a pointer: no string built per key per record.
         let value = params
             .get(key)
-            .and_then(Value::as_str)
+            .and_then(J::as_str)
             .map(str::trim)
             .filter(|v| !v.is_empty());
         if let Some(value) = value {
@@ -321,13 +324,10 @@ fn resource(record: &Value, service: &str) -> Option<String> {
             });
         }
     }
-    let instances = params
-        .pointer("/instancesSet/items")
-        .and_then(Value::as_array);
+    let instances = params.pointer("/instancesSet/items").and_then(J::as_array);
     if let Some(items) = instances {
         let ids: Vec<&str> = items
-            .iter()
-            .filter_map(|i| i.get("instanceId").and_then(Value::as_str))
+            .filter_map(|i| i.get("instanceId").and_then(J::as_str))
             .collect();
         if !ids.is_empty() {
             return Some(
@@ -343,7 +343,7 @@ fn resource(record: &Value, service: &str) -> Option<String> {
 
 /// A denied call often has no request parameters, but IAM's message names
 /// the target: "... is not authorized to perform: X on resource: ARN".
-fn denied_resource(record: &Value) -> Option<String> {
+fn denied_resource<'a, J: JsonRef<'a>>(record: J) -> Option<String> {
     let message = text(record, "/errorMessage")?;
     let after = message.split("on resource: ").nth(1)?;
     let arn = after
@@ -356,7 +356,7 @@ fn denied_resource(record: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn event(identity: Value) -> Value {
         json!({"eventVersion": "1.08", "eventTime": "2024-10-08T10:15:32Z", "eventSource": "s3.amazonaws.com",

@@ -15,7 +15,7 @@
 //! error code 0 → allow; sign-in failures are denials (the credential or
 //! policy was refused).
 
-use serde_json::Value;
+use crate::json::JsonRef;
 
 use super::fields::{owned, text};
 use super::Normalised;
@@ -24,7 +24,7 @@ use crate::time::parse_time;
 
 pub const SOURCE: &str = "entra-signin";
 
-pub fn detect(record: &Value) -> bool {
+pub fn detect<'a, J: JsonRef<'a>>(record: J) -> bool {
     let category = text(record, "/category").unwrap_or("");
     category.ends_with("SignInLogs")
         && category != "SignInLogs"
@@ -32,7 +32,7 @@ pub fn detect(record: &Value) -> bool {
         || record.get("servicePrincipalId").is_some() && record.get("createdDateTime").is_some()
 }
 
-pub fn normalise(record: &Value) -> Result<Normalised, String> {
+pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     // Azure Monitor puts the sign-in under `properties`; Graph returns it bare.
     let props = record
         .get("properties")
@@ -43,8 +43,12 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
         .get("time")
         .or_else(|| props.get("createdDateTime"))
         .ok_or("no time or createdDateTime")?;
-    let time_us = parse_time(time_value)
-        .ok_or_else(|| format!("time {time_value} is not a date-time with a time zone"))?;
+    let time_us = parse_time(time_value).ok_or_else(|| {
+        format!(
+            "time {} is not a date-time with a time zone",
+            time_value.to_value()
+        )
+    })?;
     let sp_id =
         text(props, "/servicePrincipalId").filter(|s| !s.chars().all(|c| c == '0' || c == '-'));
     let principal_id = sp_id
@@ -86,7 +90,7 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
 
     let error_code = props
         .pointer("/status/errorCode")
-        .and_then(Value::as_i64)
+        .and_then(J::as_i64)
         .unwrap_or(0);
     let (decision, decision_reason) = if error_code == 0 {
         (Decision::Allow, None)
@@ -130,7 +134,7 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn signin(props: Value) -> Value {
         json!({"time": "2022-02-08T06:22:28.3518405Z", "category": "ServicePrincipalSignInLogs", "tenantId": "t", "properties": props})

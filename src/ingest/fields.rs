@@ -1,65 +1,50 @@
 //! Small accessors for records whose fields may be missing, `null`, empty
 //! or of the wrong type at any depth.
 
-use serde_json::Value;
+use crate::json::JsonRef;
 
-/// The value at an RFC 6901 pointer (`/userIdentity/arn`). Segments are
-/// unescaped (`~1` → `/`, `~0` → `~`) only when they hold a `~`:
-/// `Value::pointer` allocates for every segment of every field of every
-/// record, which was a sixth of ingest's time.
-pub fn at<'a>(record: &'a Value, pointer: &str) -> Option<&'a Value> {
-    let mut node = record;
-    for raw in pointer.strip_prefix('/')?.split('/') {
-        let segment = if raw.contains('~') {
-            std::borrow::Cow::Owned(raw.replace("~1", "/").replace("~0", "~"))
-        } else {
-            std::borrow::Cow::Borrowed(raw)
-        };
-        let segment = segment.as_ref();
-        node = match node {
-            Value::Object(map) => map.get(segment)?,
-            Value::Array(items) => items.get(segment.parse::<usize>().ok()?)?,
-            _ => return None,
-        };
-    }
-    Some(node)
+/// The value at an RFC 6901 pointer (`/userIdentity/arn`), on a
+/// `serde_json::Value` or a tape alike.
+pub fn at<'a, J: JsonRef<'a>>(record: J, pointer: &str) -> Option<J> {
+    record.pointer(pointer)
 }
 
 /// A non-empty string at `pointer`.
-pub fn text<'a>(record: &'a Value, pointer: &str) -> Option<&'a str> {
+pub fn text<'a, J: JsonRef<'a>>(record: J, pointer: &str) -> Option<&'a str> {
     at(record, pointer)
-        .and_then(Value::as_str)
+        .and_then(J::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty())
 }
 
 /// A non-empty string at `pointer`, owned.
-pub fn owned(record: &Value, pointer: &str) -> Option<String> {
+pub fn owned<'a, J: JsonRef<'a>>(record: J, pointer: &str) -> Option<String> {
     text(record, pointer).map(str::to_string)
 }
 
 /// `true`, `"true"` (some exporters stringify booleans) at `pointer`.
-pub fn truthy(record: &Value, pointer: &str) -> bool {
-    match at(record, pointer) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+pub fn truthy<'a, J: JsonRef<'a>>(record: J, pointer: &str) -> bool {
+    let Some(value) = at(record, pointer) else {
+        return false;
+    };
+    match (value.as_bool(), value.as_str()) {
+        (Some(b), _) => b,
+        (None, Some(s)) => s.eq_ignore_ascii_case("true"),
         _ => false,
     }
 }
 
 /// Whether `pointer` holds an object with at least one member.
-pub fn non_empty_object(record: &Value, pointer: &str) -> bool {
-    at(record, pointer)
-        .and_then(Value::as_object)
-        .is_some_and(|m| !m.is_empty())
+pub fn non_empty_object<'a, J: JsonRef<'a>>(record: J, pointer: &str) -> bool {
+    at(record, pointer).is_some_and(|v| v.is_object() && v.len() > 0)
 }
 
 /// The first string of a string-or-array-of-strings (k8s `user.extra` values).
-pub fn first_text<'a>(record: &'a Value, pointer: &str) -> Option<&'a str> {
-    match at(record, pointer)? {
-        Value::String(s) => Some(s.as_str()),
-        Value::Array(items) => items.iter().find_map(Value::as_str),
-        _ => None,
+pub fn first_text<'a, J: JsonRef<'a>>(record: J, pointer: &str) -> Option<&'a str> {
+    let value = at(record, pointer)?;
+    match value.as_array() {
+        Some(mut items) => items.find_map(J::as_str),
+        None => value.as_str(),
     }
     .filter(|s| !s.is_empty())
 }

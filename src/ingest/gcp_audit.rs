@@ -15,7 +15,7 @@
 //! human. Decision: `status.code` 0 or absent → allow, 7
 //! (PERMISSION_DENIED) and 16 (UNAUTHENTICATED) → deny, others → error.
 
-use serde_json::Value;
+use crate::json::JsonRef;
 
 use super::fields::{owned, text};
 use super::Normalised;
@@ -26,13 +26,13 @@ pub const SOURCE: &str = "gcp-audit";
 
 /// A Cloud Logging entry (audit or not: a non-audit entry is rejected with
 /// its reason rather than left unrecognised).
-pub fn detect(record: &Value) -> bool {
+pub fn detect<'a, J: JsonRef<'a>>(record: J) -> bool {
     let audit = text(record, "/protoPayload/@type")
         .is_some_and(|t| t.ends_with("google.cloud.audit.AuditLog"));
     audit || record.get("logName").is_some() && record.get("insertId").is_some()
 }
 
-pub fn normalise(record: &Value) -> Result<Normalised, String> {
+pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     let Some(payload) = record.get("protoPayload").filter(|p| p.is_object()) else {
         let kind = ["jsonPayload", "textPayload"]
             .into_iter()
@@ -47,8 +47,12 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
         .or_else(|| payload.pointer("/requestMetadata/requestAttributes/time"))
         .or_else(|| record.get("receiveTimestamp"))
         .ok_or("no timestamp")?;
-    let time_us = parse_time(time_value)
-        .ok_or_else(|| format!("timestamp {time_value} is not a date-time with a time zone"))?;
+    let time_us = parse_time(time_value).ok_or_else(|| {
+        format!(
+            "timestamp {} is not a date-time with a time zone",
+            time_value.to_value()
+        )
+    })?;
     let subject = text(payload, "/authenticationInfo/principalSubject");
     let email = text(payload, "/authenticationInfo/principalEmail");
     let principal_id = email
@@ -63,14 +67,13 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
     let key = owned(payload, "/authenticationInfo/serviceAccountKeyName");
     let delegation: Vec<&str> = payload
         .pointer("/authenticationInfo/serviceAccountDelegationInfo")
-        .and_then(Value::as_array)
+        .and_then(J::as_array)
         .map(|chain| {
             chain
-                .iter()
                 .filter_map(|d| {
                     d.pointer("/firstPartyPrincipal/principalEmail")
                         .or_else(|| d.pointer("/thirdPartyPrincipal/thirdPartyClaims/sub"))
-                        .and_then(Value::as_str)
+                        .and_then(J::as_str)
                 })
                 .collect()
         })
@@ -152,7 +155,7 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
 
     let code = payload
         .pointer("/status/code")
-        .and_then(Value::as_i64)
+        .and_then(J::as_i64)
         .unwrap_or(0);
     let message = text(payload, "/status/message");
     let decision = match code {
@@ -195,7 +198,7 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn entry(auth: Value, status: Value) -> Value {
         json!({"insertId": "i", "logName": "projects/p/logs/cloudaudit.googleapis.com%2Factivity", "timestamp": "2024-12-03T17:58:44.882119699Z",

@@ -21,7 +21,7 @@
 //! `forbid`) when present; else `responseStatus.code`: 401 and 403 → deny,
 //! other 4xx and 5xx → error, else allow.
 
-use serde_json::Value;
+use crate::json::JsonRef;
 
 use super::cloudtrail::split_assumed_role;
 use super::fields::{first_text, owned, text};
@@ -36,7 +36,7 @@ const POD_NAME: &str = "authentication.kubernetes.io~1pod-name";
 const POD_UID: &str = "authentication.kubernetes.io~1pod-uid";
 
 /// Whether a record is a Kubernetes audit event.
-pub fn detect(record: &Value) -> bool {
+pub fn detect<'a, J: JsonRef<'a>>(record: J) -> bool {
     let api = text(record, "/apiVersion").unwrap_or("");
     api.starts_with("audit.k8s.io/")
         || record.get("auditID").is_some()
@@ -45,11 +45,11 @@ pub fn detect(record: &Value) -> bool {
 }
 
 /// Request stages that repeat a request logged again at `ResponseComplete`.
-pub fn superseded_stage(record: &Value) -> Option<&str> {
+pub fn superseded_stage<'a, J: JsonRef<'a>>(record: J) -> Option<&'a str> {
     text(record, "/stage").filter(|s| *s == "RequestReceived" || *s == "ResponseStarted")
 }
 
-pub fn normalise(record: &Value) -> Result<Normalised, String> {
+pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     let verb = text(record, "/verb").ok_or("no verb")?;
     let time_value = [
         "/stageTimestamp",
@@ -60,8 +60,12 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
     .iter()
     .find_map(|p| record.pointer(p).filter(|v| !v.is_null()))
     .ok_or("no stageTimestamp, requestReceivedTimestamp or timestamp")?;
-    let time_us = parse_time(time_value)
-        .ok_or_else(|| format!("timestamp {time_value} is not a date-time with a time zone"))?;
+    let time_us = parse_time(time_value).ok_or_else(|| {
+        format!(
+            "timestamp {} is not a date-time with a time zone",
+            time_value.to_value()
+        )
+    })?;
     let username =
         text(record, "/user/username").ok_or("no user.username: the event names no caller")?;
 
@@ -114,7 +118,10 @@ fn principal(username: &str) -> (PrincipalType, String) {
     }
 }
 
-fn credential(record: &Value, username: &str) -> (CredentialType, String, String, Option<String>) {
+fn credential<'a, J: JsonRef<'a>>(
+    record: J,
+    username: &str,
+) -> (CredentialType, String, String, Option<String>) {
     let extra = |key: &str| first_text(record, &format!("/user/extra/{key}"));
     if let Some(id) = extra(CREDENTIAL_ID) {
         return (
@@ -182,15 +189,13 @@ fn credential(record: &Value, username: &str) -> (CredentialType, String, String
     )
 }
 
-fn decision(record: &Value) -> (Decision, Option<String>) {
+fn decision<'a, J: JsonRef<'a>>(record: J) -> (Decision, Option<String>) {
     let annotated = text(record, "/annotations/authorization.k8s.io~1decision");
     let reason = text(record, "/annotations/authorization.k8s.io~1reason")
         .map(str::to_string)
         .or_else(|| owned(record, "/responseStatus/reason"))
         .or_else(|| owned(record, "/responseStatus/message"));
-    let code = record
-        .pointer("/responseStatus/code")
-        .and_then(Value::as_u64);
+    let code = record.pointer("/responseStatus/code").and_then(J::as_u64);
     let with_code = |reason: Option<String>| match (code, reason) {
         (Some(c), Some(r)) => Some(format!("HTTP {c}: {r}")),
         (Some(c), None) => Some(format!("HTTP {c}")),
@@ -210,7 +215,7 @@ fn decision(record: &Value) -> (Decision, Option<String>) {
 
 /// `namespaces/NS/RESOURCE/NAME` (with the API group and subresource when
 /// present), else the request URI.
-fn resource(record: &Value) -> Option<String> {
+fn resource<'a, J: JsonRef<'a>>(record: J) -> Option<String> {
     let Some(kind) = text(record, "/objectRef/resource") else {
         return owned(record, "/requestURI");
     };
@@ -234,7 +239,7 @@ fn resource(record: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn event(user: Value) -> Value {
         json!({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": "a", "stage": "ResponseComplete",

@@ -35,6 +35,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::hash::sha256_hex;
+use crate::json::{JsonRef, Tape, TapeNode};
 use crate::model::tables::access_events_frame;
 use crate::model::{Access, AccessEvent, Grant, Identity, RawRef, Rejected, SecretFinding};
 
@@ -80,7 +81,7 @@ impl SourceKind {
 
     /// The format of one record, from its content.
     /// OCSF first: its events embed the fields of the formats they map.
-    pub fn detect(record: &Value) -> Option<SourceKind> {
+    pub fn detect<'a, J: JsonRef<'a>>(record: J) -> Option<SourceKind> {
         if ocsf::detect(record) {
             Some(SourceKind::Ocsf)
         } else if k8s_audit::detect(record) {
@@ -98,7 +99,7 @@ impl SourceKind {
         }
     }
 
-    fn normalise(self, record: &Value) -> Result<Normalised, String> {
+    fn normalise<'a, J: JsonRef<'a>>(self, record: J) -> Result<Normalised, String> {
         match self {
             SourceKind::CloudTrail => cloudtrail::normalise(record),
             SourceKind::K8sAudit => {
@@ -620,9 +621,7 @@ fn ingest_file(file: &reader::InputFile, options: &IngestOptions, c: &mut Collec
             position: raw.position,
             sha256: sha256_hex(raw.bytes),
         };
-        let result = serde_json::from_slice(raw.bytes)
-            .map_err(|e| (None, format!("not valid JSON: {e}")))
-            .and_then(|value| ingest_value(value, options, &raw_ref));
+        let result = ingest_raw(raw.bytes, options, &raw_ref);
         c.take(result, raw_ref);
     }
 }
@@ -771,12 +770,97 @@ fn ingest_value(value: Value, options: &IngestOptions, raw_ref: &RawRef) -> Reco
             .map_err(|why| (Some(gcp_inventory::SOURCE), why))?;
         return Ok(Item::Inventory(gcp_inventory::SOURCE, rows));
     }
+    ingest_log(&record, options)
+}
+
+/// One record's bytes, parsed onto a tape (one allocation, strings borrowed
+/// from the input). A plain audit record is read from the tape; anything
+/// else takes [`ingest_value`], which gives the same answer for it.
+fn ingest_raw(bytes: &[u8], options: &IngestOptions, raw_ref: &RawRef) -> RecordResult {
+    let parsed = std::str::from_utf8(bytes).map(Tape::parse);
+    let tape = match parsed {
+        Ok(Ok(tape)) => tape,
+        Ok(Err(e)) => return Err((None, format!("not valid JSON: {e}"))),
+        // serde_json says where the bad byte is and whether it is in a string.
+        Err(_) => {
+            return serde_json::from_slice(bytes)
+                .map_err(|e| (None, format!("not valid JSON: {e}")))
+                .and_then(|value| ingest_value(value, options, raw_ref))
+        }
+    };
+    let root = tape.root();
+    if needs_value(root) {
+        return ingest_value(root.to_value(), options, raw_ref);
+    }
+    ingest_log(root, options)
+}
+
+/// Top-level members one of which every envelope and every non-log reader
+/// requires (see `unwrap_envelope` and each reader's `detect`; Kubernetes
+/// objects need `apiVersion`, checked with its value in [`needs_value`]): a
+/// record with none of them reaches [`ingest_log`] unchanged from
+/// `ingest_value`. A reader that starts looking at another member must add
+/// it here; `tape_and_value_paths_agree_on_every_sample` catches a miss on
+/// the samples.
+const ROUTED_MEMBERS: [&str; 24] = [
+    // envelopes
+    "status_code",
+    "headers",
+    "CloudTrailEvent",
+    "detail-type",
+    // secret scanners
+    "RuleID",
+    "DetectorName",
+    // IAM policies, authorization details and listings
+    "Statement",
+    "PolicyVersion",
+    "RoleDetailList",
+    "UserDetailList",
+    "Roles",
+    "Role",
+    "Users",
+    "User",
+    "AccessKeyMetadata",
+    // inventories: generic, SPIRE, GCP
+    "nhi-inventory",
+    "entries",
+    "selectors",
+    "spiffe_id",
+    "bindings",
+    "email",
+    "keyType",
+    "accounts",
+    "keys",
+];
+
+/// Whether a record must be read as a `serde_json::Value`: not an object,
+/// or holding a member that an envelope or a non-log reader looks for.
+fn needs_value(root: TapeNode<'_>) -> bool {
+    let Some(mut members) = root.as_object() else {
+        return true;
+    };
+    members.any(|(key, value)| match key {
+        // Kubernetes objects, but not audit events (`audit.k8s.io/v1`).
+        "apiVersion" => !value
+            .as_str()
+            .is_some_and(|a| a.starts_with("audit.k8s.io")),
+        // AKS diagnostic records hold a Kubernetes audit event as a string.
+        "category" => value.as_str().is_some_and(|c| c.starts_with("kube-audit")),
+        _ => ROUTED_MEMBERS.contains(&key),
+    })
+}
+
+/// An audit record, once envelopes and inventories are ruled out: detected
+/// (or forced), normalised, marked, scrubbed and windowed.
+fn ingest_log<'a, J: JsonRef<'a>>(record: J, options: &IngestOptions) -> RecordResult {
     let source = match options.source {
         Some(forced) => forced,
-        None => SourceKind::detect(&record).ok_or_else(|| (None, unrecognised(&record)))?,
+        None => {
+            SourceKind::detect(record).ok_or_else(|| (None, unrecognised(&record.to_value())))?
+        }
     };
     let mut normalised = source
-        .normalise(&record)
+        .normalise(record)
         .map_err(|why| (Some(source.name()), why))?;
     agent::mark(&mut normalised);
     redact::scrub(&mut normalised);
@@ -974,6 +1058,81 @@ mod tests {
         assert!(is_yaml(&file("https://x/y", "#\napiVersion: v1\n")));
         assert!(!is_yaml(&file("https://x/y", "# only a comment")));
         assert!(!is_yaml(&file("https://x/y", "{\"Records\": []}")));
+    }
+
+    /// What a record became, comparable across the two parse paths.
+    fn outcome(result: &RecordResult) -> String {
+        match result {
+            Ok(Item::Event(source, n)) => format!("event {source:?} {n:?}"),
+            Ok(Item::OutsideWindow) => "outside window".into(),
+            Ok(Item::Inventory(..)) => "inventory".into(),
+            Ok(Item::Entries(..)) => "entries".into(),
+            Ok(Item::Policies(..)) => "policies".into(),
+            Ok(Item::Grants(..)) => "grants".into(),
+            Ok(Item::Finding(..)) => "finding".into(),
+            Ok(Item::Kubernetes(..)) => "kubernetes".into(),
+            Err(e) => format!("rejected {e:?}"),
+        }
+    }
+
+    /// Every JSON record of every real sample and bundled sample (and each
+    /// with an escaped copy of itself) gives the same result read from a
+    /// tape as read from a `serde_json::Value`.
+    #[test]
+    fn tape_and_value_paths_agree_on_every_sample() {
+        let roots = [
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples-real"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/samples"),
+        ];
+        let targets = reader::expand(&roots.map(String::from));
+        let options = IngestOptions::default();
+        let windowed = IngestOptions {
+            since: Some(1_600_000_000_000_000),
+            until: Some(1_700_000_000_000_000),
+            ..IngestOptions::default()
+        };
+        let (mut records, mut on_tape) = (0, 0);
+        for target in targets {
+            let file = reader::read_target(&target.unwrap(), 1 << 30, None).unwrap();
+            if is_yaml(&file) {
+                continue;
+            }
+            let Ok(split) = records::split(&file.bytes) else {
+                continue;
+            };
+            for raw in split {
+                let raw_ref = RawRef {
+                    file: file.name.clone(),
+                    position: raw.position.clone(),
+                    sha256: String::new(),
+                };
+                // `/` only occurs inside strings: `\/` is the same JSON, with
+                // every such string decoded into the tape's own copies.
+                let escaped = String::from_utf8_lossy(raw.bytes).replace('/', "\\/");
+                for options in [&options, &windowed] {
+                    let by_value = serde_json::from_slice(raw.bytes)
+                        .map_err(|e| (None, format!("not valid JSON: {e}")))
+                        .and_then(|value| ingest_value(value, options, &raw_ref));
+                    let expected = outcome(&by_value);
+                    let by_tape = ingest_raw(raw.bytes, options, &raw_ref);
+                    let at = format!("{} {}", file.name, raw.position);
+                    assert_eq!(outcome(&by_tape), expected, "{at}");
+                    if std::str::from_utf8(raw.bytes).is_ok() {
+                        let by_tape = ingest_raw(escaped.as_bytes(), options, &raw_ref);
+                        assert_eq!(outcome(&by_tape), expected, "{at}, escaped");
+                    }
+                }
+                records += 1;
+                let text = std::str::from_utf8(raw.bytes).unwrap_or("");
+                on_tape += Tape::parse(text).is_ok_and(|t| !needs_value(t.root())) as usize;
+            }
+        }
+        // The samples exercise both paths.
+        eprintln!("{records} records, {on_tape} on the tape");
+        assert!(
+            records > 500 && on_tape > 300,
+            "{records} records, {on_tape} on the tape"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! error. Other OCSF classes are rejected with their class name: they are
 //! not access records.
 
-use serde_json::Value;
+use crate::json::JsonRef;
 
 use super::fields::{owned, text};
 use super::Normalised;
@@ -24,12 +24,12 @@ use crate::time::parse_time;
 
 pub const SOURCE: &str = "ocsf";
 
-pub fn detect(record: &Value) -> bool {
-    record.get("class_uid").is_some_and(Value::is_u64) && record.get("metadata").is_some()
+pub fn detect<'a, J: JsonRef<'a>>(record: J) -> bool {
+    record.get("class_uid").is_some_and(J::is_u64) && record.get("metadata").is_some()
 }
 
-pub fn normalise(record: &Value) -> Result<Normalised, String> {
-    let class = record.get("class_uid").and_then(Value::as_u64).unwrap_or(0);
+pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
+    let class = record.get("class_uid").and_then(J::as_u64).unwrap_or(0);
     if class != 6003 && class != 3002 {
         let name = text(record, "/class_name").unwrap_or("unnamed");
         return Err(format!("OCSF class {class} ({name}) is not an access record; proofpack reads API Activity (6003) and Authentication (3002)"));
@@ -39,7 +39,7 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
         .or_else(|| record.get("time_dt"))
         .ok_or("no time")?;
     let time_us = parse_time(time_value)
-        .ok_or_else(|| format!("time {time_value} is not a point in time"))?;
+        .ok_or_else(|| format!("time {} is not a point in time", time_value.to_value()))?;
 
     // Authentication events name who signed in as `user`; API Activity as `actor.user`.
     let user_pointer = if class == 3002 && record.get("user").is_some() {
@@ -47,30 +47,34 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
     } else {
         "/actor/user"
     };
-    let user = record.pointer(user_pointer).cloned().unwrap_or(Value::Null);
+    let user = record.pointer(user_pointer);
+    let user_text = |pointer: &str| user.and_then(|u| text(u, pointer));
     // Kubernetes-origin events keep the username (`system:node:...`) as the
     // name and an authenticator id as the uid: the username is canonical.
-    let k8s_name = owned(&user, "/name").filter(|n| n.starts_with("system:"));
+    let k8s_name = user_text("/name")
+        .map(str::to_string)
+        .filter(|n| n.starts_with("system:"));
     let principal_id = k8s_name
         .clone()
         .or_else(|| {
             ["/uid", "/name", "/email_addr"]
                 .iter()
-                .find_map(|p| owned(&user, p))
+                .find_map(|p| user_text(p).map(str::to_string))
         })
         .or_else(|| owned(record, "/actor/invoked_by"))
         .or_else(|| owned(record, "/actor/app_name"))
         .ok_or("no actor.user (uid, name or e-mail): the event names no caller")?;
-    let user_type = text(&user, "/type").unwrap_or("");
+    let user_type = user_text("/type").unwrap_or("");
     let user_agent = owned(record, "/http_request/user_agent");
     let browser = user_agent
         .as_deref()
         .is_some_and(|ua| ua.starts_with("Mozilla/"));
-    let credential_id =
-        owned(&user, "/credential_uid").or_else(|| owned(record, "/actor/session/credential_uid"));
+    let credential_id = user_text("/credential_uid")
+        .map(str::to_string)
+        .or_else(|| owned(record, "/actor/session/credential_uid"));
     let session = record
         .pointer("/actor/session")
-        .is_some_and(|s| s.as_object().is_some_and(|m| !m.is_empty()));
+        .is_some_and(|s| s.is_object() && s.len() > 0);
 
     let (principal_type, principal_reason) = match user_type {
         _ if principal_id.starts_with("system:serviceaccount:") => (
@@ -130,7 +134,7 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
     };
 
     let status = text(record, "/status").unwrap_or("");
-    let success = record.get("status_id").and_then(Value::as_u64) == Some(1)
+    let success = record.get("status_id").and_then(J::as_u64) == Some(1)
         || status.eq_ignore_ascii_case("success");
     let detail = [text(record, "/status_code"), text(record, "/status_detail")]
         .into_iter()
@@ -140,7 +144,7 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
     let has_status = !status.is_empty()
         || record
             .get("status_id")
-            .and_then(Value::as_u64)
+            .and_then(J::as_u64)
             .is_some_and(|id| id != 0);
     let (decision, decision_reason) = if success {
         (Decision::Allow, None)
@@ -176,10 +180,9 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
         .unwrap_or("unknown");
     let resources: Vec<String> = record
         .get("resources")
-        .and_then(Value::as_array)
+        .and_then(J::as_array)
         .map(|list| {
-            list.iter()
-                .filter_map(|r| owned(r, "/uid").or_else(|| owned(r, "/name")))
+            list.filter_map(|r| owned(r, "/uid").or_else(|| owned(r, "/name")))
                 .collect()
         })
         .unwrap_or_default();
@@ -211,7 +214,8 @@ pub fn normalise(record: &Value) -> Result<Normalised, String> {
         decision_reason,
         source_address: owned(record, "/src_endpoint/ip"),
         user_agent,
-        account: owned(record, "/cloud/account/uid").or_else(|| owned(&user, "/account/uid")),
+        account: owned(record, "/cloud/account/uid")
+            .or_else(|| user_text("/account/uid").map(str::to_string)),
         environment: owned(record, "/cloud/region"),
     })
 }

@@ -7,7 +7,9 @@
 //! about twice its size. `schema_node` lets the `jsonschema` crate validate a
 //! tape directly.
 
+pub mod access;
 pub mod schema_node;
 pub mod tape;
 
+pub use access::JsonRef;
 pub use tape::{Tape, TapeNode};

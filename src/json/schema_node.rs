@@ -126,7 +126,7 @@ pub struct TapeObject<'a>(TapeNode<'a>);
 
 impl<'a> Object<'a, TapeJson> for TapeObject<'a> {
     type Node = TapeNode<'a>;
-    type MemberName = Cow<'a, str>;
+    type MemberName = &'a str;
     type MembersIter = Members<'a>;
 
     fn len(&self) -> usize {

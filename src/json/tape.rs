@@ -149,15 +149,19 @@ impl<'a> TapeNode<'a> {
 
     /// The string value, borrowed from the text when it had no escapes.
     pub fn str(&self) -> Option<Cow<'a, str>> {
+        self.text().map(Cow::Borrowed)
+    }
+
+    /// The string value, for as long as the tape lives: from the text when
+    /// it had no escapes, else from the tape's decoded copies.
+    pub fn text(&self) -> Option<&'a str> {
         let entry = self.entry();
         match entry.kind {
             Kind::Str => {
                 let start = entry.data as usize;
-                Some(Cow::Borrowed(
-                    &self.tape.text[start..start + entry.len as usize],
-                ))
+                Some(&self.tape.text[start..start + entry.len as usize])
             }
-            Kind::OwnedStr => Some(Cow::Borrowed(&self.tape.owned[entry.data as usize])),
+            Kind::OwnedStr => Some(&self.tape.owned[entry.data as usize]),
             _ => None,
         }
     }
@@ -237,7 +241,7 @@ impl<'a> TapeNode<'a> {
     /// serde_json and Python.
     pub fn get(&self, key: &str) -> Option<TapeNode<'a>> {
         self.members()
-            .filter(|(name, _)| name == key)
+            .filter(|(name, _)| *name == key)
             .last()
             .map(|(_, value)| value)
     }
@@ -275,7 +279,7 @@ impl<'a> TapeNode<'a> {
             Kind::Object => {
                 let mut map = serde_json::Map::new();
                 for (key, value) in self.members() {
-                    map.insert(key.into_owned(), value.to_value());
+                    map.insert(key.to_string(), value.to_value());
                 }
                 Value::Object(map)
             }
@@ -309,7 +313,7 @@ pub struct Members<'a> {
 }
 
 impl<'a> Iterator for Members<'a> {
-    type Item = (Cow<'a, str>, TapeNode<'a>);
+    type Item = (&'a str, TapeNode<'a>);
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.remaining == 0 {
@@ -319,7 +323,7 @@ impl<'a> Iterator for Members<'a> {
         let key = self.node.at(self.next);
         let value = self.node.at(self.next + 1);
         self.next = self.node.tape.end_of(self.next + 1);
-        Some((key.str().unwrap_or_default(), value))
+        Some((key.text().unwrap_or_default(), value))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -529,7 +533,7 @@ mod tests {
         assert_eq!(root.pointer("/a/1/t~0").unwrap().as_u64(), Some(3));
         assert!(root.pointer("/a/2").is_none());
         assert_eq!(root.get("dup").unwrap().as_u64(), Some(2), "last key wins");
-        let keys: Vec<String> = root.members().map(|(k, _)| k.into_owned()).collect();
+        let keys: Vec<String> = root.members().map(|(k, _)| k.to_string()).collect();
         assert_eq!(keys, ["a", "dup", "dup"]);
         assert_eq!(root.get("a").unwrap().elements().count(), 2);
     }
