@@ -42,7 +42,7 @@ pub fn detect<'a, J: JsonRef<'a>>(record: J) -> bool {
 pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     let time_value = ["event_timestamp", "eventTimestamp", "time"]
         .iter()
-        .find_map(|k| record.get(*k))
+        .find_map(|k| record.get(k))
         .ok_or("no eventTimestamp")?;
     let time_us = parse_time(time_value).ok_or_else(|| {
         format!(

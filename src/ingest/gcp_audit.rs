@@ -36,7 +36,7 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     let Some(payload) = record.get("protoPayload").filter(|p| p.is_object()) else {
         let kind = ["jsonPayload", "textPayload"]
             .into_iter()
-            .find(|k| record.get(*k).is_some())
+            .find(|k| record.get(k).is_some())
             .unwrap_or("no payload");
         return Err(format!(
             "a Cloud Logging entry that is not an audit log ({kind}): it records no caller"

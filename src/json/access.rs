@@ -34,6 +34,10 @@ pub trait JsonRef<'a>: Copy {
     /// A `serde_json::Value` copy, for messages and cold paths.
     fn to_value(self) -> Value;
 
+    fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
     fn is_object(self) -> bool {
         self.as_object().is_some()
     }

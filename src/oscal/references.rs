@@ -137,8 +137,8 @@ fn collect_definitions(
             if child.is_object() || child.is_array() {
                 let depth = path.len();
                 path.push('/');
-                push_escaped(path, &key);
-                collect_definitions(child, path, &key, index, duplicates.as_deref_mut());
+                push_escaped(path, key);
+                collect_definitions(child, path, key, index, duplicates.as_deref_mut());
                 path.truncate(depth);
             }
         }
@@ -322,7 +322,7 @@ fn follow_imports(
             };
             let found_model = doc
                 .members()
-                .find_map(|(k, _)| OscalModel::from_root_key(&k));
+                .find_map(|(k, _)| OscalModel::from_root_key(k));
             let Some(found_model) = found_model.filter(|m| expected.contains(m)) else {
                 if let Some(out) = out.as_deref_mut() {
                     let found = found_model
@@ -566,19 +566,19 @@ fn check_reference_values(
         for (key, child) in node.members() {
             let depth = path.len();
             path.push('/');
-            push_escaped(path, &key);
-            if let Some(kinds) = uuid_reference_kinds(&key, node) {
+            push_escaped(path, key);
+            if let Some(kinds) = uuid_reference_kinds(key, node) {
                 for_each_string(child, path, |text, at| {
-                    check_uuid_ref(&key, text, kinds, at, scope, out)
+                    check_uuid_ref(key, text, kinds, at, scope, out)
                 });
             } else if key == "role-id" || key == "role-ids" {
                 for_each_string(child, path, |text, at| {
-                    check_role_ref(&key, text, at, scope, out)
+                    check_role_ref(key, text, at, scope, out)
                 });
             } else if key == "href" {
                 if let Some(href) = child.str() {
                     if let Some(fragment) = href.strip_prefix('#').filter(|f| looks_like_uuid(f)) {
-                        check_uuid_ref(&key, fragment, &[], path, scope, out);
+                        check_uuid_ref(key, fragment, &[], path, scope, out);
                     }
                 }
             }

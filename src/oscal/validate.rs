@@ -322,7 +322,7 @@ pub fn detect_model(doc: TapeNode<'_>) -> Result<OscalModel, String> {
     }
     let models: Vec<OscalModel> = doc
         .members()
-        .filter_map(|(k, _)| OscalModel::from_root_key(&k))
+        .filter_map(|(k, _)| OscalModel::from_root_key(k))
         .collect();
     match models.as_slice() {
         [model] => Ok(*model),

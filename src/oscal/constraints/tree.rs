@@ -149,10 +149,10 @@ impl<'t> Tree<'t> {
                 for (member, value) in json.members() {
                     if let Some(flag) = definition.flags.iter().find(|f| f.name == member) {
                         self.add_flag(ms, at, flag, value);
-                    } else if value_member.as_deref() == Some(&*member)
+                    } else if value_member.as_deref() == Some(member)
                         || (definition.value_key_flag.is_some() && value_member.is_none())
                     {
-                        let value_key = self.intern(&member);
+                        let value_key = self.intern(member);
                         let node = &mut self.nodes[at as usize];
                         node.value = Some(value);
                         node.value_key = value_key;
@@ -177,7 +177,7 @@ impl<'t> Tree<'t> {
                         continue;
                     };
                     let child_name = self.intern(&child.name);
-                    let member_key = self.intern(&member);
+                    let member_key = self.intern(member);
                     let first = self.nodes.len();
                     match (child.group_as.is_some(), child.in_json) {
                         (true, InJson::ByKey) if value.is_object() => {
