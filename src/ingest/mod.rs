@@ -400,23 +400,30 @@ fn ingest_target(
     summary.identities = identities.len();
     summary.grants = grants.len();
     summary.secret_findings = findings.len();
+    // Counted under static names, then keyed once: not four strings per event.
+    let mut counts: [BTreeMap<&'static str, usize>; 4] = Default::default();
     for event in &events {
-        *summary
-            .by_source
-            .entry(event.source.to_string())
-            .or_default() += 1;
-        *summary
-            .by_credential_type
-            .entry(event.access.credential_type.to_string())
-            .or_default() += 1;
-        *summary
-            .by_decision
-            .entry(event.access.decision.to_string())
-            .or_default() += 1;
-        *summary
-            .by_principal_type
-            .entry(event.access.principal_type.to_string())
-            .or_default() += 1;
+        let access = &event.access;
+        let names = [
+            event.source,
+            access.credential_type.as_str(),
+            access.decision.as_str(),
+            access.principal_type.as_str(),
+        ];
+        for (count, name) in counts.iter_mut().zip(names) {
+            *count.entry(name).or_default() += 1;
+        }
+    }
+    let [sources, credential_types, decisions, principal_types] = counts;
+    for (into, from) in [
+        (&mut summary.by_source, sources),
+        (&mut summary.by_credential_type, credential_types),
+        (&mut summary.by_decision, decisions),
+        (&mut summary.by_principal_type, principal_types),
+    ] {
+        for (name, n) in from {
+            *into.entry(name.to_string()).or_default() += n;
+        }
     }
     for r in &rejected {
         *summary

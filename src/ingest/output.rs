@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use polars::prelude::{DataFrame, ParquetWriter, PolarsError, PolarsResult};
+use polars::prelude::{DataFrame, PolarsError, PolarsResult};
 
 use super::{ingest_streaming, IngestOptions, Summary};
 use crate::model::tables::{
-    access_events_frame, csv_writer, grants_frame, identities_frame, read_access_events_where,
-    rejected_frame, secret_findings_frame, write_table, EventKey, ACCESS_EVENTS, GRANTS,
-    IDENTITIES, REJECTED, SECRET_FINDINGS,
+    access_events_frame, csv_writer, grants_frame, identities_frame, parquet_writer,
+    read_access_events_where, rejected_frame, secret_findings_frame, write_table, EventKey,
+    ACCESS_EVENTS, GRANTS, IDENTITIES, REJECTED, SECRET_FINDINGS,
 };
 use crate::model::AccessEvent;
 
@@ -88,7 +88,7 @@ pub fn ingest_to_folder(
         std::fs::File::create(staging.path().join(&name))
             .map_err(|e| fail(&staging.path().join(&name), &e))
     };
-    let mut parquet = ParquetWriter::new(create(format!("{ACCESS_EVENTS}.parquet"))?)
+    let mut parquet = parquet_writer(create(format!("{ACCESS_EVENTS}.parquet"))?)
         .batched(&schema)
         .map_err(|e| fail(dir, &e))?;
     // Large buffers: a CSV row is a few hundred bytes, and an 8 KiB buffer

@@ -240,10 +240,23 @@ impl<'a> TapeNode<'a> {
     /// The member named `key`; with duplicate keys the last one wins, as in
     /// serde_json and Python.
     pub fn get(&self, key: &str) -> Option<TapeNode<'a>> {
-        self.members()
-            .filter(|(name, _)| *name == key)
-            .last()
-            .map(|(_, value)| value)
+        let entry = self.entry();
+        if entry.kind != Kind::Object {
+            return None;
+        }
+        // Lengths first: a key's entry holds its decoded length, so most
+        // members are passed over without touching their text. Read for
+        // every field of every ingested record, so it matters.
+        let mut found = None;
+        let mut key_index = self.index + 1;
+        for _ in 0..entry.len {
+            let name = self.tape.entry(key_index);
+            if name.len as usize == key.len() && self.at(key_index).text() == Some(key) {
+                found = Some(key_index + 1);
+            }
+            key_index = self.tape.end_of(key_index + 1);
+        }
+        found.map(|index| self.at(index))
     }
 
     /// The value at an RFC 6901 pointer.
