@@ -3,8 +3,10 @@
 //! Kubernetes `EventList`, NDJSON (one record per line), or one record.
 //! Each record keeps its position and its exact bytes (for the hash).
 
-use std::collections::HashMap;
+use std::fmt;
 
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 /// One record's bytes and where they stand.
@@ -32,8 +34,8 @@ pub fn split(bytes: &[u8]) -> Result<Vec<RawRecord<'_>>, SplitError> {
     if body.is_empty() {
         return Ok(Vec::new());
     }
-    match serde_json::from_slice::<&RawValue>(body) {
-        Ok(whole) => Ok(split_value(bytes, whole)),
+    match parse_top(body) {
+        Ok(top) => Ok(split_top(bytes, start, top)),
         Err(e) if looks_line_delimited(body) => {
             let _ = e;
             Ok(split_lines(bytes))
@@ -53,6 +55,27 @@ pub fn split(bytes: &[u8]) -> Result<Vec<RawRecord<'_>>, SplitError> {
     }
 }
 
+/// Reads the whole input in one pass of serde_json's parser: the elements
+/// of a top-level array, or the members of a top-level object with each
+/// array member's elements, as raw slices. Text that is UTF-8 (nearly all)
+/// is read as `str`, which spares a UTF-8 check per string.
+fn parse_top(body: &[u8]) -> Result<Top<'_>, serde_json::Error> {
+    match std::str::from_utf8(body) {
+        Ok(text) => {
+            let mut deserializer = serde_json::Deserializer::from_str(text);
+            let top = Top::deserialize(&mut deserializer)?;
+            deserializer.end()?;
+            Ok(top)
+        }
+        Err(_) => {
+            let mut deserializer = serde_json::Deserializer::from_slice(body);
+            let top = Top::deserialize(&mut deserializer)?;
+            deserializer.end()?;
+            Ok(top)
+        }
+    }
+}
+
 /// Whether the first non-empty line is a whole JSON value by itself, as in
 /// NDJSON (where the file as a whole is not one value).
 fn looks_line_delimited(body: &[u8]) -> bool {
@@ -68,33 +91,13 @@ fn offset_of(bytes: &[u8], raw: &RawValue) -> usize {
     raw.get().as_ptr() as usize - bytes.as_ptr() as usize
 }
 
-fn split_value<'a>(bytes: &'a [u8], whole: &'a RawValue) -> Vec<RawRecord<'a>> {
-    let text = whole.get();
-    let items: Option<Vec<&RawValue>> = if text.starts_with('[') {
-        serde_json::from_str::<Vec<&RawValue>>(text).ok()
-    } else if text.starts_with('{') {
-        serde_json::from_str::<HashMap<String, &RawValue>>(text)
-            .ok()
-            .and_then(|members| {
-                // The batch wrappers producers use: CloudTrail's S3 delivery
-                // (`Records`), Azure Monitor archives (`records`), Microsoft
-                // Graph pages (`value` beside `@odata.context`), Cloud
-                // Logging's entries.list (`entries`), and Kubernetes
-                // `EventList`s from kubectl and the audit webhook (`items`).
-                let is_list = members
-                    .get("kind")
-                    .is_some_and(|k| k.get().trim_matches('"').ends_with("List"));
-                let is_graph = members.contains_key("@odata.context");
-                let list = members
-                    .get("Records")
-                    .or_else(|| members.get("records"))
-                    .or_else(|| if is_graph { members.get("value") } else { None })
-                    .or_else(|| members.get("entries"))
-                    .or_else(|| if is_list { members.get("items") } else { None })?;
-                serde_json::from_str::<Vec<&RawValue>>(list.get()).ok()
-            })
-    } else {
-        None
+/// The records of a parsed input: the items of a batch wrapper or array, or
+/// the whole value as one record.
+fn split_top<'a>(bytes: &'a [u8], start: usize, top: Top<'a>) -> Vec<RawRecord<'a>> {
+    let items = match top {
+        Top::Array(items) => Some(items),
+        Top::Object(members) => batch(members),
+        Top::Scalar => None,
     };
     match items {
         Some(items) => items
@@ -106,10 +109,147 @@ fn split_value<'a>(bytes: &'a [u8], whole: &'a RawValue) -> Vec<RawRecord<'a>> {
             })
             .collect(),
         None => vec![RawRecord {
-            position: format!("record 1 at byte {}", offset_of(bytes, whole)),
-            bytes: text.as_bytes(),
+            position: format!("record 1 at byte {start}"),
+            bytes: bytes[start..].trim_ascii_end(),
         }],
     }
+}
+
+/// The list of a batch wrapper, if the object is one: CloudTrail's S3
+/// delivery (`Records`), Azure Monitor archives (`records`), Microsoft Graph
+/// pages (`value` beside `@odata.context`), Cloud Logging's entries.list
+/// (`entries`), and Kubernetes `EventList`s from kubectl and the audit
+/// webhook (`items`). A repeated member counts once, the last, as in
+/// serde_json.
+fn batch(members: Vec<(String, Member<'_>)>) -> Option<Vec<&RawValue>> {
+    let mut members = members;
+    let position = |members: &[(String, Member<'_>)], name: &str| {
+        members.iter().rposition(|(key, _)| key == name)
+    };
+    let is_list = position(&members, "kind")
+        .is_some_and(|i| matches!(&members[i].1, Member::Text(kind) if kind.ends_with("List")));
+    let is_graph = position(&members, "@odata.context").is_some();
+    let list = position(&members, "Records")
+        .or_else(|| position(&members, "records"))
+        .or_else(|| is_graph.then(|| position(&members, "value")).flatten())
+        .or_else(|| position(&members, "entries"))
+        .or_else(|| is_list.then(|| position(&members, "items")).flatten())?;
+    match members.swap_remove(list).1 {
+        Member::Items(items) => Some(items),
+        _ => None,
+    }
+}
+
+/// An input's top-level value, as far as splitting needs it.
+enum Top<'a> {
+    Array(Vec<&'a RawValue>),
+    Object(Vec<(String, Member<'a>)>),
+    Scalar,
+}
+
+/// A member of a top-level object: an array's elements, a string (`kind`),
+/// or anything else, passed over.
+enum Member<'a> {
+    Items(Vec<&'a RawValue>),
+    Text(String),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Top<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TopVisitor;
+        impl<'de> Visitor<'de> for TopVisitor {
+            type Value = Top<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("JSON")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Top<'de>, A::Error> {
+                raw_elements(seq).map(Top::Array)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
+                let mut members = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    members.push((key, map.next_value::<Member<'de>>()?));
+                }
+                Ok(Top::Object(members))
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<Top<'de>, E> {
+                Ok(Top::Scalar)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Top<'de>, E> {
+                Ok(Top::Scalar)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Top<'de>, E> {
+                Ok(Top::Scalar)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Top<'de>, E> {
+                Ok(Top::Scalar)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Top<'de>, E> {
+                Ok(Top::Scalar)
+            }
+            fn visit_unit<E>(self) -> Result<Top<'de>, E> {
+                Ok(Top::Scalar)
+            }
+        }
+        deserializer.deserialize_any(TopVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Member<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MemberVisitor;
+        impl<'de> Visitor<'de> for MemberVisitor {
+            type Value = Member<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("JSON")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Member<'de>, A::Error> {
+                raw_elements(seq).map(Member::Items)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Member<'de>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Member::Other)
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<Member<'de>, E> {
+                Ok(Member::Text(text.to_string()))
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<Member<'de>, E> {
+                Ok(Member::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Member<'de>, E> {
+                Ok(Member::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Member<'de>, E> {
+                Ok(Member::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Member<'de>, E> {
+                Ok(Member::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Member<'de>, E> {
+                Ok(Member::Other)
+            }
+        }
+        deserializer.deserialize_any(MemberVisitor)
+    }
+}
+
+/// An array's elements as raw slices of the input (each scanned once).
+fn raw_elements<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<&'de RawValue>, A::Error> {
+    let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+    while let Some(item) = seq.next_element::<&'de RawValue>()? {
+        items.push(item);
+    }
+    Ok(items)
 }
 
 fn split_lines(bytes: &[u8]) -> Vec<RawRecord<'_>> {
