@@ -22,6 +22,12 @@ use proofpack::query::Filter;
 use proofpack::size::parse_byte_size;
 use proofpack::time::parse_time_text;
 
+/// mimalloc instead of glibc's malloc: ingest makes a dozen small strings
+/// per record on two threads, and glibc's allocator took a tenth of the run
+/// (polars recommends a faster allocator for the same reason).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod commands;
 use commands::checks::{ChecksCommand, Format as ChecksFormat, FrameworkName};
 
