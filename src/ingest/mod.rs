@@ -337,14 +337,80 @@ pub fn ingest_inputs(inputs: &[String], options: &IngestOptions) -> PolarsResult
     })
 }
 
+/// Ingests one input held in memory, as if read from a file named `name`
+/// (gzip is recognised by its magic bytes): the entry point of every
+/// reader at once, for fuzzing and for callers that already hold the bytes.
+pub fn ingest_bytes(
+    name: &str,
+    bytes: Vec<u8>,
+    options: &IngestOptions,
+) -> PolarsResult<IngestOutput> {
+    let file = reader::decode(name.to_string(), bytes, options.max_bytes);
+    let partial = ingest_read(file, options)?;
+    let mut summary = partial.summary;
+    let mut grants = partial.grants;
+    let rbac_grants = kubernetes::rbac::resolve(&partial.rbac);
+    summary.grants += rbac_grants.len();
+    grants.extend(rbac_grants);
+    Ok(IngestOutput {
+        events: partial.events,
+        identities: partial.identities,
+        grants,
+        findings: partial.findings,
+        rejected: partial.rejected,
+        summary,
+    })
+}
+
+/// What one record becomes, read from a tape and read as a
+/// `serde_json::Value`, described so the two can be compared: they must
+/// agree on every input (the fuzz target `log_record` checks it).
+#[doc(hidden)]
+pub fn record_outcomes(bytes: &[u8], options: &IngestOptions) -> (String, String) {
+    let raw_ref = RawRef {
+        file: "record".into(),
+        position: "record 1".into(),
+        sha256: String::new(),
+    };
+    let by_value = serde_json::from_slice(bytes)
+        .map_err(|e| (None, format!("not valid JSON: {e}")))
+        .and_then(|value| ingest_value(value, options, &raw_ref));
+    let by_tape = ingest_raw(bytes, options, &raw_ref);
+    (outcome(&by_tape), outcome(&by_value))
+}
+
+/// What a record became, in words.
+fn outcome(result: &RecordResult) -> String {
+    match result {
+        Ok(Item::Event(source, n)) => format!("event {source:?} {n:?}"),
+        Ok(Item::OutsideWindow) => "outside window".into(),
+        Ok(Item::Inventory(..)) => "inventory".into(),
+        Ok(Item::Entries(..)) => "entries".into(),
+        Ok(Item::Policies(..)) => "policies".into(),
+        Ok(Item::Grants(..)) => "grants".into(),
+        Ok(Item::Finding(..)) => "finding".into(),
+        Ok(Item::Kubernetes(..)) => "kubernetes".into(),
+        Err(e) => format!("rejected {e:?}"),
+    }
+}
+
 fn ingest_target(
     target: Result<reader::Target, reader::ReadError>,
     options: &IngestOptions,
     bearer: Option<&str>,
 ) -> PolarsResult<Partial> {
+    let file = target.and_then(|t| reader::read_target(&t, options.max_bytes, bearer));
+    ingest_read(file, options)
+}
+
+/// One input, read or not: its records, inventories and rejects, counted.
+fn ingest_read(
+    file: Result<reader::InputFile, reader::ReadError>,
+    options: &IngestOptions,
+) -> PolarsResult<Partial> {
     let mut c = Collected::default();
     c.summary.files = 1;
-    match target.and_then(|t| reader::read_target(&t, options.max_bytes, bearer)) {
+    match file {
         Ok(file)
             if aws_credential_report::detect(&file.bytes)
                 || aws_credential_report::csv_from_json(&file.bytes).is_some() =>
@@ -1077,21 +1143,6 @@ mod tests {
         assert!(is_yaml(&file("https://x/y", "#\napiVersion: v1\n")));
         assert!(!is_yaml(&file("https://x/y", "# only a comment")));
         assert!(!is_yaml(&file("https://x/y", "{\"Records\": []}")));
-    }
-
-    /// What a record became, comparable across the two parse paths.
-    fn outcome(result: &RecordResult) -> String {
-        match result {
-            Ok(Item::Event(source, n)) => format!("event {source:?} {n:?}"),
-            Ok(Item::OutsideWindow) => "outside window".into(),
-            Ok(Item::Inventory(..)) => "inventory".into(),
-            Ok(Item::Entries(..)) => "entries".into(),
-            Ok(Item::Policies(..)) => "policies".into(),
-            Ok(Item::Grants(..)) => "grants".into(),
-            Ok(Item::Finding(..)) => "finding".into(),
-            Ok(Item::Kubernetes(..)) => "kubernetes".into(),
-            Err(e) => format!("rejected {e:?}"),
-        }
     }
 
     /// Every JSON record of every real sample and bundled sample (and each
