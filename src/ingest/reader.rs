@@ -62,7 +62,15 @@ pub fn expand(inputs: &[String]) -> Vec<Result<Target, ReadError>> {
             for entry in walker {
                 match entry {
                     Ok(e) if e.file_type().is_file() => out.push(Ok(Target::File(e.into_path()))),
-                    Ok(_) => {}
+                    Ok(e) if e.file_type().is_dir() => {}
+                    // A FIFO or device inside a log folder would block or
+                    // never end if read; it is named, not read, not dropped.
+                    Ok(e) => out.push(Err(ReadError::Io {
+                        path: e.path().display().to_string(),
+                        source: std::io::Error::other(
+                            "not a regular file (a pipe, socket or device) inside an input folder: not read",
+                        ),
+                    })),
                     Err(e) => out.push(Err(ReadError::Io {
                         path: e.path().unwrap_or(path).display().to_string(),
                         source: e
@@ -109,14 +117,24 @@ pub fn read_file(path: &Path, max_bytes: u64) -> Result<InputFile, ReadError> {
         source,
     };
     let size = std::fs::metadata(path).map_err(io)?.len();
+    let too_large = |name: String, what| ReadError::TooLarge {
+        path: name,
+        limit: format_bytes(max_bytes),
+        what,
+    };
     if size > max_bytes {
-        return Err(ReadError::TooLarge {
-            path: name,
-            limit: format_bytes(max_bytes),
-            what: "bytes on disk",
-        });
+        return Err(too_large(name, "bytes on disk"));
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    // The limit holds while reading too: a log still being appended to, or
+    // a pipe or device named on the command line, says nothing true
+    // about its size beforehand.
+    let mut bytes = Vec::with_capacity(size as usize);
+    std::fs::File::open(path)
+        .and_then(|file| file.take(max_bytes + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large(name, "bytes as read (it grew, or never ends)"));
+    }
     decode(name, bytes, max_bytes)
 }
 
@@ -166,6 +184,20 @@ pub fn decode(name: String, bytes: Vec<u8>, max_bytes: u64) -> Result<InputFile,
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn a_file_that_vanishes_after_listing_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trail.json");
+        std::fs::write(&path, "{}").unwrap();
+        let targets = expand(&[dir.path().display().to_string()]);
+        std::fs::remove_file(&path).unwrap();
+        let target = targets.into_iter().next().unwrap().unwrap();
+        let Err(e) = read_target(&target, 1 << 20, None) else {
+            panic!("a vanished file was read");
+        };
+        assert!(e.to_string().contains("trail.json"), "{e}");
+    }
 
     #[test]
     fn a_byte_order_mark_is_dropped() {

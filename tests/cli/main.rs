@@ -5,6 +5,7 @@
 mod checks;
 mod frameworks;
 mod generate;
+mod hostile;
 mod ingest;
 mod kubernetes;
 mod mutations;
