@@ -116,7 +116,8 @@ fn invalid_utf8_and_nul_bytes_reject_only_their_record() {
     // A raw 0xFF byte inside a string.
     lines.extend_from_slice(GOOD.replace("s1", "s\u{1}").as_bytes());
     let at = lines.len() - 40;
-    lines[at..].iter_mut().find(|b| **b == 1).map(|b| *b = 0xff);
+    let marker = lines[at..].iter_mut().find(|b| **b == 1).unwrap();
+    *marker = 0xff;
     lines.push(b'\n');
     // A raw NUL byte inside a string (JSON forbids control characters).
     lines.extend_from_slice(GOOD.replace("app/s1", "app/s\0").as_bytes());
