@@ -115,8 +115,7 @@ fn invalid_utf8_and_nul_bytes_reject_only_their_record() {
     lines.push(b'\n');
     // A raw 0xFF byte inside a string.
     lines.extend_from_slice(GOOD.replace("s1", "s\u{1}").as_bytes());
-    let at = lines.len() - 40;
-    let marker = lines[at..].iter_mut().find(|b| **b == 1).unwrap();
+    let marker = lines[GOOD.len()..].iter_mut().find(|b| **b == 1).unwrap();
     *marker = 0xff;
     lines.push(b'\n');
     // A raw NUL byte inside a string (JSON forbids control characters).
@@ -130,6 +129,7 @@ fn invalid_utf8_and_nul_bytes_reject_only_their_record() {
     assert_eq!(s["normalised"], 4, "{rejected}");
     assert_eq!(s["rejected"], 2, "{rejected}");
     assert!(rejected.contains("bytes.ndjson,line 2,"), "{rejected}");
+    assert!(rejected.contains("invalid unicode"), "{rejected}");
     assert!(rejected.contains("bytes.ndjson,line 3,"), "{rejected}");
     assert!(rejected.contains("control character"), "{rejected}");
 }
