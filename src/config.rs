@@ -39,6 +39,9 @@ pub struct Config {
     /// How POA&M deadlines are set.
     #[serde(default)]
     pub poam: Poam,
+    /// The key that signs the package.
+    #[serde(default)]
+    pub signing: Signing,
     /// The folder the file is in (paths are relative to it).
     #[serde(skip)]
     pub base: PathBuf,
@@ -120,6 +123,17 @@ pub struct Output {
 #[serde(deny_unknown_fields)]
 pub struct History {
     pub dir: Option<PathBuf>,
+}
+
+/// The private key that signs packages: a file, or an environment
+/// variable holding the PEM. Never the key itself.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Signing {
+    /// A PKCS#8 PEM file, relative to the config.
+    pub key: Option<PathBuf>,
+    /// An environment variable holding the PKCS#8 PEM.
+    pub key_env: Option<String>,
 }
 
 /// Evidence only a person can give: an interview or a reviewed document.

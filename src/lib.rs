@@ -5,6 +5,7 @@
 //! This first cut carries the OSCAL side: pinned official schemas and a
 //! validator that reports every problem with its file, line, column and pointer.
 
+pub mod attest;
 pub mod checks;
 pub mod config;
 pub mod diff;

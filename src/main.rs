@@ -92,11 +92,16 @@ Exit status: 0 written, 2 configuration, input or validation error (nothing writ
     Generate(commands::generate::GenerateArgs),
     /// Re-hash a package against its manifest and re-validate its documents.
     #[command(
-        long_about = "Re-hash every file of a package against manifest.json and report \
+        long_about = "Check a package's signature with the trusted public keys (--key, \
+--trusted-keys): the DSSE envelope's signature first, then that its in-toto subjects are exactly \
+the package's files with their SHA-256. Then re-hash every file against manifest.json and report \
 changed, missing and extra files; re-validate the OSCAL documents.\n\n\
 Exit status: 0 intact and valid, 1 anything changed, missing, extra or invalid, 2 error."
     )]
     Verify(commands::generate::VerifyArgs),
+    /// Signing keys for packages: `keys generate --out DIR`.
+    #[command(subcommand)]
+    Keys(commands::generate::KeysCommand),
     /// What changed between two packages (or two assessment-results files):
     /// findings newly not satisfied, resolved, unchanged; identities; metrics.
     #[command(
@@ -372,6 +377,7 @@ fn main() -> ExitCode {
         Command::Checks { command } => commands::checks::checks(command),
         Command::Generate(args) => commands::generate::generate(args, cli.quiet, cli.verbose),
         Command::Verify(args) => commands::generate::verify(args),
+        Command::Keys(command) => commands::generate::keys_command(command),
         Command::History(args) => commands::history::history(args),
         Command::Diff(args) => commands::diff::diff(args),
         Command::Coverage {

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+use proofpack::attest::keys::{self, Algorithm, KeySource, PublicKey};
 use proofpack::exit::ExitStatus;
-use proofpack::generate::{self, GenerateOptions};
+use proofpack::generate::{self, GenerateOptions, SignatureStatus};
 
 #[derive(clap::Args)]
 pub struct GenerateArgs {
@@ -54,6 +55,13 @@ pub struct GenerateArgs {
     /// Also write the check results as SARIF here (for code-scanning views).
     #[arg(long, value_name = "FILE")]
     sarif: Option<PathBuf>,
+    /// Sign the package with this private key (PKCS#8 PEM, ECDSA P-256 or
+    /// Ed25519): writes attestation.dsse.json. Overrides `[signing]`.
+    #[arg(long, value_name = "FILE", conflicts_with = "sign_key_env")]
+    sign_key: Option<PathBuf>,
+    /// Sign with the PKCS#8 PEM held in this environment variable.
+    #[arg(long, value_name = "VAR")]
+    sign_key_env: Option<String>,
 }
 
 fn parse_window(text: &str) -> Result<i64, String> {
@@ -77,6 +85,48 @@ pub struct VerifyArgs {
     /// Also fail (exit 1) when the package's observations have expired.
     #[arg(long)]
     require_fresh: bool,
+    /// A trusted public key (SubjectPublicKeyInfo PEM); repeatable. The
+    /// package's signature must verify with one of them.
+    #[arg(long = "key", value_name = "PUB.pem")]
+    keys: Vec<PathBuf>,
+    /// Every `*.pem` public key in this folder is trusted.
+    #[arg(long, value_name = "DIR")]
+    trusted_keys: Option<PathBuf>,
+    /// Fail (exit 1) when the package is not signed.
+    #[arg(long)]
+    require_signature: bool,
+}
+
+#[derive(clap::Subcommand)]
+pub enum KeysCommand {
+    /// Write a new key pair: signing-key.pem (PKCS#8, mode 0600) and
+    /// signing-key.pub.pem (SubjectPublicKeyInfo) into DIR.
+    Generate {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// ecdsa-p256 (what Sigstore and cosign use) or ed25519.
+        #[arg(long, value_name = "ALGORITHM", default_value = "ecdsa-p256")]
+        algorithm: Algorithm,
+    },
+}
+
+pub fn keys_command(command: KeysCommand) -> anyhow::Result<ExitStatus> {
+    match command {
+        KeysCommand::Generate { out, algorithm } => {
+            let (private, public) = keys::generate(&out, algorithm)?;
+            let key = PublicKey::from_file(&public)?;
+            println!(
+                "private key: {} (keep it secret; mode 0600)",
+                private.display()
+            );
+            println!(
+                "public key:  {} (give it to whoever verifies)",
+                public.display()
+            );
+            println!("key id:      {} ({})", key.keyid, algorithm.name());
+            Ok(ExitStatus::Success)
+        }
+    }
 }
 
 pub fn generate(args: GenerateArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStatus> {
@@ -94,6 +144,11 @@ pub fn generate(args: GenerateArgs, quiet: bool, verbose: u8) -> anyhow::Result<
         constraints: args.constraints.options(),
         mappings: args.mappings.clone(),
         history: args.history.clone(),
+        sign_key: match (&args.sign_key, &args.sign_key_env) {
+            (Some(path), _) => Some(KeySource::File(path.clone())),
+            (None, Some(var)) => Some(KeySource::Env(var.clone())),
+            (None, None) => None,
+        },
         progress,
     });
     ui.finish();
@@ -176,7 +231,17 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitStatus> {
     let as_of = args
         .as_of
         .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
-    let report = generate::verify(&args.dir, args.schema_dir.as_deref(), as_of)?;
+    let mut trusted = Vec::new();
+    for path in &args.keys {
+        trusted.push(PublicKey::from_file(path)?);
+    }
+    if let Some(dir) = &args.trusted_keys {
+        trusted.extend(PublicKey::from_dir(dir)?);
+    }
+    if args.require_signature && trusted.is_empty() {
+        anyhow::bail!("--require-signature needs the signer's public key: pass --key PUB.pem or --trusted-keys DIR");
+    }
+    let report = generate::verify(&args.dir, args.schema_dir.as_deref(), as_of, &trusted)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -188,6 +253,11 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitStatus> {
             for path in list {
                 println!("{label}: {path}");
             }
+        }
+        let signature = &report.signature;
+        println!("signature: {}", signature.summary());
+        for problem in &signature.problems {
+            println!("signature problem: {problem}");
         }
         for (doc, status) in &report.documents {
             println!("{doc}: {status}");
@@ -215,7 +285,8 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitStatus> {
         );
     }
     let stale = args.require_fresh && report.freshness.stale;
-    Ok(if report.ok() && !stale {
+    let unsigned = args.require_signature && report.signature.status != SignatureStatus::Verified;
+    Ok(if report.ok() && !stale && !unsigned {
         ExitStatus::Success
     } else {
         ExitStatus::Failure

@@ -13,7 +13,10 @@ pub mod ksi_coverage;
 pub mod oscal_docs;
 pub mod package;
 pub mod sdr;
+pub mod signature;
 mod stages;
+
+pub use signature::{SignatureReport, SignatureStatus};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -73,6 +76,8 @@ pub struct GenerateOptions {
     pub mappings: Option<PathBuf>,
     /// The history folder (overrides the config's `[history] dir`).
     pub history: Option<PathBuf>,
+    /// The key that signs the package (overrides the config's `[signing]`).
+    pub sign_key: Option<crate::attest::keys::KeySource>,
     pub progress: Option<crate::progress::Progress>,
 }
 
@@ -332,7 +337,8 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
     let mut sdr = stages::write_sdr(&plan, root, &report, &attestations)?;
     stages::write_summaries(&plan, root, &evidence, &report, &oscal, &sdr)?;
     let validation = stages::validate(&mut plan, &oscal, &mut sdr)?;
-    stages::write_manifest(&plan, root, &evidence, validation, &sdr)?;
+    let manifest = stages::write_manifest(&plan, root, &evidence, validation, &sdr)?;
+    stages::sign(&plan, root, &manifest)?;
     stages::land(&mut plan, staging, &sdr)?;
     Ok(Generated {
         dir: plan.out_dir,
@@ -354,6 +360,8 @@ pub struct VerifyReport {
     /// When the earliest observation of the results lapses, and whether it
     /// had by the time of the check.
     pub freshness: Freshness,
+    /// Who signed the package, and whether every file is as signed.
+    pub signature: SignatureReport,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -364,16 +372,24 @@ pub struct Freshness {
 }
 
 impl VerifyReport {
+    /// Intact, valid, and not signed wrongly (an unsigned or unchecked
+    /// package fails only with `--require-signature`).
     pub fn ok(&self) -> bool {
-        self.files.intact() && self.documents.values().all(|v| v.starts_with("valid"))
+        self.files.intact()
+            && self.documents.values().all(|v| v.starts_with("valid"))
+            && self.signature.status != SignatureStatus::Invalid
     }
 }
 
+/// Checks the signature with the `trusted` keys first (when the package is
+/// signed), then the files against the manifest, then the documents.
 pub fn verify(
     dir: &Path,
     schema_dir: Option<&Path>,
     as_of_us: i64,
+    trusted: &[crate::attest::keys::PublicKey],
 ) -> Result<VerifyReport, GenerateError> {
+    let signature = signature::check(dir, trusted);
     let manifest = package::read_manifest(dir).map_err(GenerateError::Step)?;
     let files = package::verify_files(dir, &manifest).map_err(GenerateError::Step)?;
     let mut documents = BTreeMap::new();
@@ -445,5 +461,6 @@ pub fn verify(
         files,
         documents,
         freshness,
+        signature,
     })
 }

@@ -48,7 +48,8 @@ pub struct Manifest {
     pub missing: Vec<String>,
 }
 
-/// Every file under `root` except the manifest, as sorted relative paths.
+/// Every file under `root` except the manifest and the signed attestation
+/// (which covers the manifest), as sorted relative paths.
 pub fn list_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
@@ -59,7 +60,7 @@ pub fn list_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
                 .strip_prefix(root)
                 .map_err(std::io::Error::other)?
                 .to_path_buf();
-            if rel != Path::new(MANIFEST) {
+            if rel != Path::new(MANIFEST) && rel != Path::new(crate::attest::ATTESTATION) {
                 out.push(rel);
             }
         }
@@ -67,7 +68,7 @@ pub fn list_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn slash(path: &Path) -> String {
+pub fn slash(path: &Path) -> String {
     path.components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()

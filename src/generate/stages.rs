@@ -11,6 +11,7 @@ use super::{
     cadence, constraint_note, deadlines, expand_inputs, fedramp_schema, file_resource, hash_input,
     io, ksi_coverage, lexical, record_counts, sdr, write_json, GenerateError, GenerateOptions,
 };
+use crate::attest::keys::KeySource;
 use crate::checks::catalogue::{self, Catalogue};
 use crate::checks::evidence::Evidence;
 use crate::checks::frameworks::Frameworks;
@@ -41,6 +42,8 @@ pub(super) struct Plan<'o> {
     pub cadence_text: String,
     pub last_modified: String,
     pub history_dir: Option<PathBuf>,
+    /// The key that signs the package, if any.
+    pub signing_key: Option<crate::attest::keys::KeySource>,
     pub warnings: Vec<String>,
 }
 
@@ -136,8 +139,22 @@ pub(super) fn plan(opts: &GenerateOptions) -> Result<Plan<'_>, GenerateError> {
             .as_ref()
             .map(|d| lexical(&config.base.join(d)))
     });
+    // `--sign-key` wins over the config's `[signing]`.
+    let signing_key = match (&opts.sign_key, &config.signing.key, &config.signing.key_env) {
+        (Some(source), _, _) => Some(source.clone()),
+        (None, Some(_), Some(_)) => {
+            return Err(GenerateError::Input {
+                key: "signing".into(),
+                reason: "set key or key_env, not both".into(),
+            })
+        }
+        (None, Some(path), None) => Some(KeySource::File(lexical(&config.base.join(path)))),
+        (None, None, Some(var)) => Some(KeySource::Env(var.clone())),
+        (None, None, None) => None,
+    };
     Ok(Plan {
         opts,
+        signing_key,
         catalogue,
         frameworks,
         config,
@@ -702,7 +719,7 @@ pub(super) fn write_manifest(
     evidence: &Gathered,
     validation: BTreeMap<String, String>,
     decision: &Decision,
-) -> Result<(), GenerateError> {
+) -> Result<Manifest, GenerateError> {
     plan.step("hashing the package");
     let counts = record_counts(&evidence.dir, &plan.inputs);
     let manifest = Manifest {
@@ -731,10 +748,58 @@ pub(super) fn write_manifest(
         validation,
         missing: decision.sdr.missing.clone(),
     };
-    write_json(&root.join(MANIFEST), &manifest)
+    write_json(&root.join(MANIFEST), &manifest)?;
+    Ok(manifest)
 }
 
-/// Stage 9: the staging folder renamed into place (replacing an earlier
+/// Stage 9: with a signing key, `attestation.dsse.json`: a DSSE envelope
+/// over an in-toto Statement whose subjects are every file written so far
+/// (the manifest included) and whose predicate is the SLSA provenance.
+/// Last before landing, so a signing failure leaves no package.
+pub(super) fn sign(plan: &Plan<'_>, root: &Path, manifest: &Manifest) -> Result<(), GenerateError> {
+    let Some(source) = &plan.signing_key else {
+        return Ok(());
+    };
+    plan.step("signing the package");
+    let failed = |e: crate::attest::AttestError| GenerateError::Step(format!("signing: {e}"));
+    let key = source.load().map_err(failed)?;
+    let manifest_bytes = std::fs::read(root.join(MANIFEST)).map_err(io(root))?;
+    let mut files: BTreeMap<String, String> = manifest
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.sha256.clone()))
+        .collect();
+    files.insert(
+        MANIFEST.to_string(),
+        crate::hash::sha256_hex(&manifest_bytes),
+    );
+    let payload = crate::attest::statement::statement(
+        &files,
+        &crate::attest::statement::Provenance {
+            version: &manifest.version,
+            config_sha256: &manifest.config_sha256,
+            since: &manifest.since,
+            until: &manifest.until,
+            oscal_version: &manifest.oscal_version,
+            finished: &manifest.created,
+            dependencies: manifest
+                .inputs
+                .iter()
+                .map(|i| crate::attest::statement::Dependency {
+                    uri: i.path.clone(),
+                    sha256: i.sha256.clone(),
+                    bytes: i.bytes,
+                })
+                .collect(),
+        },
+    )
+    .map_err(failed)?;
+    let envelope =
+        crate::attest::dsse::sign(crate::attest::dsse::IN_TOTO, &payload, &key).map_err(failed)?;
+    write_json(&root.join(crate::attest::ATTESTATION), &envelope)
+}
+
+/// Stage 10: the staging folder renamed into place (replacing an earlier
 /// package), then this run added to the history.
 pub(super) fn land(
     plan: &mut Plan<'_>,

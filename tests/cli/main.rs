@@ -10,5 +10,6 @@ mod ingest;
 mod kubernetes;
 mod mutations;
 mod schemas;
+mod signing;
 mod util;
 mod validate;
