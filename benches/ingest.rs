@@ -72,25 +72,8 @@ fn cloudtrail_shapes(root: &Path, binary: &Path, target_mb: u64, python: Option<
             gz_bytes as f64 / 1e6
         );
 
-        let out = root.join("target/bench-data/ingest-out");
         let mut rows = Vec::new();
-        let mut best = (f64::MAX, 0u64);
-        for _ in 0..2 {
-            let _ = std::fs::remove_dir_all(&out);
-            let mut cmd = Command::new(binary);
-            cmd.arg("ingest")
-                .arg(&corpus)
-                .arg("--out")
-                .arg(&out)
-                .stdout(Stdio::null());
-            let (secs, rss, ok) = measure(&mut cmd);
-            assert!(ok, "proofpack ingest failed");
-            if secs < best.0 {
-                best = (secs, rss);
-            }
-        }
-        let summary: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+        let (best, summary) = best_ingest(root, binary, &corpus);
         assert_eq!(
             summary["normalised"].as_u64(),
             Some(records),
@@ -184,24 +167,7 @@ fn other_formats(root: &Path, binary: &Path, mb: u64) {
     for (format, records) in &templates {
         let corpus = root.join(format!("target/bench-data/{format}-{mb}mb"));
         let (total, bytes) = generate_from(&corpus, records, mb * 1_000_000);
-        let out = root.join("target/bench-data/ingest-out");
-        let mut best = (f64::MAX, 0u64);
-        for _ in 0..2 {
-            let _ = std::fs::remove_dir_all(&out);
-            let mut cmd = Command::new(binary);
-            cmd.arg("ingest")
-                .arg(&corpus)
-                .arg("--out")
-                .arg(&out)
-                .stdout(Stdio::null());
-            let (secs, rss, ok) = measure(&mut cmd);
-            assert!(ok, "proofpack ingest failed on {format}");
-            if secs < best.0 {
-                best = (secs, rss);
-            }
-        }
-        let summary: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+        let (best, summary) = best_ingest(root, binary, &corpus);
         assert_eq!(
             summary["read"].as_u64(),
             Some(total),
@@ -218,6 +184,30 @@ fn other_formats(root: &Path, binary: &Path, mb: u64) {
             best.1 as f64 / 1048576.0
         );
     }
+}
+
+/// `proofpack ingest` on a corpus, best of 2: (seconds, peak RSS) and the
+/// summary it wrote.
+fn best_ingest(root: &Path, binary: &Path, corpus: &Path) -> ((f64, u64), serde_json::Value) {
+    let out = root.join("target/bench-data/ingest-out");
+    let mut best = (f64::MAX, 0u64);
+    for _ in 0..2 {
+        let _ = std::fs::remove_dir_all(&out);
+        let mut cmd = Command::new(binary);
+        cmd.arg("ingest")
+            .arg(corpus)
+            .arg("--out")
+            .arg(&out)
+            .stdout(Stdio::null());
+        let (secs, rss, ok) = measure(&mut cmd);
+        assert!(ok, "proofpack ingest failed on {}", corpus.display());
+        if secs < best.0 {
+            best = (secs, rss);
+        }
+    }
+    let summary =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    (best, summary)
 }
 
 /// Writes the templates round-robin, each with a fresh id in whichever id

@@ -59,17 +59,7 @@ fn sample_package() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn verify(dir: &Path) -> (i32, Value) {
-    let cache = tempfile::tempdir().unwrap();
-    let output = run(proofpack(cache.path())
-        .arg("verify")
-        .arg(dir)
-        .arg("--schema-dir")
-        .arg(schema_dir())
-        .arg("--json"));
-    (
-        output.status.code().unwrap_or(-1),
-        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
-    )
+    verify_json(dir, &[])
 }
 
 #[test]

@@ -45,18 +45,7 @@ fn generate(out: &Path, extra: &[&str]) -> (i32, String) {
 }
 
 fn verify(dir: &Path, extra: &[&str]) -> (i32, Value) {
-    let cache = tempfile::tempdir().unwrap();
-    let output = run(proofpack(cache.path())
-        .arg("verify")
-        .arg(dir)
-        .arg("--schema-dir")
-        .arg(schema_dir())
-        .arg("--json")
-        .args(extra));
-    (
-        output.status.code().unwrap_or(-1),
-        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
-    )
+    verify_json(dir, extra)
 }
 
 /// The statement inside a package's envelope.

@@ -83,3 +83,20 @@ pub fn read_json(path: &Path) -> Value {
 pub fn write_json(path: &Path, value: &Value) {
     std::fs::write(path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
 }
+
+/// `verify PACKAGE --json` with `extra` flags; returns the exit code and the
+/// report (`null` when stdout is not JSON).
+pub fn verify_json(dir: &Path, extra: &[&str]) -> (i32, Value) {
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .arg("verify")
+        .arg(dir)
+        .arg("--schema-dir")
+        .arg(schema_dir())
+        .arg("--json")
+        .args(extra));
+    (
+        output.status.code().unwrap_or(-1),
+        serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
+    )
+}
