@@ -95,6 +95,9 @@ pub struct VerifyArgs {
     /// Fail (exit 1) when the package is not signed.
     #[arg(long)]
     require_signature: bool,
+    /// Also write the result as SARIF 2.1.0 here (for code-scanning views).
+    #[arg(long, value_name = "FILE")]
+    sarif: Option<PathBuf>,
 }
 
 #[derive(clap::Subcommand)]
@@ -242,6 +245,10 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitStatus> {
         anyhow::bail!("--require-signature needs the signer's public key: pass --key PUB.pem or --trusted-keys DIR");
     }
     let report = generate::verify(&args.dir, args.schema_dir.as_deref(), as_of, &trusted)?;
+    if let Some(path) = &args.sarif {
+        let sarif = generate::verify_sarif::sarif(&report);
+        std::fs::write(path, serde_json::to_vec_pretty(&sarif)?)?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

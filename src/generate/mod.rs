@@ -15,6 +15,7 @@ pub mod package;
 pub mod sdr;
 pub mod signature;
 mod stages;
+pub mod verify_sarif;
 
 pub use signature::{SignatureReport, SignatureStatus};
 

@@ -379,6 +379,7 @@ fn ci_formats_and_exit_policies() {
     assert_eq!(out.status.code(), Some(1));
     let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
+    assert_valid_sarif(&sarif);
     let run0 = &sarif["runs"][0];
     assert_eq!(
         run0["tool"]["driver"]["rules"].as_array().unwrap().len(),

@@ -118,6 +118,21 @@ fn a_signed_package_verifies_with_its_key_and_names_every_change() {
     assert_eq!(code, 1);
     assert_eq!(v["signature"]["status"], "invalid");
 
+    // SARIF says the same, valid against OASIS's schema.
+    let sarif_path = tmp.path().join("verify.sarif");
+    let sarif_flag = ["--sarif", sarif_path.to_str().unwrap()];
+    let (code, _) = verify(&out, &[&key[..], &sarif_flag].concat());
+    assert_eq!(code, 0);
+    let sarif = read_json(&sarif_path);
+    assert_valid_sarif(&sarif);
+    let note = &sarif["runs"][0]["results"][0];
+    assert_eq!(note["ruleId"], "signature");
+    assert_eq!(note["properties"]["status"], "verified");
+    assert_eq!(
+        note["properties"]["signedAt"],
+        "2026-11-03T06:00:00.000000Z"
+    );
+
     // A changed, a removed and an added file are each named, by the
     // signature check and by the manifest check alike.
     std::fs::write(out.join("summary.md"), "rewritten").unwrap();
@@ -135,6 +150,23 @@ fn a_signed_package_verifies_with_its_key_and_names_every_change() {
         v["signature"]["added"],
         serde_json::json!(["evidence/planted.csv"])
     );
+    verify(&out, &[&key[..], &sarif_flag].concat());
+    let sarif = read_json(&sarif_path);
+    assert_valid_sarif(&sarif);
+    let rules: Vec<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    for rule in [
+        "file-changed",
+        "file-missing",
+        "file-extra",
+        "signature-invalid",
+    ] {
+        assert!(rules.contains(&rule), "{rules:?}");
+    }
 
     // Rewriting the manifest to match does not help: it was signed too.
     let mut m = manifest.clone();

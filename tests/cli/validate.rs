@@ -236,6 +236,7 @@ fn sarif_output_is_sarif_2_1_0_with_regions() {
     assert_eq!(output.status.code(), Some(1));
     let sarif: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
+    assert_valid_sarif(&sarif);
     let run0 = &sarif["runs"][0];
     assert_eq!(run0["tool"]["driver"]["name"], "proofpack");
     let results = run0["results"].as_array().unwrap();
