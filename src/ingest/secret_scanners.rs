@@ -31,9 +31,44 @@ pub fn finding(
     record: &Value,
     source_ref: &RawRef,
 ) -> Result<SecretFinding, String> {
-    match tool {
+    let mut finding = match tool {
         GITLEAKS => gitleaks(record, source_ref),
         _ => trufflehog(record, source_ref),
+    }?;
+    // The fields kept are not meant to hold the secret, but a rule name, a
+    // path or a fingerprint can happen to contain it: mask it wherever it
+    // stands (fuzzing found a report whose RuleID did).
+    for key in ["Secret", "Match", "Raw", "RawV2"] {
+        if let Some(secret) = record.get(key).and_then(Value::as_str) {
+            mask(&mut finding, secret);
+        }
+    }
+    Ok(finding)
+}
+
+/// Replaces `secret` in every text the finding keeps. Shorter than four
+/// characters it could not be told from ordinary text, and is left.
+fn mask(finding: &mut SecretFinding, secret: &str) {
+    let secret = secret.trim();
+    if secret.chars().count() < 4 {
+        return;
+    }
+    let masked = |text: &mut String| {
+        if text.contains(secret) {
+            *text = text.replace(secret, "[redacted]");
+        }
+    };
+    masked(&mut finding.rule);
+    masked(&mut finding.fingerprint);
+    for text in [
+        &mut finding.file,
+        &mut finding.commit,
+        &mut finding.repository,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        masked(text);
     }
 }
 
@@ -118,6 +153,21 @@ mod tests {
     }
 
     const SECRET: &str = "AKIAQYLPMN5HHHFPZAM2";
+
+    #[test]
+    fn a_secret_is_masked_wherever_a_kept_field_holds_it() {
+        // Found by the inventory_record fuzz target: the secret inside RuleID.
+        let record = json!({"RuleID": "datad=REDACTED-IN-THIS-SAMPLE", "Secret": "REDACTED-IN-THIS-SAMPLE",
+            "File": "deploy/REDACTED-IN-THIS-SAMPLE.yaml", "Fingerprint": "c:f:REDACTED-IN-THIS-SAMPLE:12"});
+        let raw_ref = RawRef::default();
+        let f = finding(GITLEAKS, &record, &raw_ref).unwrap();
+        let text = format!("{f:?}");
+        assert!(!text.contains("REDACTED-IN-THIS-SAMPLE"), "{text}");
+        assert_eq!(f.rule, "datad=[redacted]");
+        let raw = json!({"DetectorName": "AWS", "Raw": "AKIAEXAMPLEKEY1234", "SourceMetadata": {"Data": {"Git": {"file": "AKIAEXAMPLEKEY1234.txt"}}}});
+        let f = finding(TRUFFLEHOG, &raw, &raw_ref).unwrap();
+        assert_eq!(f.file.as_deref(), Some("[redacted].txt"));
+    }
 
     #[test]
     fn gitleaks_findings_keep_place_not_secret() {
