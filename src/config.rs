@@ -280,7 +280,10 @@ impl Config {
     }
 
     pub fn path(&self, relative: &str) -> String {
-        if relative.starts_with("http://") || relative.starts_with("https://") {
+        let remote = relative.starts_with("http://")
+            || relative.starts_with("https://")
+            || crate::ingest::store::is_store_url(relative);
+        if remote {
             return relative.to_string();
         }
         let p = Path::new(relative);

@@ -471,9 +471,10 @@ fn ingest(args: IngestArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStat
     // An input that is not there is a mistake in the command (or a log
     // mount that failed), not a rejected record: a scheduled job must fail.
     for input in &args.inputs {
-        if !proofpack::http::is_url(input) && !std::path::Path::new(input).exists() {
+        let remote = proofpack::http::is_url(input) || ingest::store::is_store_url(input);
+        if !remote && !std::path::Path::new(input).exists() {
             ui.finish();
-            anyhow::bail!("input {input} does not exist: give a file, a folder or an http(s) URL");
+            anyhow::bail!("input {input} does not exist: give a file, a folder, an http(s) URL or an s3://, gs:// or az:// prefix");
         }
     }
     let summary = ingest::output::ingest_to_folder(&args.out, &args.inputs, &options);

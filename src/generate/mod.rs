@@ -194,7 +194,12 @@ fn expand_inputs(config: &Config) -> Result<Vec<String>, GenerateError> {
     ] {
         for pattern in list {
             let full = config.path(pattern);
-            if full.starts_with("http://") || full.starts_with("https://") {
+            // URLs and object-store prefixes are checked when read (a store
+            // that cannot be listed stops the run there, naming the bucket).
+            let remote = full.starts_with("http://")
+                || full.starts_with("https://")
+                || crate::ingest::store::is_store_url(&full);
+            if remote {
                 out.push(full);
                 continue;
             }

@@ -26,6 +26,7 @@ pub mod records;
 pub mod redact;
 pub mod secret_scanners;
 pub mod spire;
+pub mod store;
 
 use std::collections::BTreeMap;
 
@@ -238,7 +239,8 @@ pub fn ingest_streaming(
     mut on_events: impl FnMut(DataFrame) -> PolarsResult<()>,
 ) -> PolarsResult<Streamed> {
     let bearer = options.bearer_token.as_ref().map(|s| s.0.as_str());
-    let targets = reader::expand(inputs);
+    let targets = reader::resolve(inputs, options.since, options.until)
+        .map_err(|e| polars::prelude::PolarsError::ComputeError(e.into()))?;
     let min_wave = 2 * rayon::current_num_threads().max(1);
     let mut identities = Vec::new();
     let mut grants = Vec::new();
@@ -305,9 +307,8 @@ fn next_wave(
     let mut bytes = 0u64;
     while let Some(next) = targets.peek() {
         let size = match next {
-            Ok(reader::Target::File(path)) => std::fs::metadata(path).map_or(0, |m| m.len()),
             // A URL's size is unknown until it is fetched: count it as large.
-            Ok(reader::Target::Url(_)) => WAVE_BYTES,
+            Ok(target) => target.known_size().unwrap_or(WAVE_BYTES),
             Err(_) => 0,
         };
         if wave.len() >= min && (bytes + size > WAVE_BYTES || wave.len() >= WAVE_FILES) {
@@ -448,6 +449,7 @@ fn ingest_read(
                 reader::ReadError::Io { path, source } => (path.clone(), source.to_string()),
                 reader::ReadError::TooLarge { path, .. } => (path.clone(), e.to_string()),
                 reader::ReadError::Http { path, reason } => (path.clone(), reason.clone()),
+                reader::ReadError::Store { path, reason } => (path.clone(), reason.clone()),
             };
             c.reject_whole(&file, "whole file", &reason);
         }

@@ -26,6 +26,8 @@ pub enum ReadError {
     },
     #[error("{reason}")]
     Http { path: String, reason: String },
+    #[error("{path}: {reason}")]
+    Store { path: String, reason: String },
     #[error("{path}: more than {limit} {what}; raise --max-size if this input is genuine")]
     TooLarge {
         path: String,
@@ -39,6 +41,40 @@ pub enum ReadError {
 pub enum Target {
     File(PathBuf),
     Url(String),
+    /// An object in S3, Cloud Storage or Azure Blob Storage, as listed.
+    Object(super::store::StoreObject),
+}
+
+impl Target {
+    /// Its size as known before reading (a URL's is not).
+    pub fn known_size(&self) -> Option<u64> {
+        match self {
+            Target::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Target::Url(_) => None,
+            Target::Object(object) => Some(object.size),
+        }
+    }
+}
+
+/// Expands inputs as [`expand`] does, listing object-store prefixes with
+/// the window (`since..until`, µs) pruning their date folders. A store
+/// that cannot be listed, or a prefix with nothing under it, stops the run:
+/// it is the input's fault, not a record's.
+pub fn resolve(
+    inputs: &[String],
+    since: Option<i64>,
+    until: Option<i64>,
+) -> Result<Vec<Result<Target, ReadError>>, String> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if super::store::is_store_url(input) {
+            let listing = super::store::list(input, since, until)?;
+            out.extend(listing.objects.into_iter().map(|o| Ok(Target::Object(o))));
+        } else {
+            out.extend(expand(std::slice::from_ref(input)));
+        }
+    }
+    Ok(out)
 }
 
 /// Expands inputs into what to read: URLs as they are, a directory's files
@@ -95,6 +131,21 @@ pub fn read_target(
 ) -> Result<InputFile, ReadError> {
     match target {
         Target::File(path) => read_file(path, max_bytes),
+        Target::Object(object) => {
+            if object.size > max_bytes {
+                return Err(ReadError::TooLarge {
+                    path: object.url.clone(),
+                    limit: format_bytes(max_bytes),
+                    what: "bytes in the store",
+                });
+            }
+            let bytes =
+                super::store::fetch(object, max_bytes).map_err(|reason| ReadError::Store {
+                    path: object.url.clone(),
+                    reason,
+                })?;
+            decode(object.url.clone(), bytes, max_bytes)
+        }
         Target::Url(url) => {
             let fetched = crate::http::client()
                 .and_then(|client| crate::http::get(&client, url, max_bytes, bearer, false));

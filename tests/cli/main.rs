@@ -11,5 +11,6 @@ mod kubernetes;
 mod mutations;
 mod schemas;
 mod signing;
+mod store;
 mod util;
 mod validate;

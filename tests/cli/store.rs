@@ -1,0 +1,248 @@
+//! Object-store inputs (issue 16) against a real S3 API on 127.0.0.1:
+//! moto's server (`pip install 'moto[server]'`, which `.ci/run` installs),
+//! with the real CloudTrail samples uploaded in AWS's layout.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::ingest::samples;
+use crate::util::*;
+
+/// A moto S3 server on a free local port, stopped when dropped.
+struct Moto {
+    child: Child,
+    endpoint: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The Python that has moto: $PROOFPACK_TEST_PYTHON, else the venv
+/// `.ci/run` makes in target/test-venv.
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("PROOFPACK_TEST_PYTHON") {
+        return p.into();
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/bin/python");
+    assert!(
+        venv.exists(),
+        "the object-store tests need moto's S3 server: run .ci/run, or \
+         python3 -m venv target/test-venv && target/test-venv/bin/pip install 'moto[server]'"
+    );
+    venv
+}
+
+impl Moto {
+    /// `auth`: refuse every request without credentials moto knows.
+    fn start(auth: bool) -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cmd = Command::new(python());
+        cmd.args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        if auth {
+            cmd.env("INITIAL_NO_AUTH_ACTION_COUNT", "0");
+        }
+        let child = cmd.spawn().expect("moto.server starts");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto { child, endpoint }
+    }
+
+    fn put(&self, path: &str, body: Vec<u8>) {
+        let response = reqwest::blocking::Client::new()
+            .put(format!("{}/{path}", self.endpoint))
+            .body(body)
+            .send()
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "PUT {path}: {}",
+            response.status()
+        );
+    }
+
+    /// `proofpack` with the AWS environment pointed at this server.
+    fn proofpack(&self, cache: &Path) -> Command {
+        let mut cmd = proofpack(cache);
+        cmd.env("AWS_ENDPOINT", &self.endpoint)
+            .env("AWS_ALLOW_HTTP", "true")
+            .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE00")
+            .env("AWS_SECRET_ACCESS_KEY", "example-secret")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE");
+        cmd
+    }
+}
+
+/// The CloudTrail samples, gzipped, one folder per day of 2026-11-01..04:
+/// returns the object keys by day.
+fn upload_trail(moto: &Moto) -> Vec<Vec<String>> {
+    moto.put("trail", Vec::new());
+    let files: Vec<PathBuf> = [
+        "cloudtrail/stratus-red-team/aws.credential-access.ec2-get-password-data.json",
+        "cloudtrail/stratus-red-team/aws.credential-access.secretsmanager-batch-retrieve-secrets.json",
+        "cloudtrail/aws-cloudtrail-processing-library/SerializerTestFile.json",
+        "cloudtrail/otrf-security-datasets/ec2_proxy_s3_exfiltration_2020-09-14011940.json",
+    ]
+    .iter()
+    .map(|f| samples().join(f))
+    .collect();
+    let event_time = regex::Regex::new(r#""eventTime"\s*:\s*"[^"]*""#).unwrap();
+    let mut days = Vec::new();
+    for day in 1..=4 {
+        let mut keys = Vec::new();
+        for (i, file) in files.iter().enumerate() {
+            let key = format!(
+                "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/{day:02}/111122223333_CloudTrail_us-east-1_202611{day:02}T0{i}00Z_{i}.json.gz"
+            );
+            // The real records (whatever their container), dated on their
+            // folder's day as AWS would date them.
+            let text = std::fs::read_to_string(file).unwrap();
+            let when = format!(r#""eventTime": "2026-11-{day:02}T0{i}:15:00Z""#);
+            let dated = event_time.replace_all(&text, when.as_str());
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(dated.as_bytes()).unwrap();
+            moto.put(&format!("trail/{key}"), gz.finish().unwrap());
+            keys.push(key);
+        }
+        days.push(keys);
+    }
+    days
+}
+
+fn ingest_from(moto: &Moto, input: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let cache = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let output = run(moto
+        .proofpack(cache.path())
+        .arg("ingest")
+        .arg(input)
+        .arg("--out")
+        .arg(out.path().join("evidence"))
+        .args(extra));
+    let summary = std::fs::read(out.path().join("evidence/summary.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    // The raw references of every row and reject, by object URL.
+    let tables: String = ["access_events.csv", "rejected.csv"]
+        .iter()
+        .map(|t| std::fs::read_to_string(out.path().join("evidence").join(t)).unwrap_or_default())
+        .collect();
+    (
+        output.status.code().unwrap_or(-1),
+        summary,
+        stderr(&output) + &tables,
+    )
+}
+
+#[test]
+fn a_trail_in_s3_is_read_with_the_window_pruning_its_days() {
+    let moto = Moto::start(false);
+    let days = upload_trail(&moto);
+    let local = {
+        let (out, _) = crate::ingest::ingest(&days_files(), &[]);
+        crate::ingest::summary(out.path())
+    };
+
+    // Every day: the same records as the same files read locally, four times.
+    let (code, all, text) = ingest_from(&moto, "s3://trail/AWSLogs/", &[]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(all["files"], 16, "{all:#}");
+    assert_eq!(
+        all["read"].as_u64().unwrap(),
+        4 * local["read"].as_u64().unwrap(),
+        "{all:#}"
+    );
+    assert_eq!(all["reconciled"], true);
+
+    // A two-day window lists and fetches only those two days' objects.
+    let (code, windowed, text) = ingest_from(
+        &moto,
+        "s3://trail/AWSLogs/",
+        &[
+            "--since",
+            "2026-11-02T00:00:00Z",
+            "--until",
+            "2026-11-04T00:00:00Z",
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(windowed["files"], 8, "{windowed:#}");
+    assert_eq!(
+        windowed["read"].as_u64().unwrap(),
+        2 * local["read"].as_u64().unwrap()
+    );
+    // Raw references name the objects by their s3:// URL, from the two
+    // days only.
+    let folder = "s3://trail/AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/";
+    for day in ["02", "03"] {
+        assert!(text.contains(&format!("{folder}{day}/")), "{text}");
+    }
+    for day in ["01", "04"] {
+        assert!(!text.contains(&format!("{folder}{day}/")), "{day}: {text}");
+    }
+    assert!(
+        text.contains(&format!("s3://trail/{}", days[1][0])),
+        "{text}"
+    );
+}
+
+/// The local copies of the uploaded files, for comparison.
+fn days_files() -> Vec<PathBuf> {
+    [
+        "cloudtrail/stratus-red-team/aws.credential-access.ec2-get-password-data.json",
+        "cloudtrail/stratus-red-team/aws.credential-access.secretsmanager-batch-retrieve-secrets.json",
+        "cloudtrail/aws-cloudtrail-processing-library/SerializerTestFile.json",
+        "cloudtrail/otrf-security-datasets/ec2_proxy_s3_exfiltration_2020-09-14011940.json",
+    ]
+    .iter()
+    .map(|f| samples().join(f))
+    .collect()
+}
+
+#[test]
+fn a_missing_bucket_or_refused_credentials_stop_the_run_naming_the_bucket() {
+    let moto = Moto::start(false);
+    let (code, _, text) = ingest_from(&moto, "s3://no-such-bucket/AWSLogs/", &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("s3://no-such-bucket"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+
+    moto.put("empty", Vec::new());
+    let (code, _, text) = ingest_from(&moto, "s3://empty/AWSLogs/", &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("no objects under it"), "{text}");
+
+    let locked = Moto::start(true);
+    let (code, _, text) = ingest_from(&locked, "s3://trail/AWSLogs/", &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("s3://trail"), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+}
