@@ -29,6 +29,10 @@ pub struct InputEntry {
     pub bytes: u64,
     /// Rows per evidence table whose raw reference is this input.
     pub records: BTreeMap<String, u64>,
+    /// For an object-store prefix: every object read under it, with its
+    /// ETag or version, size and SHA-256 as stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<crate::ingest::reader::ObjectRead>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

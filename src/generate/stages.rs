@@ -741,6 +741,7 @@ pub(super) fn write_manifest(
                     sha256,
                     bytes,
                     records,
+                    objects: objects_under(path, &evidence.summary.objects),
                 }
             })
             .collect(),
@@ -782,13 +783,25 @@ pub(super) fn sign(plan: &Plan<'_>, root: &Path, manifest: &Manifest) -> Result<
             until: &manifest.until,
             oscal_version: &manifest.oscal_version,
             finished: &manifest.created,
+            // Each input; for an object-store prefix, each object read.
             dependencies: manifest
                 .inputs
                 .iter()
-                .map(|i| crate::attest::statement::Dependency {
-                    uri: i.path.clone(),
-                    sha256: i.sha256.clone(),
-                    bytes: i.bytes,
+                .flat_map(|i| {
+                    let whole = crate::attest::statement::Dependency {
+                        uri: i.path.clone(),
+                        sha256: i.sha256.clone(),
+                        bytes: i.bytes,
+                    };
+                    let objects = i
+                        .objects
+                        .iter()
+                        .map(|o| crate::attest::statement::Dependency {
+                            uri: o.url.clone(),
+                            sha256: o.sha256.clone(),
+                            bytes: o.bytes,
+                        });
+                    std::iter::once(whole).chain(objects)
                 })
                 .collect(),
         },
@@ -797,6 +810,22 @@ pub(super) fn sign(plan: &Plan<'_>, root: &Path, manifest: &Manifest) -> Result<
     let envelope =
         crate::attest::dsse::sign(crate::attest::dsse::IN_TOTO, &payload, &key).map_err(failed)?;
     write_json(&root.join(crate::attest::ATTESTATION), &envelope)
+}
+
+/// The objects read under an object-store input (none for other inputs).
+fn objects_under(
+    input: &str,
+    objects: &[crate::ingest::reader::ObjectRead],
+) -> Vec<crate::ingest::reader::ObjectRead> {
+    if !crate::ingest::store::is_store_url(input) {
+        return Vec::new();
+    }
+    let prefix = input.trim_end_matches('/');
+    objects
+        .iter()
+        .filter(|o| o.url == prefix || o.url.starts_with(&format!("{prefix}/")))
+        .cloned()
+        .collect()
 }
 
 /// Stage 10: the staging folder renamed into place (replacing an earlier

@@ -183,6 +183,9 @@ pub struct Summary {
     pub by_principal_type: BTreeMap<String, usize>,
     pub rejected_by_reason: BTreeMap<String, usize>,
     pub skipped_by_reason: BTreeMap<String, usize>,
+    /// Object-store objects read: URL, ETag or version, size, SHA-256.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<reader::ObjectRead>,
 }
 
 impl Summary {
@@ -411,6 +414,10 @@ fn ingest_read(
 ) -> PolarsResult<Partial> {
     let mut c = Collected::default();
     c.summary.files = 1;
+    let file = file.map(|mut f| {
+        c.summary.objects.extend(f.object.take());
+        f
+    });
     match file {
         Ok(file)
             if aws_credential_report::detect(&file.bytes)
@@ -649,6 +656,7 @@ impl Summary {
         self.identities += other.identities;
         self.grants += other.grants;
         self.secret_findings += other.secret_findings;
+        self.objects.extend(other.objects);
         for (mine, theirs) in [
             (&mut self.by_source, other.by_source),
             (&mut self.by_credential_type, other.by_credential_type),
@@ -1135,6 +1143,7 @@ mod tests {
             name: name.to_string(),
             bytes: text.as_bytes().to_vec(),
             truncated: None,
+            object: None,
         };
         assert!(is_yaml(&file("rbac.yaml.gz", "{}")));
         assert!(!is_yaml(&file("trail.json.gz", "---\n")));

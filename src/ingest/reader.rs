@@ -15,6 +15,21 @@ pub struct InputFile {
     /// Set when the file could not be read to its end (a truncated gzip):
     /// `bytes` holds what came before the break.
     pub truncated: Option<String>,
+    /// For an object-store input: the object as it was read.
+    pub object: Option<ObjectRead>,
+}
+
+/// An object-store object as read: what the manifest records of it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ObjectRead {
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e_tag: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Size and SHA-256 of the object as stored (before gunzip).
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,7 +159,16 @@ pub fn read_target(
                     path: object.url.clone(),
                     reason,
                 })?;
-            decode(object.url.clone(), bytes, max_bytes)
+            let read = ObjectRead {
+                url: object.url.clone(),
+                e_tag: object.e_tag.clone(),
+                version: object.version.clone(),
+                bytes: bytes.len() as u64,
+                sha256: crate::hash::sha256_hex(&bytes),
+            };
+            let mut file = decode(object.url.clone(), bytes, max_bytes)?;
+            file.object = Some(read);
+            Ok(file)
         }
         Target::Url(url) => {
             let fetched = crate::http::client()
@@ -206,6 +230,7 @@ pub fn decode(name: String, bytes: Vec<u8>, max_bytes: u64) -> Result<InputFile,
             name,
             bytes: without_bom(bytes),
             truncated: None,
+            object: None,
         });
     }
     let mut out = Vec::with_capacity(bytes.len() * 8);
@@ -228,6 +253,7 @@ pub fn decode(name: String, bytes: Vec<u8>, max_bytes: u64) -> Result<InputFile,
         name,
         bytes: without_bom(out),
         truncated,
+        object: None,
     })
 }
 

@@ -2,6 +2,7 @@
 //! moto's server (`pip install 'moto[server]'`, which `.ci/run` installs),
 //! with the real CloudTrail samples uploaded in AWS's layout.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -101,8 +102,8 @@ impl Moto {
 }
 
 /// The CloudTrail samples, gzipped, one folder per day of 2026-11-01..04:
-/// returns the object keys by day.
-fn upload_trail(moto: &Moto) -> Vec<Vec<String>> {
+/// returns the object keys by day, and each object's SHA-256.
+fn upload_trail(moto: &Moto) -> (Vec<Vec<String>>, BTreeMap<String, String>) {
     moto.put("trail", Vec::new());
     let files: Vec<PathBuf> = [
         "cloudtrail/stratus-red-team/aws.credential-access.ec2-get-password-data.json",
@@ -115,6 +116,7 @@ fn upload_trail(moto: &Moto) -> Vec<Vec<String>> {
     .collect();
     let event_time = regex::Regex::new(r#""eventTime"\s*:\s*"[^"]*""#).unwrap();
     let mut days = Vec::new();
+    let mut hashes = BTreeMap::new();
     for day in 1..=4 {
         let mut keys = Vec::new();
         for (i, file) in files.iter().enumerate() {
@@ -128,12 +130,22 @@ fn upload_trail(moto: &Moto) -> Vec<Vec<String>> {
             let dated = event_time.replace_all(&text, when.as_str());
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             gz.write_all(dated.as_bytes()).unwrap();
-            moto.put(&format!("trail/{key}"), gz.finish().unwrap());
+            let body = gz.finish().unwrap();
+            hashes.insert(format!("s3://trail/{key}"), sha256_hex(&body));
+            moto.put(&format!("trail/{key}"), body);
             keys.push(key);
         }
         days.push(keys);
     }
-    days
+    (days, hashes)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn ingest_from(moto: &Moto, input: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
@@ -165,7 +177,7 @@ fn ingest_from(moto: &Moto, input: &str, extra: &[&str]) -> (i32, serde_json::Va
 #[test]
 fn a_trail_in_s3_is_read_with_the_window_pruning_its_days() {
     let moto = Moto::start(false);
-    let days = upload_trail(&moto);
+    let (days, hashes) = upload_trail(&moto);
     let local = {
         let (out, _) = crate::ingest::ingest(&days_files(), &[]);
         crate::ingest::summary(out.path())
@@ -212,6 +224,24 @@ fn a_trail_in_s3_is_read_with_the_window_pruning_its_days() {
         text.contains(&format!("s3://trail/{}", days[1][0])),
         "{text}"
     );
+
+    // Each object read is recorded with its ETag and the SHA-256 of its
+    // stored bytes.
+    let objects = windowed["objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 8);
+    for o in objects {
+        let url = o["url"].as_str().unwrap();
+        assert_eq!(
+            o["sha256"].as_str(),
+            hashes.get(url).map(String::as_str),
+            "{o}"
+        );
+        assert!(o["e_tag"].as_str().is_some_and(|t| !t.is_empty()), "{o}");
+        assert!(
+            url.contains("/2026/11/02/") || url.contains("/2026/11/03/"),
+            "{url}"
+        );
+    }
 }
 
 /// The local copies of the uploaded files, for comparison.
@@ -245,4 +275,48 @@ fn a_missing_bucket_or_refused_credentials_stop_the_run_naming_the_bucket() {
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("s3://trail"), "{text}");
     assert!(!text.contains("panicked"), "{text}");
+}
+
+#[test]
+fn generate_reads_a_trail_from_s3_and_records_each_object_in_the_manifest() {
+    let moto = Moto::start(false);
+    let (_, hashes) = upload_trail(&moto);
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("proofpack.toml");
+    std::fs::write(
+        &config,
+        "[system]\nname = \"S3\"\ndescription = \"d\"\norganization = \"o\"\nboundary = \"b\"\n\n\
+         [window]\nsince = 2026-11-02T00:00:00Z\nuntil = 2026-11-04T00:00:00Z\n\n\
+         [inputs]\nlogs = [\"s3://trail/AWSLogs/\"]\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("package");
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(moto
+        .proofpack(cache.path())
+        .arg("generate")
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .arg("--schema-dir")
+        .arg(schema_dir())
+        .arg("--history")
+        .arg(tmp.path().join("history")));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let manifest = read_json(&out.join("manifest.json"));
+    let input = &manifest["inputs"][0];
+    assert_eq!(input["path"], "s3://trail/AWSLogs/");
+    let objects = input["objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 8, "{input:#}");
+    for o in objects {
+        assert_eq!(
+            o["sha256"].as_str(),
+            hashes.get(o["url"].as_str().unwrap()).map(String::as_str)
+        );
+    }
+    assert!(
+        input["records"]["access_events"].as_u64().unwrap() > 0,
+        "{input:#}"
+    );
 }
