@@ -105,15 +105,7 @@ impl Moto {
 /// returns the object keys by day, and each object's SHA-256.
 fn upload_trail(moto: &Moto) -> (Vec<Vec<String>>, BTreeMap<String, String>) {
     moto.put("trail", Vec::new());
-    let files: Vec<PathBuf> = [
-        "cloudtrail/stratus-red-team/aws.credential-access.ec2-get-password-data.json",
-        "cloudtrail/stratus-red-team/aws.credential-access.secretsmanager-batch-retrieve-secrets.json",
-        "cloudtrail/aws-cloudtrail-processing-library/SerializerTestFile.json",
-        "cloudtrail/otrf-security-datasets/ec2_proxy_s3_exfiltration_2020-09-14011940.json",
-    ]
-    .iter()
-    .map(|f| samples().join(f))
-    .collect();
+    let files = days_files();
     let event_time = regex::Regex::new(r#""eventTime"\s*:\s*"[^"]*""#).unwrap();
     let mut days = Vec::new();
     let mut hashes = BTreeMap::new();
