@@ -13,7 +13,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use object_store::path::Path as StorePath;
 use object_store::{BackoffConfig, ObjectStore, ObjectStoreExt, RetryConfig};
 
@@ -272,19 +272,19 @@ impl Window {
     }
 }
 
-/// The day a date folder names, for messages and tests.
-#[allow(dead_code)]
-fn describe(date: &DateParts) -> String {
-    match date.span() {
-        Some((first, last)) if first == last => first.to_string(),
-        Some((first, last)) => format!("{first}..{}", last.day()),
-        None => "no date".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
+
+    /// The day a date folder names.
+    fn describe(date: &DateParts) -> String {
+        match date.span() {
+            Some((first, last)) if first == last => first.to_string(),
+            Some((first, last)) => format!("{first}..{}", last.day()),
+            None => "no date".into(),
+        }
+    }
 
     fn at(date: &str) -> i64 {
         crate::time::parse_time_text(date).unwrap()
