@@ -90,15 +90,20 @@ impl Moto {
 
     /// `proofpack` with the AWS environment pointed at this server.
     fn proofpack(&self, cache: &Path) -> Command {
-        let mut cmd = proofpack(cache);
-        cmd.env("AWS_ENDPOINT", &self.endpoint)
-            .env("AWS_ALLOW_HTTP", "true")
-            .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE00")
-            .env("AWS_SECRET_ACCESS_KEY", "example-secret")
-            .env("AWS_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE");
-        cmd
+        proofpack_at(&self.endpoint, cache)
     }
+}
+
+/// `proofpack` with the AWS environment pointed at an S3 endpoint.
+fn proofpack_at(endpoint: &str, cache: &Path) -> Command {
+    let mut cmd = proofpack(cache);
+    cmd.env("AWS_ENDPOINT", endpoint)
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE00")
+        .env("AWS_SECRET_ACCESS_KEY", "example-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_PROFILE");
+    cmd
 }
 
 /// The CloudTrail samples, gzipped, one folder per day of 2026-11-01..04:
@@ -140,11 +145,10 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn ingest_from(moto: &Moto, input: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
+fn ingest_from(endpoint: &str, input: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
     let cache = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let output = run(moto
-        .proofpack(cache.path())
+    let output = run(proofpack_at(endpoint, cache.path())
         .arg("ingest")
         .arg(input)
         .arg("--out")
@@ -176,7 +180,7 @@ fn a_trail_in_s3_is_read_with_the_window_pruning_its_days() {
     };
 
     // Every day: the same records as the same files read locally, four times.
-    let (code, all, text) = ingest_from(&moto, "s3://trail/AWSLogs/", &[]);
+    let (code, all, text) = ingest_from(&moto.endpoint, "s3://trail/AWSLogs/", &[]);
     assert_eq!(code, 0, "{text}");
     assert_eq!(all["files"], 16, "{all:#}");
     assert_eq!(
@@ -188,7 +192,7 @@ fn a_trail_in_s3_is_read_with_the_window_pruning_its_days() {
 
     // A two-day window lists and fetches only those two days' objects.
     let (code, windowed, text) = ingest_from(
-        &moto,
+        &moto.endpoint,
         "s3://trail/AWSLogs/",
         &[
             "--since",
@@ -252,18 +256,18 @@ fn days_files() -> Vec<PathBuf> {
 #[test]
 fn a_missing_bucket_or_refused_credentials_stop_the_run_naming_the_bucket() {
     let moto = Moto::start(false);
-    let (code, _, text) = ingest_from(&moto, "s3://no-such-bucket/AWSLogs/", &[]);
+    let (code, _, text) = ingest_from(&moto.endpoint, "s3://no-such-bucket/AWSLogs/", &[]);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("s3://no-such-bucket"), "{text}");
     assert!(!text.contains("panicked"), "{text}");
 
     moto.put("empty", Vec::new());
-    let (code, _, text) = ingest_from(&moto, "s3://empty/AWSLogs/", &[]);
+    let (code, _, text) = ingest_from(&moto.endpoint, "s3://empty/AWSLogs/", &[]);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("no objects under it"), "{text}");
 
     let locked = Moto::start(true);
-    let (code, _, text) = ingest_from(&locked, "s3://trail/AWSLogs/", &[]);
+    let (code, _, text) = ingest_from(&locked.endpoint, "s3://trail/AWSLogs/", &[]);
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("s3://trail"), "{text}");
     assert!(!text.contains("panicked"), "{text}");
@@ -310,5 +314,114 @@ fn generate_reads_a_trail_from_s3_and_records_each_object_in_the_manifest() {
     assert!(
         input["records"]["access_events"].as_u64().unwrap() > 0,
         "{input:#}"
+    );
+}
+
+/// A proxy in front of moto that answers every GET of a key containing
+/// `poison` with 503 (a throttled or failing object), and the first GET of
+/// each other object with 503 once (a transient fault, to be retried).
+/// Returns its endpoint and how many GETs of the poisoned key it refused.
+fn flaky_proxy(
+    moto: &Moto,
+) -> (
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    std::thread::JoinHandle<()>,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+    let endpoint = format!("http://{}", server.server_addr().to_ip().unwrap());
+    let upstream = moto.endpoint.clone();
+    let refused = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&refused);
+    let faulted = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
+    let thread = std::thread::spawn(move || {
+        let client = reqwest::blocking::Client::new();
+        for mut request in server.incoming_requests() {
+            let url = request.url().to_string();
+            let get = *request.method() == tiny_http::Method::Get;
+            let object_get = get && url.contains(".json.gz");
+            if object_get && url.contains("poison") {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let _ = request.respond(
+                    tiny_http::Response::from_data(b"SlowDown".to_vec()).with_status_code(503),
+                );
+                continue;
+            }
+            if object_get && faulted.lock().unwrap().insert(url.clone()) {
+                let _ = request.respond(
+                    tiny_http::Response::from_data(b"busy".to_vec()).with_status_code(503),
+                );
+                continue;
+            }
+            let mut body = Vec::new();
+            let _ = request.as_reader().read_to_end(&mut body);
+            let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes()).unwrap();
+            let mut forward = client
+                .request(method, format!("{upstream}{url}"))
+                .body(body);
+            for h in request.headers() {
+                let name = h.field.as_str().as_str();
+                if !name.eq_ignore_ascii_case("host")
+                    && !name.eq_ignore_ascii_case("content-length")
+                {
+                    forward = forward.header(name, h.value.as_str());
+                }
+            }
+            let Ok(answer) = forward.send() else {
+                let _ = request.respond(tiny_http::Response::empty(502));
+                continue;
+            };
+            let status = answer.status().as_u16();
+            let headers: Vec<tiny_http::Header> = answer
+                .headers()
+                .iter()
+                .filter(|(n, _)| {
+                    !["content-length", "transfer-encoding", "connection"].contains(&n.as_str())
+                })
+                .filter_map(|(n, v)| tiny_http::Header::from_bytes(n.as_str(), v.as_bytes()).ok())
+                .collect();
+            let bytes = answer.bytes().map(|b| b.to_vec()).unwrap_or_default();
+            let mut response = tiny_http::Response::from_data(bytes).with_status_code(status);
+            for h in headers {
+                response.add_header(h);
+            }
+            let _ = request.respond(response);
+        }
+    });
+    (endpoint, refused, thread)
+}
+
+#[test]
+fn a_failing_object_is_retried_then_rejected_with_its_url_and_the_rest_is_read() {
+    let moto = Moto::start(false);
+    upload_trail(&moto);
+    let poison = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/02/poison.json.gz";
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"{\"Records\": []}").unwrap();
+    moto.put(&format!("trail/{poison}"), gz.finish().unwrap());
+    let (endpoint, refused, _thread) = flaky_proxy(&moto);
+    let (code, s, text) = ingest_from(
+        &endpoint,
+        "s3://trail/AWSLogs/",
+        &[
+            "--since",
+            "2026-11-02T00:00:00Z",
+            "--until",
+            "2026-11-04T00:00:00Z",
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    // Every other object was read (each after one transient 503).
+    assert_eq!(s["files"], 9, "{s:#}");
+    assert_eq!(s["objects"].as_array().unwrap().len(), 8, "{s:#}");
+    // The poisoned one was tried more than once, then rejected by its URL.
+    assert!(refused.load(std::sync::atomic::Ordering::SeqCst) > 1);
+    assert_eq!(s["rejected"], 1, "{text}");
+    assert!(
+        text.contains(&format!("s3://trail/{poison},whole file")),
+        "{text}"
     );
 }
