@@ -90,13 +90,30 @@ fn open(input: &str) -> Result<(Arc<dyn ObjectStore>, StorePath, String), String
     }
     let root = format!("{}://{bucket}", url.scheme());
     let store: Arc<dyn ObjectStore> = match url.scheme() {
-        "s3" => Arc::new(
-            object_store::aws::AmazonS3Builder::from_env()
+        "s3" => {
+            let mut builder = object_store::aws::AmazonS3Builder::from_env()
                 .with_url(input)
-                .with_retry(retry())
-                .build()
-                .map_err(|e| format!("{root}: {e}"))?,
-        ),
+                .with_retry(retry());
+            // The AWS chain's second link: the shared credentials file's
+            // profile, when the environment has no keys of its own.
+            if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+                if let Some(profile) = aws_profile()? {
+                    builder = builder
+                        .with_access_key_id(profile.key_id)
+                        .with_secret_access_key(profile.secret);
+                    if let Some(token) = profile.token {
+                        builder = builder.with_token(token);
+                    }
+                    if let Some(region) = profile.region.filter(|_| {
+                        std::env::var_os("AWS_REGION").is_none()
+                            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+                    }) {
+                        builder = builder.with_region(region);
+                    }
+                }
+            }
+            Arc::new(builder.build().map_err(|e| format!("{root}: {e}"))?)
+        }
         "gs" => Arc::new(
             object_store::gcp::GoogleCloudStorageBuilder::from_env()
                 .with_url(input)
@@ -114,6 +131,97 @@ fn open(input: &str) -> Result<(Arc<dyn ObjectStore>, StorePath, String), String
     };
     let prefix = StorePath::from(url.path().trim_matches('/'));
     Ok((store, prefix, root))
+}
+
+/// Keys from an AWS shared credentials file.
+#[derive(Debug, PartialEq)]
+struct AwsProfile {
+    key_id: String,
+    secret: String,
+    token: Option<String>,
+    region: Option<String>,
+}
+
+/// The profile named by `AWS_PROFILE` (else `default`) in
+/// `AWS_SHARED_CREDENTIALS_FILE` (else `~/.aws/credentials`), with its
+/// region from `AWS_CONFIG_FILE` (else `~/.aws/config`). `None` when there
+/// is no such file or profile; an error when the profile holds no static
+/// keys (SSO and `credential_process` profiles are not read).
+fn aws_profile() -> Result<Option<AwsProfile>, String> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |var: &str, name: &str| {
+        std::env::var_os(var)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(name)))
+    };
+    let name = std::env::var("AWS_PROFILE").unwrap_or_else(|_| "default".into());
+    let Some(credentials) = file("AWS_SHARED_CREDENTIALS_FILE", "credentials") else {
+        return Ok(None);
+    };
+    let Ok(text) = std::fs::read_to_string(&credentials) else {
+        return Ok(None);
+    };
+    let Some(section) = ini_section(&text, &name) else {
+        return Ok(None);
+    };
+    let get = |key: &str| {
+        section
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let (Some(key_id), Some(secret)) = (get("aws_access_key_id"), get("aws_secret_access_key"))
+    else {
+        return Err(format!(
+            "{}: profile {name} has no aws_access_key_id and aws_secret_access_key \
+             (SSO and credential_process profiles are not read: export the credentials, \
+             e.g. `aws configure export-credentials --format env`)",
+            credentials.display()
+        ));
+    };
+    let config_section = if name == "default" {
+        name.clone()
+    } else {
+        format!("profile {name}")
+    };
+    let region = file("AWS_CONFIG_FILE", "config")
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| ini_section(&text, &config_section))
+        .and_then(|pairs| {
+            pairs
+                .into_iter()
+                .find(|(k, _)| k == "region")
+                .map(|(_, v)| v)
+        });
+    Ok(Some(AwsProfile {
+        key_id,
+        secret,
+        token: get("aws_session_token"),
+        region,
+    }))
+}
+
+/// The `key = value` pairs of section `[name]` of an INI text.
+fn ini_section(text: &str, name: &str) -> Option<Vec<(String, String)>> {
+    let mut pairs = None;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            if pairs.is_some() {
+                break;
+            }
+            if header.trim() == name {
+                pairs = Some(Vec::new());
+            }
+            continue;
+        }
+        if let (Some(list), Some((key, value))) = (pairs.as_mut(), line.split_once('=')) {
+            list.push((key.trim().to_string(), value.trim().to_string()));
+        }
+    }
+    pairs
 }
 
 /// Lists the objects under `input` that can hold records of the window.
@@ -288,6 +396,16 @@ mod tests {
 
     fn at(date: &str) -> i64 {
         crate::time::parse_time_text(date).unwrap()
+    }
+
+    #[test]
+    fn ini_sections_are_read_as_the_aws_cli_writes_them() {
+        let text = "# keys\n[default]\naws_access_key_id = AKIAONE\naws_secret_access_key=one\n\n[ci]\n; note\naws_access_key_id = AKIATWO\naws_secret_access_key = two\naws_session_token = tok\n";
+        let ci = ini_section(text, "ci").unwrap();
+        assert_eq!(ci.len(), 3);
+        assert_eq!(ci[2], ("aws_session_token".to_string(), "tok".to_string()));
+        assert_eq!(ini_section(text, "default").unwrap()[1].1, "one");
+        assert!(ini_section(text, "missing").is_none());
     }
 
     #[test]

@@ -425,3 +425,43 @@ fn a_failing_object_is_retried_then_rejected_with_its_url_and_the_rest_is_read()
         "{text}"
     );
 }
+
+#[test]
+fn keys_come_from_the_shared_credentials_profile_when_the_environment_has_none() {
+    let moto = Moto::start(false);
+    upload_trail(&moto);
+    let tmp = tempfile::tempdir().unwrap();
+    let credentials = tmp.path().join("credentials");
+    std::fs::write(
+        &credentials,
+        "[default]\naws_access_key_id = AKIAWRONGPROFILE0000\naws_secret_access_key = x\n\n\
+         [audit]\naws_access_key_id = AKIAEXAMPLEEXAMPLE00\naws_secret_access_key = example-secret\n\n\
+         [sso]\nsso_start_url = https://example.awsapps.com/start\n",
+    )
+    .unwrap();
+    let config = tmp.path().join("config");
+    std::fs::write(&config, "[profile audit]\nregion = us-east-1\n").unwrap();
+    let ingest = |profile: &str| {
+        let cache = tempfile::tempdir().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let output = run(proofpack_at(&moto.endpoint, cache.path())
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_REGION")
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_PROFILE", profile)
+            .args(["ingest", "s3://trail/AWSLogs/", "--out"])
+            .arg(out.path().join("evidence")));
+        (output.status.code(), stderr(&output))
+    };
+    let (code, err) = ingest("audit");
+    assert_eq!(code, Some(0), "{err}");
+    // A profile that signs in through SSO has no keys to read: say so.
+    let (code, err) = ingest("sso");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("profile sso") && err.contains("export-credentials"),
+        "{err}"
+    );
+}
