@@ -12,6 +12,14 @@ use std::time::{Duration, Instant};
 use crate::ingest::samples;
 use crate::util::*;
 
+/// The window of the pruning tests: two of the four uploaded days.
+const TWO_DAYS: [&str; 4] = [
+    "--since",
+    "2026-11-02T00:00:00Z",
+    "--until",
+    "2026-11-04T00:00:00Z",
+];
+
 /// A moto S3 server on a free local port, stopped when dropped.
 struct Moto {
     child: Child,
@@ -191,16 +199,7 @@ fn a_trail_in_s3_is_read_with_the_window_pruning_its_days() {
     assert_eq!(all["reconciled"], true);
 
     // A two-day window lists and fetches only those two days' objects.
-    let (code, windowed, text) = ingest_from(
-        &moto.endpoint,
-        "s3://trail/AWSLogs/",
-        &[
-            "--since",
-            "2026-11-02T00:00:00Z",
-            "--until",
-            "2026-11-04T00:00:00Z",
-        ],
-    );
+    let (code, windowed, text) = ingest_from(&moto.endpoint, "s3://trail/AWSLogs/", &TWO_DAYS);
     assert_eq!(code, 0, "{text}");
     assert_eq!(windowed["files"], 8, "{windowed:#}");
     assert_eq!(
@@ -403,16 +402,7 @@ fn a_failing_object_is_retried_then_rejected_with_its_url_and_the_rest_is_read()
     gz.write_all(b"{\"Records\": []}").unwrap();
     moto.put(&format!("trail/{poison}"), gz.finish().unwrap());
     let (endpoint, refused, _thread) = flaky_proxy(&moto);
-    let (code, s, text) = ingest_from(
-        &endpoint,
-        "s3://trail/AWSLogs/",
-        &[
-            "--since",
-            "2026-11-02T00:00:00Z",
-            "--until",
-            "2026-11-04T00:00:00Z",
-        ],
-    );
+    let (code, s, text) = ingest_from(&endpoint, "s3://trail/AWSLogs/", &TWO_DAYS);
     assert_eq!(code, 0, "{text}");
     // Every other object was read (each after one transient 503).
     assert_eq!(s["files"], 9, "{s:#}");
