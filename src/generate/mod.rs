@@ -395,9 +395,10 @@ pub fn verify(
     as_of_us: i64,
     trusted: &[crate::attest::keys::PublicKey],
 ) -> Result<VerifyReport, GenerateError> {
-    let signature = signature::check(dir, trusted);
+    let on_disk = package::on_disk(dir).map_err(GenerateError::Step)?;
+    let signature = signature::check(dir, trusted, &on_disk);
     let manifest = package::read_manifest(dir).map_err(GenerateError::Step)?;
-    let files = package::verify_files(dir, &manifest).map_err(GenerateError::Step)?;
+    let files = package::verify_files(&manifest, &on_disk);
     let mut documents = BTreeMap::new();
     let store = SchemaStore::locate(schema_dir)
         .map_err(|e| GenerateError::Step(format!("OSCAL schemas: {e}")))?;

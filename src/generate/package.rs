@@ -115,7 +115,34 @@ pub fn read_manifest(root: &Path) -> Result<Manifest, String> {
         .map_err(|e| format!("{}: not a proofpack manifest: {e}", path.display()))
 }
 
-pub fn verify_files(root: &Path, manifest: &Manifest) -> Result<Verification, String> {
+/// Every file of a package but the signed envelope, the manifest
+/// included, with its SHA-256 and size: read and hashed once for both of
+/// `verify`'s checks. A file that cannot be read has an empty hash.
+pub fn on_disk(root: &Path) -> Result<BTreeMap<String, FileEntry>, String> {
+    let mut paths = list_files(root).map_err(|e| format!("{}: {e}", root.display()))?;
+    if root.join(MANIFEST).is_file() {
+        paths.push(MANIFEST.into());
+    }
+    Ok(paths
+        .into_iter()
+        .map(|rel| {
+            let path = slash(&rel);
+            let (sha256, bytes) = std::fs::read(root.join(&rel))
+                .map(|b| (sha256_hex(&b), b.len() as u64))
+                .unwrap_or_default();
+            (
+                path.clone(),
+                FileEntry {
+                    path,
+                    sha256,
+                    bytes,
+                },
+            )
+        })
+        .collect())
+}
+
+pub fn verify_files(manifest: &Manifest, on_disk: &BTreeMap<String, FileEntry>) -> Verification {
     let mut out = Verification {
         files: manifest.files.len(),
         ..Verification::default()
@@ -126,20 +153,19 @@ pub fn verify_files(root: &Path, manifest: &Manifest) -> Result<Verification, St
         .map(|f| (f.path.as_str(), f))
         .collect();
     for entry in &manifest.files {
-        match std::fs::read(root.join(&entry.path)) {
-            Ok(bytes) => {
-                if sha256_hex(&bytes) != entry.sha256 || bytes.len() as u64 != entry.bytes {
+        match on_disk.get(&entry.path) {
+            Some(found) if !found.sha256.is_empty() => {
+                if found.sha256 != entry.sha256 || found.bytes != entry.bytes {
                     out.changed.push(entry.path.clone());
                 }
             }
-            Err(_) => out.missing.push(entry.path.clone()),
+            _ => out.missing.push(entry.path.clone()),
         }
     }
-    for rel in list_files(root).map_err(|e| format!("{}: {e}", root.display()))? {
-        let rel = slash(&rel);
-        if !listed.contains_key(rel.as_str()) {
-            out.extra.push(rel);
+    for path in on_disk.keys() {
+        if path != MANIFEST && !listed.contains_key(path.as_str()) {
+            out.extra.push(path.clone());
         }
     }
-    Ok(out)
+    out
 }

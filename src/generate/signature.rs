@@ -6,11 +6,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::package::{list_files, slash, MANIFEST};
+use super::package::FileEntry;
 use crate::attest::dsse::{self, Envelope, IN_TOTO};
 use crate::attest::keys::PublicKey;
 use crate::attest::{statement, ATTESTATION};
-use crate::hash::sha256_hex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -90,7 +89,12 @@ impl SignatureReport {
     }
 }
 
-pub fn check(dir: &Path, trusted: &[PublicKey]) -> SignatureReport {
+/// `on_disk`: the package's files and hashes (`package::on_disk`).
+pub fn check(
+    dir: &Path,
+    trusted: &[PublicKey],
+    on_disk: &BTreeMap<String, FileEntry>,
+) -> SignatureReport {
     let path = dir.join(ATTESTATION);
     if !path.exists() {
         return SignatureReport::new(SignatureStatus::Unsigned);
@@ -134,22 +138,17 @@ pub fn check(dir: &Path, trusted: &[PublicKey]) -> SignatureReport {
     report.algorithm = Some(key.algorithm.name().to_string());
     report.signed_at = signed.finished.clone();
     report.builder = signed.builder.clone();
-    match on_disk(dir) {
-        Ok(files) => {
-            for (name, sha256) in &files {
-                match signed.subjects.get(name) {
-                    None => report.added.push(name.clone()),
-                    Some(expected) if expected != sha256 => report.changed.push(name.clone()),
-                    Some(_) => {}
-                }
-            }
-            for name in signed.subjects.keys() {
-                if !files.contains_key(name) {
-                    report.missing.push(name.clone());
-                }
-            }
+    for (name, file) in on_disk {
+        match signed.subjects.get(name) {
+            None => report.added.push(name.clone()),
+            Some(expected) if *expected != file.sha256 => report.changed.push(name.clone()),
+            Some(_) => {}
         }
-        Err(e) => report.problems.push(format!("{}: {e}", dir.display())),
+    }
+    for name in signed.subjects.keys() {
+        if !on_disk.contains_key(name) {
+            report.missing.push(name.clone());
+        }
     }
     for (label, list) in [
         ("changed since it was signed", &report.changed),
@@ -164,18 +163,4 @@ pub fn check(dir: &Path, trusted: &[PublicKey]) -> SignatureReport {
         report.status = SignatureStatus::Invalid;
     }
     report
-}
-
-/// Every file of the package but the envelope, with its SHA-256.
-fn on_disk(dir: &Path) -> std::io::Result<BTreeMap<String, String>> {
-    let mut files = BTreeMap::new();
-    let mut paths = list_files(dir)?;
-    if dir.join(MANIFEST).exists() {
-        paths.push(MANIFEST.into());
-    }
-    for rel in paths {
-        let bytes = std::fs::read(dir.join(&rel))?;
-        files.insert(slash(&rel), sha256_hex(&bytes));
-    }
-    Ok(files)
 }

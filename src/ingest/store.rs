@@ -37,13 +37,12 @@ impl PartialEq for StoreObject {
 
 impl Eq for StoreObject {}
 
-/// What a listing found: the objects inside the window, and how much the
-/// window spared.
+/// What a listing found: the objects inside the window, and how many
+/// date folders the window spared.
 #[derive(Debug, Default)]
 pub struct Listing {
     pub objects: Vec<StoreObject>,
-    /// Folders listed, and date folders skipped as outside the window.
-    pub listed: usize,
+    /// Date folders skipped as outside the window.
     pub pruned: usize,
 }
 
@@ -239,7 +238,6 @@ pub fn list(input: &str, since: Option<i64>, until: Option<i64>) -> Result<Listi
                 .list_with_delimiter(at)
                 .await
                 .map_err(|e| format!("{input}: cannot list {root}/{folder}: {e}"))?;
-            listing.listed += 1;
             for meta in found.objects {
                 listing.objects.push(StoreObject {
                     store: Arc::clone(&store),

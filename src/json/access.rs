@@ -46,10 +46,6 @@ pub trait JsonRef<'a>: Copy {
         self.as_array().is_some()
     }
 
-    fn is_string(self) -> bool {
-        self.as_str().is_some()
-    }
-
     fn is_u64(self) -> bool {
         self.as_u64().is_some()
     }
