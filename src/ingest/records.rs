@@ -5,8 +5,8 @@
 
 use std::fmt;
 
-use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserializer;
 use serde_json::value::RawValue;
 
 /// One record's bytes and where they stand.
@@ -59,17 +59,17 @@ pub fn split(bytes: &[u8]) -> Result<Vec<RawRecord<'_>>, SplitError> {
 /// of a top-level array, or the members of a top-level object with each
 /// array member's elements, as raw slices. Text that is UTF-8 (nearly all)
 /// is read as `str`, which spares a UTF-8 check per string.
-fn parse_top(body: &[u8]) -> Result<Top<'_>, serde_json::Error> {
+fn parse_top(body: &[u8]) -> Result<Part<'_>, serde_json::Error> {
     match std::str::from_utf8(body) {
         Ok(text) => {
             let mut deserializer = serde_json::Deserializer::from_str(text);
-            let top = Top::deserialize(&mut deserializer)?;
+            let top = PartSeed { top: true }.deserialize(&mut deserializer)?;
             deserializer.end()?;
             Ok(top)
         }
         Err(_) => {
             let mut deserializer = serde_json::Deserializer::from_slice(body);
-            let top = Top::deserialize(&mut deserializer)?;
+            let top = PartSeed { top: true }.deserialize(&mut deserializer)?;
             deserializer.end()?;
             Ok(top)
         }
@@ -93,11 +93,11 @@ fn offset_of(bytes: &[u8], raw: &RawValue) -> usize {
 
 /// The records of a parsed input: the items of a batch wrapper or array, or
 /// the whole value as one record.
-fn split_top<'a>(bytes: &'a [u8], start: usize, top: Top<'a>) -> Vec<RawRecord<'a>> {
+fn split_top<'a>(bytes: &'a [u8], start: usize, top: Part<'a>) -> Vec<RawRecord<'a>> {
     let items = match top {
-        Top::Array(items) => Some(items),
-        Top::Object(members) => batch(members),
-        Top::Scalar => None,
+        Part::Items(items) => Some(items),
+        Part::Members(members) => batch(members),
+        Part::Text(_) | Part::Other => None,
     };
     match items {
         Some(items) => items
@@ -121,13 +121,13 @@ fn split_top<'a>(bytes: &'a [u8], start: usize, top: Top<'a>) -> Vec<RawRecord<'
 /// (`entries`), and Kubernetes `EventList`s from kubectl and the audit
 /// webhook (`items`). A repeated member counts once, the last, as in
 /// serde_json.
-fn batch(members: Vec<(String, Member<'_>)>) -> Option<Vec<&RawValue>> {
+fn batch(members: Vec<(String, Part<'_>)>) -> Option<Vec<&RawValue>> {
     let mut members = members;
-    let position = |members: &[(String, Member<'_>)], name: &str| {
+    let position = |members: &[(String, Part<'_>)], name: &str| {
         members.iter().rposition(|(key, _)| key == name)
     };
     let is_list = position(&members, "kind")
-        .is_some_and(|i| matches!(&members[i].1, Member::Text(kind) if kind.ends_with("List")));
+        .is_some_and(|i| matches!(&members[i].1, Part::Text(kind) if kind.ends_with("List")));
     let is_graph = position(&members, "@odata.context").is_some();
     let list = position(&members, "Records")
         .or_else(|| position(&members, "records"))
@@ -135,121 +135,82 @@ fn batch(members: Vec<(String, Member<'_>)>) -> Option<Vec<&RawValue>> {
         .or_else(|| position(&members, "entries"))
         .or_else(|| is_list.then(|| position(&members, "items")).flatten())?;
     match members.swap_remove(list).1 {
-        Member::Items(items) => Some(items),
+        Part::Items(items) => Some(items),
         _ => None,
     }
 }
 
-/// An input's top-level value, as far as splitting needs it.
-enum Top<'a> {
-    Array(Vec<&'a RawValue>),
-    Object(Vec<(String, Member<'a>)>),
-    Scalar,
-}
-
-/// A member of a top-level object: an array's elements, a string (`kind`),
+/// A value as far as splitting needs it: an array's elements as raw
+/// slices, the top-level object's members, a string (a wrapper's `kind`),
 /// or anything else, passed over.
-enum Member<'a> {
+enum Part<'a> {
     Items(Vec<&'a RawValue>),
+    Members(Vec<(String, Part<'a>)>),
     Text(String),
     Other,
 }
 
-impl<'de> Deserialize<'de> for Top<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TopVisitor;
-        impl<'de> Visitor<'de> for TopVisitor {
-            type Value = Top<'de>;
+/// Reads a [`Part`]; only the top level's object is opened (`top`), any
+/// object below it is passed over.
+#[derive(Clone, Copy)]
+struct PartSeed {
+    top: bool,
+}
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("JSON")
-            }
+impl<'de> DeserializeSeed<'de> for PartSeed {
+    type Value = Part<'de>;
 
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Top<'de>, A::Error> {
-                raw_elements(seq).map(Top::Array)
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
-                let mut members = Vec::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    members.push((key, map.next_value::<Member<'de>>()?));
-                }
-                Ok(Top::Object(members))
-            }
-
-            fn visit_bool<E>(self, _: bool) -> Result<Top<'de>, E> {
-                Ok(Top::Scalar)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Top<'de>, E> {
-                Ok(Top::Scalar)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Top<'de>, E> {
-                Ok(Top::Scalar)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Top<'de>, E> {
-                Ok(Top::Scalar)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Top<'de>, E> {
-                Ok(Top::Scalar)
-            }
-            fn visit_unit<E>(self) -> Result<Top<'de>, E> {
-                Ok(Top::Scalar)
-            }
-        }
-        deserializer.deserialize_any(TopVisitor)
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Part<'de>, D::Error> {
+        deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Deserialize<'de> for Member<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MemberVisitor;
-        impl<'de> Visitor<'de> for MemberVisitor {
-            type Value = Member<'de>;
+impl<'de> Visitor<'de> for PartSeed {
+    type Value = Part<'de>;
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("JSON")
-            }
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JSON")
+    }
 
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Member<'de>, A::Error> {
-                raw_elements(seq).map(Member::Items)
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Member<'de>, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Member::Other)
-            }
-
-            fn visit_str<E>(self, text: &str) -> Result<Member<'de>, E> {
-                Ok(Member::Text(text.to_string()))
-            }
-
-            fn visit_bool<E>(self, _: bool) -> Result<Member<'de>, E> {
-                Ok(Member::Other)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Member<'de>, E> {
-                Ok(Member::Other)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Member<'de>, E> {
-                Ok(Member::Other)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Member<'de>, E> {
-                Ok(Member::Other)
-            }
-            fn visit_unit<E>(self) -> Result<Member<'de>, E> {
-                Ok(Member::Other)
-            }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Part<'de>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element::<&'de RawValue>()? {
+            items.push(item);
         }
-        deserializer.deserialize_any(MemberVisitor)
+        Ok(Part::Items(items))
     }
-}
 
-/// An array's elements as raw slices of the input (each scanned once).
-fn raw_elements<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<&'de RawValue>, A::Error> {
-    let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-    while let Some(item) = seq.next_element::<&'de RawValue>()? {
-        items.push(item);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Part<'de>, A::Error> {
+        if !self.top {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(Part::Other);
+        }
+        let mut members = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            members.push((key, map.next_value_seed(PartSeed { top: false })?));
+        }
+        Ok(Part::Members(members))
     }
-    Ok(items)
+
+    fn visit_str<E>(self, text: &str) -> Result<Part<'de>, E> {
+        Ok(Part::Text(text.to_string()))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Part<'de>, E> {
+        Ok(Part::Other)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Part<'de>, E> {
+        Ok(Part::Other)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Part<'de>, E> {
+        Ok(Part::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Part<'de>, E> {
+        Ok(Part::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Part<'de>, E> {
+        Ok(Part::Other)
+    }
 }
 
 fn split_lines(bytes: &[u8]) -> Vec<RawRecord<'_>> {
