@@ -224,8 +224,19 @@ struct IngestArgs {
     #[arg(long, value_name = "VAR")]
     token_env: Option<String>,
     /// The folder to write (replaced if it holds an earlier ingest).
+    /// Optional with --state: a shard's work lands in the state folder.
+    #[arg(long, value_name = "DIR", required_unless_present = "state")]
+    out: Option<PathBuf>,
+    /// Incremental runs: remember each log object read in this folder,
+    /// with its events as a partitioned Parquet dataset
+    /// (access_events/source=…/date=…), and read only new or changed objects.
     #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    state: Option<PathBuf>,
+    /// Read only share I of N of the inputs (0 <= I < N, by a hash of each
+    /// object's name) into --state: N workers fill one dataset, and a run
+    /// without --shard over the same inputs merges it.
+    #[arg(long, value_name = "I/N", requires = "state")]
+    shard: Option<ingest::state::Shard>,
     /// Read every record as this format instead of detecting it.
     #[arg(long, value_name = "FORMAT", value_parser = parse_source)]
     source: Option<SourceKind>,
@@ -467,7 +478,13 @@ fn ingest(args: IngestArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStat
         max_bytes: args.max_size,
         bearer_token,
         progress,
+        state: None,
+        shard: args.shard,
     };
+    let mut options = options;
+    if let Some(dir) = &args.state {
+        options.state = Some(std::sync::Arc::new(ingest::state::State::open(dir)?));
+    }
     // An input that is not there is a mistake in the command (or a log
     // mount that failed), not a rejected record: a scheduled job must fail.
     for input in &args.inputs {
@@ -477,9 +494,16 @@ fn ingest(args: IngestArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStat
             anyhow::bail!("input {input} does not exist: give a file, a folder, an http(s) URL or an s3://, gs:// or az:// prefix");
         }
     }
-    let summary = ingest::output::ingest_to_folder(&args.out, &args.inputs, &options);
+    let summary = match &args.out {
+        Some(out) => ingest::output::ingest_to_folder(out, &args.inputs, &options),
+        None => ingest::output::ingest_to_nothing(&args.inputs, &options),
+    };
     ui.finish();
     let summary = summary?;
+    let run = match &options.state {
+        Some(state) => Some(state.finish(args.since, args.until, args.shard)?),
+        None => None,
+    };
     let s = &summary;
     if ui.quiet {
         return Ok(if s.reconciles() {
@@ -526,13 +550,31 @@ fn ingest(args: IngestArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStat
         println!("  skipped: {}", counts(&s.skipped_by_reason));
     }
     if s.rejected > 0 {
+        match &args.out {
+            Some(out) => println!(
+                "  rejected: {} (see {}/rejected.csv)",
+                counts(&s.rejected_by_reason),
+                out.display()
+            ),
+            None => println!("  rejected: {}", counts(&s.rejected_by_reason)),
+        }
+    }
+    for warning in run.iter().flat_map(|r| &r.warnings) {
+        eprintln!("warning: state {warning}");
+    }
+    if let (Some(run), Some(dir)) = (&run, &args.state) {
         println!(
-            "  rejected: {} (see {}/rejected.csv)",
-            counts(&s.rejected_by_reason),
-            args.out.display()
+            "  state {}: {} object(s) read and kept, {} unchanged and reused, {} read but not kept{}",
+            dir.display(),
+            run.read,
+            run.reused,
+            run.not_kept,
+            args.shard.map(|s| format!(" (shard {s})")).unwrap_or_default()
         );
     }
-    println!("tables written to {}", args.out.display());
+    if let Some(out) = &args.out {
+        println!("tables written to {}", out.display());
+    }
     Ok(if s.reconciles() {
         ExitStatus::Success
     } else {

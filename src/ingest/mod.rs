@@ -26,6 +26,7 @@ pub mod records;
 pub mod redact;
 pub mod secret_scanners;
 pub mod spire;
+pub mod state;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -133,6 +134,10 @@ pub struct IngestOptions {
     pub bearer_token: Option<Secret>,
     /// Told how many inputs have been read.
     pub progress: Option<crate::progress::Progress>,
+    /// Keep log objects in this state folder and reuse the unchanged ones.
+    pub state: Option<std::sync::Arc<state::State>>,
+    /// Read only this share of the inputs.
+    pub shard: Option<state::Shard>,
 }
 
 /// A value that must never be printed (a bearer token).
@@ -154,13 +159,16 @@ impl Default for IngestOptions {
             max_bytes: 2 << 30,
             bearer_token: None,
             progress: None,
+            state: None,
+            shard: None,
         }
     }
 }
 
 /// Counts that reconcile:
 /// `read = normalised + inventoried + rejected + outside_window + skipped`.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct Summary {
     pub files: usize,
     pub read: usize,
@@ -242,8 +250,11 @@ pub fn ingest_streaming(
     mut on_events: impl FnMut(DataFrame) -> PolarsResult<()>,
 ) -> PolarsResult<Streamed> {
     let bearer = options.bearer_token.as_ref().map(|s| s.0.as_str());
-    let targets = reader::resolve(inputs, options.since, options.until)
+    let mut targets = reader::resolve(inputs, options.since, options.until)
         .map_err(|e| polars::prelude::PolarsError::ComputeError(e.into()))?;
+    if let Some(shard) = options.shard {
+        targets.retain(|t| shard.holds(&state::target_name(t)));
+    }
     let min_wave = 2 * rayon::current_num_threads().max(1);
     let mut identities = Vec::new();
     let mut grants = Vec::new();
@@ -258,7 +269,10 @@ pub fn ingest_streaming(
         let batch = next_wave(&mut targets, min_wave);
         let partials: Vec<PolarsResult<Partial>> = batch
             .into_par_iter()
-            .map(|target| ingest_target(target, options, bearer))
+            .map(|target| match &options.state {
+                Some(state) => state.ingest(target, options, bearer),
+                None => ingest_target(target, options, bearer),
+            })
             .collect();
         for partial in partials {
             let partial = partial?;

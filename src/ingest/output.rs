@@ -207,6 +207,24 @@ pub fn ingest_to_folder(
     Ok(summary)
 }
 
+/// Ingests `inputs` for their side effects alone (a shard filling a state
+/// folder): the events go to the state, the counts are returned.
+pub fn ingest_to_nothing(
+    inputs: &[String],
+    options: &IngestOptions,
+) -> Result<Summary, OutputError> {
+    let streamed =
+        ingest_streaming(inputs, options, |_| Ok(())).map_err(|e| OutputError::Write {
+            path: options
+                .state
+                .as_ref()
+                .map(|s| s.dir().to_path_buf())
+                .unwrap_or_default(),
+            message: e.to_string(),
+        })?;
+    Ok(streamed.summary)
+}
+
 /// Reads the access events of an ingest folder that `keep` selects.
 pub fn read_events_where(
     dir: &Path,
