@@ -33,6 +33,9 @@ pub struct Config {
     pub attestations: Vec<Attestation>,
     #[serde(default)]
     pub history: History,
+    /// Where incremental runs keep the log objects they have read.
+    #[serde(default)]
+    pub state: StateConfig,
     /// Provider-written texts per KSI id.
     #[serde(default)]
     pub ksi: BTreeMap<String, KsiText>,
@@ -122,6 +125,14 @@ pub struct Output {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct History {
+    pub dir: Option<PathBuf>,
+}
+
+/// Incremental runs: the folder that remembers each log object read, with
+/// its events as a partitioned Parquet dataset (`proofpack ingest --state`).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct StateConfig {
     pub dir: Option<PathBuf>,
 }
 

@@ -89,7 +89,7 @@ Record's KSI entries, the evidence as Parquet and CSV, and manifest.json with ev
 The package is staged beside --out and renamed into place only when complete.\n\n\
 Exit status: 0 written, 2 configuration, input or validation error (nothing written)."
     )]
-    Generate(commands::generate::GenerateArgs),
+    Generate(Box<commands::generate::GenerateArgs>),
     /// Re-hash a package against its manifest and re-validate its documents.
     #[command(
         long_about = "Check a package's signature with the trusted public keys (--key, \
@@ -386,7 +386,7 @@ fn main() -> ExitCode {
         Command::Query(args) => query(args),
         Command::Schemas { command } => schemas(command),
         Command::Checks { command } => commands::checks::checks(command),
-        Command::Generate(args) => commands::generate::generate(args, cli.quiet, cli.verbose),
+        Command::Generate(args) => commands::generate::generate(*args, cli.quiet, cli.verbose),
         Command::Verify(args) => commands::generate::verify(args),
         Command::Keys(command) => commands::generate::keys_command(command),
         Command::History(args) => commands::history::history(args),

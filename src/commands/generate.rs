@@ -45,6 +45,10 @@ pub struct GenerateArgs {
     /// config's `[history] dir`).
     #[arg(long, value_name = "DIR")]
     history: Option<PathBuf>,
+    /// Incremental runs: read only the log objects this state folder has
+    /// not seen (overrides the config's `[state] dir`; see `ingest --state`).
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
     /// What makes the exit status 1 once the package is written: any
     /// not-satisfied finding, a failing high-severity check, or nothing.
     #[arg(long, value_enum, default_value = "never")]
@@ -147,6 +151,7 @@ pub fn generate(args: GenerateArgs, quiet: bool, verbose: u8) -> anyhow::Result<
         constraints: args.constraints.options(),
         mappings: args.mappings.clone(),
         history: args.history.clone(),
+        state: args.state.clone(),
         sign_key: match (&args.sign_key, &args.sign_key_env) {
             (Some(path), _) => Some(KeySource::File(path.clone())),
             (None, Some(var)) => Some(KeySource::Env(var.clone())),

@@ -77,6 +77,8 @@ pub struct GenerateOptions {
     pub mappings: Option<PathBuf>,
     /// The history folder (overrides the config's `[history] dir`).
     pub history: Option<PathBuf>,
+    /// The state folder of incremental runs (overrides `[state] dir`).
+    pub state: Option<PathBuf>,
     /// The key that signs the package (overrides the config's `[signing]`).
     pub sign_key: Option<crate::attest::keys::KeySource>,
     pub progress: Option<crate::progress::Progress>,

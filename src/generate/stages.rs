@@ -42,6 +42,7 @@ pub(super) struct Plan<'o> {
     pub cadence_text: String,
     pub last_modified: String,
     pub history_dir: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
     /// The key that signs the package, if any.
     pub signing_key: Option<crate::attest::keys::KeySource>,
     pub warnings: Vec<String>,
@@ -139,6 +140,13 @@ pub(super) fn plan(opts: &GenerateOptions) -> Result<Plan<'_>, GenerateError> {
             .as_ref()
             .map(|d| lexical(&config.base.join(d)))
     });
+    let state_dir = opts.state.clone().or_else(|| {
+        config
+            .state
+            .dir
+            .as_ref()
+            .map(|d| lexical(&config.base.join(d)))
+    });
     // `--sign-key` wins over the config's `[signing]`.
     let signing_key = match (&opts.sign_key, &config.signing.key, &config.signing.key_env) {
         (Some(source), _, _) => Some(source.clone()),
@@ -169,6 +177,7 @@ pub(super) fn plan(opts: &GenerateOptions) -> Result<Plan<'_>, GenerateError> {
         cadence_text,
         last_modified: format_micros(opts.last_modified_us.unwrap_or(now)),
         history_dir,
+        state_dir,
         warnings,
     })
 }
@@ -219,9 +228,20 @@ pub(super) fn read_evidence(plan: &Plan<'_>, root: &Path) -> Result<Gathered, Ge
         progress: plan.opts.progress.clone(),
         ..IngestOptions::default()
     };
+    let mut ingest_options = ingest_options;
+    if let Some(state_dir) = &plan.state_dir {
+        let state = crate::ingest::state::State::open(state_dir)
+            .map_err(|e| GenerateError::Step(format!("ingest: {e}")))?;
+        ingest_options.state = Some(std::sync::Arc::new(state));
+    }
     let dir = root.join("evidence");
     let summary = crate::ingest::output::ingest_to_folder(&dir, &plan.inputs, &ingest_options)
         .map_err(|e| GenerateError::Step(format!("ingest: {e}")))?;
+    if let Some(state) = &ingest_options.state {
+        state
+            .finish(plan.since_us, Some(plan.until_us), None)
+            .map_err(|e| GenerateError::Step(format!("ingest: {e}")))?;
+    }
     if !summary.reconciles() {
         return Err(GenerateError::Step(
             "ingest: the record counts do not reconcile".into(),

@@ -6,6 +6,7 @@ mod checks;
 mod frameworks;
 mod generate;
 mod hostile;
+mod incremental;
 mod ingest;
 mod kubernetes;
 mod mutations;

@@ -21,9 +21,9 @@ const TWO_DAYS: [&str; 4] = [
 ];
 
 /// A moto S3 server on a free local port, stopped when dropped.
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
-    endpoint: String,
+    pub(crate) endpoint: String,
 }
 
 impl Drop for Moto {
@@ -35,7 +35,7 @@ impl Drop for Moto {
 
 /// The Python that has moto: $PROOFPACK_TEST_PYTHON, else the venv
 /// `.ci/run` makes in target/test-venv.
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("PROOFPACK_TEST_PYTHON") {
         return p.into();
     }
@@ -50,7 +50,7 @@ fn python() -> PathBuf {
 
 impl Moto {
     /// `auth`: refuse every request without credentials moto knows.
-    fn start(auth: bool) -> Moto {
+    pub(crate) fn start(auth: bool) -> Moto {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -83,7 +83,7 @@ impl Moto {
         Moto { child, endpoint }
     }
 
-    fn put(&self, path: &str, body: Vec<u8>) {
+    pub(crate) fn put(&self, path: &str, body: Vec<u8>) {
         let response = reqwest::blocking::Client::new()
             .put(format!("{}/{path}", self.endpoint))
             .body(body)
@@ -96,8 +96,25 @@ impl Moto {
         );
     }
 
+    /// Replaces an object: moto refuses an anonymous overwrite, so this one
+    /// is signed (boto3, which moto depends on).
+    pub(crate) fn replace(&self, bucket: &str, key: &str, body: &[u8]) {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), body).unwrap();
+        let script = "import boto3, sys\n\
+            s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',\n\
+                aws_access_key_id='AKIAEXAMPLEEXAMPLE00', aws_secret_access_key='example-secret')\n\
+            s3.put_object(Bucket=sys.argv[2], Key=sys.argv[3], Body=open(sys.argv[4], 'rb').read())\n";
+        let status = Command::new(python())
+            .args(["-c", script, &self.endpoint, bucket, key])
+            .arg(file.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "replacing {bucket}/{key}");
+    }
+
     /// `proofpack` with the AWS environment pointed at this server.
-    fn proofpack(&self, cache: &Path) -> Command {
+    pub(crate) fn proofpack(&self, cache: &Path) -> Command {
         proofpack_at(&self.endpoint, cache)
     }
 }
@@ -118,31 +135,39 @@ fn proofpack_at(endpoint: &str, cache: &Path) -> Command {
 /// returns the object keys by day, and each object's SHA-256.
 fn upload_trail(moto: &Moto) -> (Vec<Vec<String>>, BTreeMap<String, String>) {
     moto.put("trail", Vec::new());
-    let files = days_files();
-    let event_time = regex::Regex::new(r#""eventTime"\s*:\s*"[^"]*""#).unwrap();
-    let mut days = Vec::new();
     let mut hashes = BTreeMap::new();
-    for day in 1..=4 {
-        let mut keys = Vec::new();
-        for (i, file) in files.iter().enumerate() {
-            let key = format!(
-                "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/{day:02}/111122223333_CloudTrail_us-east-1_202611{day:02}T0{i}00Z_{i}.json.gz"
-            );
-            // The real records (whatever their container), dated on their
-            // folder's day as AWS would date them.
-            let text = std::fs::read_to_string(file).unwrap();
-            let when = format!(r#""eventTime": "2026-11-{day:02}T0{i}:15:00Z""#);
-            let dated = event_time.replace_all(&text, when.as_str());
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            gz.write_all(dated.as_bytes()).unwrap();
-            let body = gz.finish().unwrap();
-            hashes.insert(format!("s3://trail/{key}"), sha256_hex(&body));
-            moto.put(&format!("trail/{key}"), body);
-            keys.push(key);
-        }
-        days.push(keys);
-    }
+    let days = (1..=4)
+        .map(|day| upload_day(moto, day, &mut hashes))
+        .collect();
     (days, hashes)
+}
+
+/// One day's objects, as AWS delivers them: each sample file gzipped, its
+/// events dated on that day. Returns the keys; adds each object's SHA-256.
+pub(crate) fn upload_day(
+    moto: &Moto,
+    day: u32,
+    hashes: &mut BTreeMap<String, String>,
+) -> Vec<String> {
+    let event_time = regex::Regex::new(r#""eventTime"\s*:\s*"[^"]*""#).unwrap();
+    let mut keys = Vec::new();
+    for (i, file) in days_files().iter().enumerate() {
+        let key = format!(
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/{day:02}/111122223333_CloudTrail_us-east-1_202611{day:02}T0{i}00Z_{i}.json.gz"
+        );
+        // The real records (whatever their container), dated on their
+        // folder's day as AWS would date them.
+        let text = std::fs::read_to_string(file).unwrap();
+        let when = format!(r#""eventTime": "2026-11-{day:02}T0{i}:15:00Z""#);
+        let dated = event_time.replace_all(&text, when.as_str());
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(dated.as_bytes()).unwrap();
+        let body = gz.finish().unwrap();
+        hashes.insert(format!("s3://trail/{key}"), sha256_hex(&body));
+        moto.put(&format!("trail/{key}"), body);
+        keys.push(key);
+    }
+    keys
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
