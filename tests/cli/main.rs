@@ -12,6 +12,7 @@ mod kubernetes;
 mod mutations;
 mod schemas;
 mod signing;
+mod sql;
 mod store;
 mod util;
 mod validate;
