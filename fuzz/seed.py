@@ -76,6 +76,20 @@ def main():
                 raw = json.dumps(record).encode()
                 put("log_record", f"{name}-{i}", bytes([0]) + raw)
                 put("inventory_record", f"{name}-{i}", raw)
+    # Parquet (Security Lake's OCSF): written by DuckDB when it is at hand
+    # (the test venv has it), from OCSF's example events.
+    try:
+        import duckdb
+    except ImportError:
+        duckdb = None
+    if duckdb is not None:
+        ocsf = SHARED / "samples-real" / "ocsf" / "ocsf-examples" / "aws-cloudtrail-v1.1.0"
+        for path in sorted(ocsf.glob("*.ocsf.json")):
+            target = CORPUS / f"{path.stem}.parquet"
+            duckdb.execute(f"COPY (SELECT * FROM read_json_auto('{path}')) TO '{target}' (FORMAT PARQUET)")
+            data = target.read_bytes()
+            target.unlink()
+            put("ingest_file", f"{path.stem}.parquet", bytes([0]) + data)
     for path in files(ROOT / "samples", SHARED / "samples-real", suffixes={".toml"}):
         put("config_toml", path.name, path.read_bytes())
     put("config_toml", "proofpack.toml", (ROOT / "samples" / "proofpack.toml").read_bytes())

@@ -23,7 +23,9 @@
 //! Only objects that yield access events, rejects or skips are kept.
 //! Inventories, policies and scanner reports are snapshots, small and
 //! read whole on every run (and their Kubernetes RBAC objects meet across
-//! files), as are URLs (no fingerprint before reading).
+//! files), as are URLs (no fingerprint before reading) and Parquet inputs
+//! (Security Lake's OCSF is partitioned by day already, and read with the
+//! window pushed down).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -302,7 +304,12 @@ impl State {
             ..options.clone()
         };
         let file = target.and_then(|t| reader::read_target(&t, options.max_bytes, bearer));
-        let readable = file.is_ok();
+        // Parquet (Security Lake) is a partitioned dataset already, read
+        // with the window pushed down: rows outside it are never turned
+        // into records, so an unwindowed copy would not match a plain run.
+        let readable = file
+            .as_ref()
+            .is_ok_and(|f| !super::parquet_rows::detect(&f.bytes));
         let partial = ingest_read(file, &unwindowed)?;
         let kept = readable
             && partial.identities.is_empty()

@@ -301,6 +301,23 @@ impl DateParts {
                 None => Some(name),
             }
         };
+        // A whole day in one folder: Security Lake's `eventDay=20261103`,
+        // Hive's `date=2026-11-03` / `dt=2026-11-03` (proofpack's own
+        // dataset among them).
+        if self.year.is_none() {
+            if let Some(day) = name.split_once('=').and_then(|(key, value)| match key {
+                "eventDay" => NaiveDate::parse_from_str(value, "%Y%m%d").ok(),
+                "date" | "dt" | "day" => NaiveDate::parse_from_str(value, "%Y-%m-%d").ok(),
+                _ => None,
+            }) {
+                use chrono::Datelike;
+                return Some(DateParts {
+                    year: Some(day.year()),
+                    month: Some(day.month()),
+                    day: Some(day.day()),
+                });
+            }
+        }
         match (self.year, self.month, self.day) {
             (None, _, _) => {
                 let text = value(&["y", "year"])?;
@@ -424,6 +441,12 @@ mod tests {
             .descend("d=03")
             .unwrap();
         assert_eq!(ct, az);
+        // Security Lake and Hive name the day in one folder.
+        assert_eq!(start.descend("eventDay=20261103"), Some(ct));
+        assert_eq!(start.descend("date=2026-11-03"), Some(ct));
+        assert!(start.descend("eventDay=2026").is_none());
+        assert!(start.descend("accountId=111122223333").is_none());
+        assert!(start.descend("region=us-east-1").is_none());
         assert_eq!(describe(&ct), "2026-11-03");
         assert!(start.descend("AWSLogs").is_none());
         assert!(start.descend("111122223333").is_none());

@@ -11,6 +11,7 @@ mod ingest;
 mod kubernetes;
 mod mutations;
 mod schemas;
+mod security_lake;
 mod signing;
 mod sql;
 mod store;
