@@ -1,6 +1,10 @@
 //! Shared by the benchmarks: timing a child process with its peak RSS, the
 //! release build, and a Python virtual environment for the baselines.
 
+// Only the ingest and scale benchmarks generate CloudTrail.
+#[allow(dead_code)]
+pub mod cloudtrail;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -48,6 +52,8 @@ pub fn build_release(root: &Path) -> PathBuf {
 }
 
 /// A venv in target/ with `packages` from PyPI; returns its python.
+// The scale benchmark has no baseline in Python.
+#[allow(dead_code)]
 pub fn python_with(root: &Path, packages: &[&str]) -> PathBuf {
     let venv = root.join("target/bench-venv");
     let python = venv.join("bin/python");
