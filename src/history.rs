@@ -104,7 +104,7 @@ pub fn append(dir: &Path, until_us: i64, entries: &[Entry]) -> PolarsResult<()> 
         ],
     )?;
     let tmp = dir.join(format!(".{}.tmp", file_name(until_us)));
-    crate::model::tables::parquet_writer(std::fs::File::create(&tmp)?).finish(&mut frame)?;
+    crate::model::tables::write_parquet(std::fs::File::create(&tmp)?, &mut frame)?;
     std::fs::rename(&tmp, dir.join(file_name(until_us)))?;
     Ok(())
 }

@@ -88,34 +88,44 @@ pub fn ingest_to_folder(
         std::fs::File::create(staging.path().join(&name))
             .map_err(|e| fail(&staging.path().join(&name), &e))
     };
-    let mut parquet = parquet_writer(create(format!("{ACCESS_EVENTS}.parquet"))?)
-        .batched(&schema)
-        .map_err(|e| fail(dir, &e))?;
+    // Buffered: the Parquet writer emits page and footer headers a few
+    // bytes at a time, a write syscall each on a bare file.
+    let mut parquet_file = std::io::BufWriter::with_capacity(
+        WRITE_BUFFER,
+        create(format!("{ACCESS_EVENTS}.parquet"))?,
+    );
+
     // Large buffers: a CSV row is a few hundred bytes, and an 8 KiB buffer
     // meant a write syscall every few dozen rows.
-    let mut csv = csv_writer(std::io::BufWriter::with_capacity(
-        WRITE_BUFFER,
-        create(format!("{ACCESS_EVENTS}.csv"))?,
-    ))
-    .batched(&schema)
-    .map_err(|e| fail(dir, &e))?;
+    let mut csv_file =
+        std::io::BufWriter::with_capacity(WRITE_BUFFER, create(format!("{ACCESS_EVENTS}.csv"))?);
     // The Parquet and CSV writers each run on a thread of their own, fed
     // through short queues, so encoding and writing one wave of files
     // overlaps with parsing the next instead of stopping it.
     let (parquet_queue, parquet_chunks) = std::sync::mpsc::sync_channel::<DataFrame>(QUEUED);
     let (csv_queue, csv_chunks) = std::sync::mpsc::sync_channel::<DataFrame>(QUEUED);
     let (streamed, parquet_done, csv_done) = std::thread::scope(|scope| {
+        let parquet_schema = schema.clone();
         let parquet_thread = scope.spawn(move || -> PolarsResult<()> {
+            let mut parquet = parquet_writer(&mut parquet_file).batched(&parquet_schema)?;
             for chunk in parquet_chunks {
                 parquet.write_batch(&chunk)?;
             }
-            parquet.finish().map(|_| ())
+            parquet.finish()?;
+            drop(parquet);
+            std::io::Write::flush(&mut parquet_file).map_err(PolarsError::from)
         });
+        let csv_schema = schema.clone();
         let csv_thread = scope.spawn(move || -> PolarsResult<()> {
+            let mut csv = csv_writer(&mut csv_file).batched(&csv_schema)?;
             for chunk in csv_chunks {
                 csv.write_batch(&chunk)?;
             }
-            csv.finish()
+            csv.finish()?;
+            drop(csv);
+            // Flushed here, so a full disk on the last bytes is an error,
+            // not a short file.
+            std::io::Write::flush(&mut csv_file).map_err(PolarsError::from)
         });
         // Files arrive one at a time, often a few hundred events each;
         // they are gathered into batches of BATCH_ROWS so that each Parquet

@@ -280,12 +280,22 @@ pub fn parquet_writer<W: std::io::Write>(sink: W) -> ParquetWriter<W> {
     ParquetWriter::new(sink).with_compression(ParquetCompression::Zstd(Some(level)))
 }
 
+/// Writes a frame as Parquet through a buffer (the writer emits its
+/// headers a few bytes at a time), flushed with its errors reported.
+pub fn write_parquet<W: std::io::Write>(sink: W, frame: &mut DataFrame) -> PolarsResult<()> {
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, sink);
+    parquet_writer(&mut buffered).finish(frame)?;
+    std::io::Write::flush(&mut buffered)?;
+    Ok(())
+}
+
 /// Writes `NAME.parquet` and `NAME.csv` into `dir`.
 pub fn write_table(dir: &Path, name: &str, frame: &mut DataFrame) -> PolarsResult<()> {
     let parquet = std::fs::File::create(dir.join(format!("{name}.parquet")))?;
-    parquet_writer(parquet).finish(frame)?;
-    let csv = std::fs::File::create(dir.join(format!("{name}.csv")))?;
-    csv_writer(csv).finish(frame)?;
+    write_parquet(parquet, frame)?;
+    let mut csv = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{name}.csv")))?);
+    csv_writer(&mut csv).finish(frame)?;
+    std::io::Write::flush(&mut csv)?;
     Ok(())
 }
 
