@@ -26,10 +26,7 @@ const SHAPES: [(&str, usize); 2] = [("small files", 500), ("large files", 50_000
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target_mb: u64 = std::env::var("PROOFPACK_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1100);
+    let target_mb = common::corpus_mb();
     let binary = build_release(root);
     let python = std::env::var_os("PROOFPACK_BENCH_SKIP_DUCKDB")
         .is_none()

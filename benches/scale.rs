@@ -24,10 +24,7 @@ const PER_FILE: usize = 500;
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target_mb: u64 = std::env::var("PROOFPACK_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1100);
+    let target_mb = common::corpus_mb();
     let binary = build_release(root);
     let data = root.join("target/bench-data");
     let corpus = data.join(format!("cloudtrail-{target_mb}mb-daily"));

@@ -76,3 +76,12 @@ pub fn python_with(root: &Path, packages: &[&str]) -> PathBuf {
     assert!(ok, "pip install {packages:?} failed");
     python
 }
+
+/// The corpus size in MB: PROOFPACK_BENCH_MB, else 1,100.
+#[allow(dead_code)]
+pub fn corpus_mb() -> u64 {
+    std::env::var("PROOFPACK_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1100)
+}

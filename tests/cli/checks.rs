@@ -21,15 +21,6 @@ fn run_checks(dir: &Path, extra: &[&str]) -> (i32, Value) {
     (code, serde_json::from_slice(&out.stdout).unwrap())
 }
 
-fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no result for {id}"))
-}
-
 fn subject_ids(result: &Value) -> Vec<&str> {
     result["subjects"]
         .as_array()

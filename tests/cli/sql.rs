@@ -82,15 +82,6 @@ print(json.dumps(out, default=str))
     serde_json::from_str(&stdout(&output)).unwrap()
 }
 
-fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["id"] == id)
-        .unwrap_or_else(|| panic!("no check {id}"))
-}
-
 fn n(v: &Value) -> u64 {
     v.as_u64()
         .or_else(|| v.as_f64().map(|f| f as u64))

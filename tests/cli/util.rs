@@ -137,3 +137,13 @@ pub fn assert_valid_sarif(sarif: &Value) {
         errors.join("\n")
     );
 }
+
+/// The result of check `id` in a `checks run --format json` report.
+pub fn result<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no result for {id}"))
+}
