@@ -141,11 +141,14 @@ pub(super) fn plan(opts: &GenerateOptions) -> Result<Plan<'_>, GenerateError> {
             .map(|d| lexical(&config.base.join(d)))
     });
     let state_dir = opts.state.clone().or_else(|| {
-        config
-            .state
-            .dir
-            .as_ref()
-            .map(|d| lexical(&config.base.join(d)))
+        config.state.dir.as_ref().map(|d| {
+            // An object-store prefix is a URL, not a path under the config.
+            if crate::ingest::store::is_store_url(&d.to_string_lossy()) {
+                d.clone()
+            } else {
+                lexical(&config.base.join(d))
+            }
+        })
     });
     // `--sign-key` wins over the config's `[signing]`.
     let signing_key = match (&opts.sign_key, &config.signing.key, &config.signing.key_env) {

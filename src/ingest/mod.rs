@@ -28,6 +28,7 @@ pub mod redact;
 pub mod secret_scanners;
 pub mod spire;
 pub mod state;
+mod state_place;
 pub mod store;
 
 use std::collections::BTreeMap;

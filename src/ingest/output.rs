@@ -228,7 +228,7 @@ pub fn ingest_to_nothing(
             path: options
                 .state
                 .as_ref()
-                .map(|s| s.dir().to_path_buf())
+                .map(|s| PathBuf::from(s.location()))
                 .unwrap_or_default(),
             message: e.to_string(),
         })?;

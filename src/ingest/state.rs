@@ -9,7 +9,11 @@
 //! STATE/access_events/source=<s>/date=<YYYY-MM-DD>/part-<key>.parquet
 //!                                    its events of that source and UTC day
 //! STATE/runs.jsonl                   one line per run: what was read, what reused
+//!                                    (in an object store: STATE/runs/<time>.json)
 //! ```
+//!
+//! STATE is a folder, or an `s3://`, `gs://` or `az://` prefix that
+//! shards on any scheduler share.
 //!
 //! A run lists its inputs as usual. An object whose fingerprint (ETag or
 //! version and size in a store, size and modification time on disk) matches
@@ -35,6 +39,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::reader::{self, ReadError, Target};
+use super::state_place::Place;
 use super::{ingest_read, ingest_target, IngestOptions, Partial, SourceKind, Summary};
 use crate::model::tables::{access_events_frame, micros_column};
 use crate::model::{RawRef, Rejected};
@@ -42,6 +47,8 @@ use crate::model::{RawRef, Rejected};
 pub const OBJECTS: &str = "objects";
 pub const EVENTS: &str = "access_events";
 pub const RUNS: &str = "runs.jsonl";
+/// In an object store, one object per run under this folder.
+pub const RUNS_FOLDER: &str = "runs";
 /// The row's place among its object's events, to rebuild input order.
 const SEQ: &str = "seq";
 const DAY_US: i64 = 86_400_000_000;
@@ -154,11 +161,11 @@ struct PartFile {
 }
 
 impl PartFile {
-    fn path(&self, key: &str) -> PathBuf {
-        Path::new(EVENTS)
-            .join(format!("source={}", self.source))
-            .join(format!("date={}", self.date))
-            .join(format!("part-{key}.parquet"))
+    fn path(&self, key: &str) -> String {
+        format!(
+            "{EVENTS}/source={}/date={}/part-{key}.parquet",
+            self.source, self.date
+        )
     }
 
     /// The day's bounds, µs.
@@ -201,7 +208,7 @@ pub struct RunCounts {
 
 /// An open state folder.
 pub struct State {
-    dir: PathBuf,
+    place: Place,
     entries: BTreeMap<String, Entry>,
     log: Mutex<RunLog>,
 }
@@ -209,7 +216,7 @@ pub struct State {
 impl std::fmt::Debug for State {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("State")
-            .field("dir", &self.dir)
+            .field("place", &self.place.to_string())
             .field("entries", &self.entries.len())
             .finish()
     }
@@ -231,37 +238,41 @@ impl State {
     /// Opens (or creates) a state folder and reads its entries. An entry
     /// that cannot be read is noted and its object read again.
     pub fn open(dir: &Path) -> Result<State, StateError> {
-        let objects = dir.join(OBJECTS);
-        std::fs::create_dir_all(&objects).map_err(|e| io(&objects, e))?;
+        let place = Place::new(dir).map_err(|message| StateError::Io {
+            path: dir.to_path_buf(),
+            message,
+        })?;
+        let fail = |message: String| StateError::Io {
+            path: dir.to_path_buf(),
+            message,
+        };
         let mut entries = BTreeMap::new();
         let mut log = RunLog::default();
-        let listing = std::fs::read_dir(&objects).map_err(|e| io(&objects, e))?;
-        for item in listing {
-            let path = item.map_err(|e| io(&objects, e))?.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+        for name in place.list(OBJECTS).map_err(fail)? {
+            if !name.ends_with(".json") {
                 continue;
             }
-            let parsed = std::fs::read(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice::<Entry>(&b).map_err(|e| e.to_string()));
+            let relative = format!("{OBJECTS}/{name}");
+            let parsed = place.read(&relative).and_then(|b| {
+                serde_json::from_slice::<Entry>(&b).map_err(|e| format!("{place}/{relative}: {e}"))
+            });
             match parsed {
                 Ok(entry) => {
                     entries.insert(entry.input.clone(), entry);
                 }
-                Err(e) => log
-                    .warnings
-                    .push(format!("{}: {e}; its object is read again", path.display())),
+                Err(e) => log.warnings.push(format!("{e}; its object is read again")),
             }
         }
         Ok(State {
-            dir: dir.to_path_buf(),
+            place,
             entries,
             log: Mutex::new(log),
         })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// The folder or prefix, for messages.
+    pub fn location(&self) -> String {
+        self.place.to_string()
     }
 
     fn note(&self, list: fn(&mut RunLog) -> &mut Vec<String>, name: String) {
@@ -335,7 +346,10 @@ impl State {
     fn keep(&self, input: &str, fingerprint: String, partial: &Partial) -> Result<(), StateError> {
         let key = key_of(input);
         let events = &partial.events;
-        let fail = |e: &dyn std::fmt::Display| io(&self.dir, e);
+        let fail = |e: &dyn std::fmt::Display| StateError::Io {
+            path: PathBuf::from(self.place.to_string()),
+            message: e.to_string(),
+        };
         let times = micros_column(events, "time").map_err(|e| fail(&e))?;
         let sources = events
             .column("source")
@@ -367,8 +381,11 @@ impl State {
             frame
                 .with_column(Column::new(SEQ.into(), seq))
                 .map_err(|e| fail(&e))?;
-            let path = self.dir.join(part.path(&key));
-            write_atomically(&path, |file| write_partition(file, &mut frame))?;
+            let mut bytes = Vec::new();
+            write_partition(&mut bytes, &mut frame).map_err(|e| fail(&e))?;
+            self.place
+                .write(&part.path(&key), &bytes)
+                .map_err(|e| fail(&e))?;
             parts.push(part);
         }
         // Partitions the object had before and has no longer.
@@ -378,7 +395,7 @@ impl State {
                     .iter()
                     .any(|n| n.source == p.source && n.date == p.date)
             }) {
-                let _ = std::fs::remove_file(self.dir.join(stale.path(&key)));
+                self.place.remove(&stale.path(&key));
             }
         }
         let entry = Entry {
@@ -398,10 +415,9 @@ impl State {
                 .collect(),
         };
         let json = serde_json::to_vec_pretty(&entry).map_err(|e| fail(&e))?;
-        let path = self.dir.join(OBJECTS).join(format!("{key}.json"));
-        write_atomically(&path, |mut file| {
-            std::io::Write::write_all(&mut file, &json).map_err(PolarsError::from)
-        })
+        self.place
+            .write(&format!("{OBJECTS}/{key}.json"), &json)
+            .map_err(|e| fail(&e))
     }
 
     /// A kept object's events of the window's days, as the plain run
@@ -421,16 +437,17 @@ impl State {
                     continue;
                 }
             }
-            let path = self.dir.join(part.path(&key));
-            let file = std::fs::File::open(&path).map_err(|e| {
-                PolarsError::ComputeError(format!("{}: {e}", path.display()).into())
-            })?;
-            let mut frame = ParquetReader::new(file).finish()?;
+            let relative = part.path(&key);
+            let bytes = self
+                .place
+                .read(&relative)
+                .map_err(|e| PolarsError::ComputeError(e.into()))?;
+            let mut frame = ParquetReader::new(std::io::Cursor::new(bytes)).finish()?;
             if frame.height() != part.rows {
                 return Err(PolarsError::ComputeError(
                     format!(
-                        "{}: {} rows, the entry says {}",
-                        path.display(),
+                        "{}/{relative}: {} rows, the entry says {}",
+                        self.place,
                         frame.height(),
                         part.rows
                     )
@@ -525,14 +542,32 @@ impl State {
             "not_kept": log.not_kept,
             "warnings": log.warnings,
         });
-        let path = self.dir.join(RUNS);
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| io(&path, e))?;
-        std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes())
-            .map_err(|e| io(&path, e))?;
+        match &self.place {
+            // On disk, one file that grows by a line a run.
+            Place::Local(dir) => {
+                let path = dir.join(RUNS);
+                let mut file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .map_err(|e| io(&path, e))?;
+                std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes())
+                    .map_err(|e| io(&path, e))?;
+            }
+            // A store cannot append, and shards write at once: one object a
+            // run, named so they sort by time.
+            Place::Store { .. } => {
+                let at = line["at"].as_str().unwrap_or_default().replace(':', "-");
+                let shard = shard.map(|s| format!("-shard-{}-of-{}", s.index, s.count));
+                let name = format!("{RUNS_FOLDER}/{at}{}.json", shard.unwrap_or_default());
+                self.place
+                    .write(&name, line.to_string().as_bytes())
+                    .map_err(|message| StateError::Io {
+                        path: PathBuf::from(self.place.to_string()),
+                        message,
+                    })?;
+            }
+        }
         Ok(counts)
     }
 }
@@ -541,25 +576,10 @@ impl State {
 /// Trino, DuckDB) and the cheapest to open: a merge opens thousands of
 /// small files, and zstd's per-column decoder contexts cost it a tenth of
 /// its time.
-fn write_partition(file: &mut std::fs::File, frame: &mut DataFrame) -> PolarsResult<()> {
-    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, file);
-    ParquetWriter::new(&mut buffered)
+fn write_partition(out: &mut Vec<u8>, frame: &mut DataFrame) -> PolarsResult<()> {
+    ParquetWriter::new(out)
         .with_compression(ParquetCompression::Snappy)
         .finish(frame)?;
-    std::io::Write::flush(&mut buffered)?;
-    Ok(())
-}
-
-/// Writes a file beside its final name, then renames it into place.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> PolarsResult<()>,
-) -> Result<(), StateError> {
-    let folder = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder).map_err(|e| io(folder, e))?;
-    let mut staged = tempfile::NamedTempFile::new_in(folder).map_err(|e| io(folder, e))?;
-    write(staged.as_file_mut()).map_err(|e| io(path, e))?;
-    staged.persist(path).map_err(|e| io(path, e.error))?;
     Ok(())
 }
 

@@ -66,6 +66,19 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// Runs an object-store call from a synchronous caller (ingest's threads).
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    runtime().block_on(future)
+}
+
+/// The store behind a URL, the prefix inside it, and its root URL: for
+/// callers that keep files there (a state folder on S3).
+pub(crate) fn open_prefix(
+    input: &str,
+) -> Result<(Arc<dyn ObjectStore>, StorePath, String), String> {
+    open(input)
+}
+
 /// A few quick retries: a throttled or failing object is retried, then
 /// rejected with its key, without holding a scheduled run for minutes.
 fn retry() -> RetryConfig {

@@ -343,3 +343,50 @@ fn generate_with_a_state_folder_reuses_objects_and_packages_the_same_evidence() 
     assert_eq!(plain, first);
     assert_eq!(plain, second);
 }
+
+#[test]
+fn shards_on_any_scheduler_share_a_state_prefix_in_the_bucket() {
+    let moto = Moto::start(false);
+    moto.put("trail", Vec::new());
+    let mut hashes = BTreeMap::new();
+    for d in 1..=2 {
+        upload_day(&moto, d, &mut hashes);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let state = "s3://trail/proofpack/state";
+    let window = ["--since", "2026-11-01", "--until", "2026-11-03"];
+    let mut kept = 0;
+    for shard in ["0/2", "1/2"] {
+        let text = ingest(
+            &moto,
+            &[&["--state", state, "--shard", shard][..], &window[..]].concat(),
+        );
+        let read: usize = text
+            .split("state ")
+            .nth(1)
+            .and_then(|t| t.split(": ").nth(1))
+            .and_then(|t| t.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{text}"));
+        kept += read;
+    }
+    assert_eq!(kept, 8, "the two shards read the eight objects once");
+    let (merged, single) = (tmp.path().join("merged"), tmp.path().join("single"));
+    let text = ingest(
+        &moto,
+        &[
+            &["--state", state, "--out", merged.to_str().unwrap()][..],
+            &window[..],
+        ]
+        .concat(),
+    );
+    assert!(
+        text.contains("0 object(s) read and kept, 8 unchanged and reused"),
+        "{text}"
+    );
+    ingest(
+        &moto,
+        &[&["--out", single.to_str().unwrap()][..], &window[..]].concat(),
+    );
+    assert_same_evidence(&single, &merged);
+}
