@@ -46,6 +46,9 @@ pub enum Basis {
     /// The 800-53 items are in FedRAMP's published control list of a KSI the
     /// check also maps to.
     FedrampKsi,
+    /// The OWASP Agentic Top 10 items are those OWASP's own Appendix C
+    /// maps the check's OWASP NHI Top 10 items to.
+    OwaspNhiAsi,
     /// Our own judgement; no published mapping exists.
     Derived,
     /// A team's own mapping file.

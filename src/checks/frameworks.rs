@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::CheckError;
 
 /// The frameworks built into the binary.
-pub const BUILT_IN: [(&str, &str); 4] = [
+pub const BUILT_IN: [(&str, &str); 6] = [
     (
         "nist-800-53-r5.toml",
         include_str!("../../mappings/frameworks/nist-800-53-r5.toml"),
@@ -31,6 +31,14 @@ pub const BUILT_IN: [(&str, &str); 4] = [
     (
         "fedramp-20x-ksi.toml",
         include_str!("../../mappings/frameworks/fedramp-20x-ksi.toml"),
+    ),
+    (
+        "owasp-agentic-top10-2026.toml",
+        include_str!("../../mappings/frameworks/owasp-agentic-top10-2026.toml"),
+    ),
+    (
+        "nist-ai-rmf-1.0.toml",
+        include_str!("../../mappings/frameworks/nist-ai-rmf-1.0.toml"),
     ),
 ];
 

@@ -89,6 +89,11 @@ pub enum FrameworkName {
     Nhi,
     Maestro,
     Ksi,
+    /// OWASP Top 10 for Agentic Applications (2026).
+    Asi,
+    /// NIST AI Risk Management Framework 1.0.
+    #[value(name = "ai-rmf")]
+    AiRmf,
 }
 
 fn load(catalogues: &Catalogues) -> anyhow::Result<(Catalogue, Frameworks)> {
@@ -191,6 +196,8 @@ pub fn coverage_command(
         FrameworkName::Nist => "800-53",
         FrameworkName::Nhi => "nhi",
         FrameworkName::Maestro => "maestro",
+        FrameworkName::Asi => "asi",
+        FrameworkName::AiRmf => "ai-rmf",
         FrameworkName::Ksi => "ksi",
     };
     let framework = frameworks

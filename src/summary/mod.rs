@@ -175,10 +175,14 @@ fn count(rows: &[Row]) -> BTreeMap<String, usize> {
 }
 
 /// Status per item of a framework from the checks that map to it.
+/// A framework's items with the checks mapped to them; `group_by_layer`
+/// folds them into their groups (MAESTRO's layers), `only_mapped` leaves
+/// out items no check maps to (the AI RMF's 72 outcomes).
 fn by_checks(
     s: &SummaryInputs<'_>,
     framework: &str,
     group_by_layer: bool,
+    only_mapped: bool,
 ) -> Option<FrameworkTable> {
     let f = s.frameworks.by_id.get(framework)?;
     let mut rows: Vec<Row> = Vec::new();
@@ -206,7 +210,7 @@ fn by_checks(
                     entry.1.push(c);
                 }
             }
-        } else {
+        } else if !(only_mapped && checks.is_empty()) {
             rows.push(Row {
                 id: item.id.clone(),
                 title: item.title.clone(),
@@ -515,8 +519,10 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
             controls,
         ));
     }
-    frameworks.extend(by_checks(s, "owasp-nhi-top10-2025", false));
-    frameworks.extend(by_checks(s, "csa-maestro", true));
+    frameworks.extend(by_checks(s, "owasp-nhi-top10-2025", false, false));
+    frameworks.extend(by_checks(s, "csa-maestro", true, false));
+    frameworks.extend(by_checks(s, "owasp-agentic-top10-2026", false, false));
+    frameworks.extend(by_checks(s, "nist-ai-rmf-1.0", false, true));
 
     let context = minijinja::context! {
         system => minijinja::Value::from(minijinja::value::Serde(s.system)),

@@ -318,6 +318,8 @@ fn the_catalogue_and_coverage_are_listed() {
         ("nhi", "NHI3"),
         ("maestro", "Agent Identity Attack (L7)"),
         ("ksi", "KSI-IAM-SNU"),
+        ("asi", "ASI03"),
+        ("ai-rmf", "MEASURE 2.7"),
     ] {
         let out = run(proofpack(cache.path()).args([
             "coverage",
@@ -344,6 +346,11 @@ fn the_catalogue_and_coverage_are_listed() {
     let text = stdout(&out);
     assert!(text.contains("9 of 10 items covered"), "{text}");
     assert!(text.contains("not covered by any check:\n  NHI3"), "{text}");
+    // The AI RMF counts its 72 outcomes, not the functions and categories
+    // that head them.
+    let out = run(proofpack(cache.path()).args(["coverage", "--framework", "ai-rmf"]));
+    let text = stdout(&out);
+    assert!(text.contains(" of 72 items covered"), "{text}");
 }
 
 #[test]

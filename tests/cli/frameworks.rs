@@ -249,6 +249,88 @@ fn every_owasp_and_maestro_name_is_published() {
     }
 }
 
+/// OWASP's Appendix C (NHI Top 10 → Agentic Top 10), from the facts'
+/// section G table.
+fn owasp_nhi_to_asi() -> BTreeMap<String, Vec<String>> {
+    let facts = facts();
+    let section = facts
+        .split("## G.")
+        .nth(1)
+        .unwrap()
+        .split("## H.")
+        .next()
+        .unwrap();
+    let mut out = BTreeMap::new();
+    for line in section.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells.len() == 4 && cells[1].starts_with("NHI") && cells[2].starts_with("ASI") {
+            let id = cells[1].split_whitespace().next().unwrap().to_string();
+            let asi = cells[2].split(", ").map(str::to_string).collect();
+            out.insert(id, asi);
+        }
+    }
+    assert_eq!(out.len(), 10, "Appendix C covers the ten NHI risks");
+    out
+}
+
+/// The rows of a CSV in ../shared/frameworks, as maps of its header.
+fn framework_csv(name: &str) -> Vec<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(shared().join("frameworks").join(name)).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            header
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_agentic_top_10_and_the_ai_rmf_are_the_publishers_ids_and_titles() {
+    let asi = repo_toml("mappings/frameworks/owasp-agentic-top10-2026.toml");
+    let rows = framework_csv("owasp-agentic-top10-2026.csv");
+    let ours: Vec<(&str, &str)> = items(&asi)
+        .iter()
+        .map(|i| (s(i, "id"), s(i, "title")))
+        .collect();
+    let published: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["id"].as_str(), r["title"].as_str()))
+        .collect();
+    assert_eq!(ours, published);
+    assert_eq!(ours.len(), 10);
+
+    let rmf = repo_toml("mappings/frameworks/nist-ai-rmf-1.0.toml");
+    let rows = framework_csv("nist-ai-rmf-1.0.csv");
+    let ours = items(&rmf);
+    assert_eq!(ours.len(), rows.len());
+    let (mut functions, mut categories, mut subcategories) = (0, 0, 0);
+    for (item, row) in ours.iter().zip(&rows) {
+        assert_eq!(s(item, "id"), row["id"]);
+        assert_eq!(s(item, "title"), row["short_title"]);
+        let group = item.get("group").and_then(|g| g.as_str());
+        match row["id"].split(' ').nth(1) {
+            None => functions += 1,
+            Some(n) if n.contains('.') => {
+                subcategories += 1;
+                assert_eq!(group, Some(row["category"].as_str()), "{}", row["id"]);
+            }
+            Some(_) => {
+                categories += 1;
+                assert_eq!(group, Some(row["function"].as_str()), "{}", row["id"]);
+            }
+        }
+    }
+    // AI 100-1 §5: 4 functions, 19 categories, 72 subcategories.
+    assert_eq!((functions, categories, subcategories), (4, 19, 72));
+}
+
 #[test]
 fn every_mapping_resolves_and_ksi_based_mappings_are_fedramps() {
     let checks = repo_toml("mappings/checks.toml");
@@ -257,6 +339,8 @@ fn every_mapping_resolves_and_ksi_based_mappings_are_fedramps() {
         "fedramp-20x-ksi",
         "owasp-nhi-top10-2025",
         "csa-maestro",
+        "owasp-agentic-top10-2026",
+        "nist-ai-rmf-1.0",
     ]
     .iter()
     .map(|f| {
@@ -280,13 +364,32 @@ fn every_mapping_resolves_and_ksi_based_mappings_are_fedramps() {
             .filter(|m| s(m, "framework") == "fedramp-20x-ksi")
             .flat_map(|m| list(m, "items"))
             .collect();
+        let nhi: Vec<String> = maps
+            .iter()
+            .filter(|m| s(m, "framework") == "owasp-nhi-top10-2025")
+            .flat_map(|m| list(m, "items"))
+            .collect();
+        let appendix_c = owasp_nhi_to_asi();
         for m in maps {
             let framework = s(m, "framework");
             let basis = s(m, "basis");
             assert!(
-                ["derived", "fedramp-ksi"].contains(&basis),
+                ["derived", "fedramp-ksi", "owasp-nhi-asi"].contains(&basis),
                 "{id}: basis {basis}"
             );
+            if basis == "owasp-nhi-asi" {
+                // Exactly what OWASP's Appendix C maps the check's NHI
+                // items to.
+                assert_eq!(framework, "owasp-agentic-top10-2026", "{id}");
+                let mut published: Vec<String> =
+                    nhi.iter().flat_map(|n| appendix_c[n].clone()).collect();
+                published.sort();
+                published.dedup();
+                let mut mapped = list(m, "items");
+                mapped.sort();
+                assert_eq!(mapped, published, "{id}: not OWASP's NHI-to-ASI mapping");
+                continue;
+            }
             for item in list(m, "items") {
                 assert!(
                     frameworks[framework].contains(&item),

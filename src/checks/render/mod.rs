@@ -116,6 +116,8 @@ pub fn catalogue_text(catalogue: &Catalogue) -> String {
                 m.items.join(", "),
                 match m.basis {
                     crate::checks::catalogue::Basis::FedrampKsi => "via FedRAMP KSI control list",
+                    crate::checks::catalogue::Basis::OwaspNhiAsi =>
+                        "via OWASP's NHI-to-ASI mapping",
                     crate::checks::catalogue::Basis::Derived => "our judgement",
                     crate::checks::catalogue::Basis::Local => "local mapping",
                 }
