@@ -26,6 +26,7 @@ pub mod reader;
 pub mod records;
 pub mod redact;
 pub mod secret_scanners;
+pub mod shipper;
 pub mod spire;
 pub mod state;
 mod state_place;
@@ -404,6 +405,11 @@ fn outcome(result: &RecordResult) -> String {
     match result {
         Ok(Item::Event(source, n)) => format!("event {source:?} {n:?}"),
         Ok(Item::OutsideWindow) => "outside window".into(),
+        Ok(Item::Many(found)) => found
+            .iter()
+            .map(|(path, r)| format!("{path}: {}", outcome(r)))
+            .collect::<Vec<_>>()
+            .join("; "),
         Ok(Item::Inventory(..)) => "inventory".into(),
         Ok(Item::Entries(..)) => "entries".into(),
         Ok(Item::Policies(..)) => "policies".into(),
@@ -642,6 +648,18 @@ impl Collected {
                 }
             },
             Ok(Item::OutsideWindow) => self.summary.outside_window += 1,
+            Ok(Item::Many(found)) => {
+                // The wrapper was counted as one record; what it carried
+                // are the records, each placed inside it.
+                self.summary.read = self.summary.read + found.len() - 1;
+                for (path, result) in found {
+                    let inner = RawRef {
+                        position: format!("{}, {path}", raw_ref.position),
+                        ..raw_ref.clone()
+                    };
+                    self.take(result, inner);
+                }
+            }
             Err((source, reason)) => self.rejected.push(Rejected {
                 raw_ref,
                 source,
@@ -873,11 +891,24 @@ enum Item {
     /// A Kubernetes object: identities, RBAC, mesh settings, or skipped.
     Kubernetes(kubernetes::Object),
     OutsideWindow,
+    /// The records a shipper's wrapper carried, each with its path inside
+    /// it (one record read becomes these).
+    Many(Vec<(String, RecordResult)>),
 }
 
 type RecordResult = Result<Item, (Option<&'static str>, String)>;
 
 fn ingest_value(value: Value, options: &IngestOptions, raw_ref: &RawRef) -> RecordResult {
+    ingest_value_at(value, options, raw_ref, 0)
+}
+
+/// [`ingest_value`] for a record found `depth` shipper envelopes deep.
+fn ingest_value_at(
+    value: Value,
+    options: &IngestOptions,
+    raw_ref: &RawRef,
+    depth: usize,
+) -> RecordResult {
     let record = unwrap_envelope(value).map_err(|why| (None, why))?;
     if options.source.is_none() && kubernetes::detect(&record) {
         let object =
@@ -916,7 +947,7 @@ fn ingest_value(value: Value, options: &IngestOptions, raw_ref: &RawRef) -> Reco
             .map_err(|why| (Some(gcp_inventory::SOURCE), why))?;
         return Ok(Item::Inventory(gcp_inventory::SOURCE, rows));
     }
-    ingest_log(&record, options)
+    ingest_log(&record, options, raw_ref, depth)
 }
 
 /// One record's bytes, parsed onto a tape (one allocation, strings borrowed
@@ -938,7 +969,7 @@ fn ingest_raw(bytes: &[u8], options: &IngestOptions, raw_ref: &RawRef) -> Record
     if needs_value(root) {
         return ingest_value(root.to_value(), options, raw_ref);
     }
-    ingest_log(root, options)
+    ingest_log(root, options, raw_ref, 0)
 }
 
 /// Top-level members one of which every envelope and every non-log reader
@@ -998,12 +1029,20 @@ fn needs_value(root: TapeNode<'_>) -> bool {
 
 /// An audit record, once envelopes and inventories are ruled out: detected
 /// (or forced), normalised, marked, scrubbed and windowed.
-fn ingest_log<'a, J: JsonRef<'a>>(record: J, options: &IngestOptions) -> RecordResult {
+fn ingest_log<'a, J: JsonRef<'a>>(
+    record: J,
+    options: &IngestOptions,
+    raw_ref: &RawRef,
+    depth: usize,
+) -> RecordResult {
     let source = match options.source {
         Some(forced) => forced,
-        None => {
-            SourceKind::detect(record).ok_or_else(|| (None, unrecognised(&record.to_value())))?
-        }
+        None => match SourceKind::detect(record) {
+            Some(source) => source,
+            // Only now, for a record no reader knows, are shippers'
+            // wrappers looked into: plain records pay nothing for them.
+            None => return open_shipper_envelope(record.to_value(), options, raw_ref, depth),
+        },
     };
     let mut normalised = source
         .normalise(record)
@@ -1017,6 +1056,26 @@ fn ingest_log<'a, J: JsonRef<'a>>(record: J, options: &IngestOptions) -> RecordR
     } else {
         Item::OutsideWindow
     })
+}
+
+/// The records a shipper's wrapper carries (`shipper::open`), each read
+/// as a record of its own; a record that carries none is unrecognised.
+fn open_shipper_envelope(
+    record: Value,
+    options: &IngestOptions,
+    raw_ref: &RawRef,
+    depth: usize,
+) -> RecordResult {
+    if depth < shipper::MAX_DEPTH {
+        if let Some(found) = shipper::open(&record) {
+            let results = found
+                .into_iter()
+                .map(|(path, inner)| (path, ingest_value_at(inner, options, raw_ref, depth + 1)))
+                .collect();
+            return Ok(Item::Many(results));
+        }
+    }
+    Err((None, unrecognised(&record)))
 }
 
 /// Takes the audit record out of the envelopes exporters put it in: a JSON

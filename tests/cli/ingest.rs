@@ -1137,3 +1137,127 @@ fn a_missing_input_is_a_usage_error_naming_it() {
     assert!(err.contains("/no/such/dir does not exist"), "{err}");
     assert!(!out.path().join("evidence").exists());
 }
+
+/// The columns that carry a record's judgement, for comparing the same
+/// records read plainly and through a wrapper.
+fn judgements(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = records(dir, &[])
+        .iter()
+        .map(|r| {
+            [
+                "time",
+                "principal_id",
+                "principal_type",
+                "credential_id",
+                "credential_type",
+                "action",
+                "resource",
+                "decision",
+            ]
+            .iter()
+            .map(|f| r[*f].to_string())
+            .collect::<Vec<_>>()
+            .join("|")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Records that arrive inside a shipper's wrapper are opened by rule:
+/// the real Datadog / CloudWatch subscription and Elastic samples, and the
+/// real CloudTrail and Kubernetes samples wrapped as Cribl, Splunk, Fluent
+/// Bit and AKS diagnostic settings write them.
+#[test]
+fn records_inside_shipper_envelopes_are_opened_wherever_they_sit() {
+    let (dir, _) = ingest(&[samples().join("envelopes")], &[]);
+    let s = summary(dir.path());
+    assert_eq!(s["normalised"], 9, "{s:#}");
+    assert_eq!(s["reconciled"], true);
+    let all = records(dir.path(), &[]);
+    let first = record_at(
+        &all,
+        "cloudwatch_log_cloudtrail.json",
+        "record 1 at byte 0, logEvents[0].message",
+    );
+    check(
+        &first,
+        &[
+            (
+                "principal_id",
+                "arn:aws:iam::123456789123:role/DatadogAWSIntegrationRole",
+            ),
+            ("session_name", "DatadogAWSIntegration"),
+        ],
+    );
+    record_at(
+        &all,
+        "test-assume-role-aws-service-json.log-expected.json",
+        "record 1 at byte 0, expected[0], event.original",
+    );
+    // The only rejects are the metrics the Datadog forwarder also sent.
+    let rejected = std::fs::read_to_string(dir.path().join("evidence/rejected.csv")).unwrap();
+    assert_eq!(rejected.lines().count(), 4, "{rejected}");
+    assert!(rejected
+        .lines()
+        .skip(1)
+        .all(|l| l.contains("events[1], data, series[")));
+
+    // Real records, wrapped: the same events as read plainly.
+    let trail = samples()
+        .join("cloudtrail/stratus-red-team/aws.credential-access.ec2-get-password-data.json");
+    let audit = samples().join("k8s-audit/falco-trace-files/anonymous_creates_namespace_foo.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let trail_records: Vec<Value> = {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&trail).unwrap()).unwrap();
+        match v {
+            Value::Array(items) => items,
+            v => v["Records"].as_array().cloned().unwrap_or_else(|| vec![v]),
+        }
+    };
+    let audit_records: Vec<Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!trail_records.is_empty() && !audit_records.is_empty());
+    let mut wrapped = String::new();
+    for (i, r) in trail_records.iter().enumerate() {
+        let line = match i % 3 {
+            // Cribl and Splunk keep the original event as text in _raw.
+            0 => {
+                serde_json::json!({"_raw": r.to_string(), "_time": 1_700_000_000, "source": "s3://trail", "cribl_pipe": "main"})
+            }
+            // Elastic keeps it in event.original.
+            1 => {
+                serde_json::json!({"@timestamp": "2026-11-03T00:00:00Z", "event": {"original": r.to_string(), "kind": "event"}})
+            }
+            // A CloudWatch subscription delivers it as text in message.
+            _ => {
+                serde_json::json!({"messageType": "DATA_MESSAGE", "logEvents": [{"id": "1", "timestamp": 1, "message": r.to_string()}]})
+            }
+        };
+        wrapped.push_str(&line.to_string());
+        wrapped.push('\n');
+    }
+    for (i, r) in audit_records.iter().enumerate() {
+        let line = if i % 2 == 0 {
+            // Fluent Bit tails the API server's audit log into `log`.
+            serde_json::json!({"log": r.to_string(), "stream": "stdout", "kubernetes": {"pod_name": "kube-apiserver"}})
+        } else {
+            // AKS diagnostic settings, with properties.log as an object.
+            serde_json::json!({"category": "kube-audit", "operationName": "Microsoft.ContainerService/managedClusters/diagnosticLogs/Read", "properties": {"log": r, "pod": "kube-apiserver-1"}})
+        };
+        wrapped.push_str(&line.to_string());
+        wrapped.push('\n');
+    }
+    let shipped = tmp.path().join("shipped.ndjson");
+    std::fs::write(&shipped, wrapped).unwrap();
+    let (plain, _) = ingest(&[trail.clone(), audit.clone()], &[]);
+    let (opened, _) = ingest(&[shipped], &[]);
+    let (p, o) = (summary(plain.path()), summary(opened.path()));
+    assert_eq!(o["normalised"], p["normalised"], "{o:#}");
+    assert_eq!(o["rejected"], p["rejected"], "{o:#}");
+    assert_eq!(judgements(plain.path()), judgements(opened.path()));
+}
