@@ -12,7 +12,8 @@
 //! (`AWSReservedSSO_*`) and console sessions → human; roles assumed through
 //! web identity, by EC2 instance profiles or by other sessions → workload;
 //! IAM users calling with an access key outside the console → service (a
-//! programmatic user); anything else → unknown.
+//! programmatic user); `AWSAccount` with `ANONYMOUS_PRINCIPAL` → anonymous
+//! (an unauthenticated request, no credential); anything else → unknown.
 
 use crate::json::JsonRef;
 
@@ -99,6 +100,28 @@ fn classify_identity<'a, J: JsonRef<'a>>(record: J) -> Identity {
     let web_identity = non_empty_object(record, "/userIdentity/sessionContext/webIdFederationData");
     let ec2_delivery = text(record, "/userIdentity/sessionContext/ec2RoleDelivery");
 
+    // S3 (and other data events) log unauthenticated requests as an
+    // `AWSAccount` whose account is `ANONYMOUS_PRINCIPAL`.
+    let anonymous = kind == "AWSAccount"
+        && [
+            text(record, "/userIdentity/accountId"),
+            text(record, "/userIdentity/principalId"),
+        ]
+        .contains(&Some("ANONYMOUS_PRINCIPAL"));
+    if anonymous {
+        return Identity {
+            principal_id: "anonymous".into(),
+            principal_type: PrincipalType::Anonymous,
+            principal_reason:
+                "userIdentity.type AWSAccount with ANONYMOUS_PRINCIPAL: an unauthenticated request"
+                    .into(),
+            session_name: None,
+            credential_id: None,
+            credential_type: CredentialType::Unknown,
+            credential_reason: "anonymous: no credential was presented".into(),
+            auth_method: "anonymous".into(),
+        };
+    }
     // Canonical principal: the role, not the session; the service for AWSService.
     let (principal_id, session_name) = match kind {
         "AssumedRole" => {
@@ -399,6 +422,21 @@ mod tests {
 
     #[test]
     fn errors_map_to_deny_or_error() {
+        let n = normalise(&event(
+            json!({"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"}),
+        ))
+        .unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Anonymous);
+        assert_eq!(
+            (n.principal_id.as_str(), n.credential_id.as_deref()),
+            ("anonymous", None)
+        );
+        let n = normalise(&event(json!({"type": "AWSAccount", "principalId": "AIDAEXAMPLE", "accountId": "444455556666"}))).unwrap();
+        assert_ne!(
+            n.principal_type,
+            PrincipalType::Anonymous,
+            "another account is not anonymous"
+        );
         let mut e = event(json!({"type": "Root", "arn": "arn:aws:iam::1:root"}));
         e["errorCode"] = json!("Client.UnauthorizedOperation");
         e["errorMessage"] = json!("You are not authorized");

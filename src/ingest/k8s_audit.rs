@@ -15,7 +15,8 @@
 //!
 //! Principal type: service accounts → workload; nodes (`system:node:*`) and
 //! control-plane components (`system:kube-*`, `system:apiserver`) → service;
-//! `system:anonymous` → unknown; any other user → human.
+//! `system:anonymous` → anonymous (no credential, no identity); any other
+//! user → human.
 //!
 //! Decision: `annotations["authorization.k8s.io/decision"]` (`allow` /
 //! `forbid`) when present; else `responseStatus.code`: 401 and 403 → deny,
@@ -104,7 +105,10 @@ fn principal(username: &str) -> (PrincipalType, String) {
     } else if username.starts_with("system:node:") {
         (PrincipalType::Service, "kubelet node identity".into())
     } else if username == "system:anonymous" {
-        (PrincipalType::Unknown, "anonymous request".into())
+        (
+            PrincipalType::Anonymous,
+            "system:anonymous: a request that presented no credential".into(),
+        )
     } else if username.starts_with("system:") {
         (
             PrincipalType::Service,
@@ -278,7 +282,7 @@ mod tests {
         let n = normalise(&e).unwrap();
         assert_eq!(n.decision, Decision::Deny);
         assert_eq!(n.decision_reason.as_deref(), Some("HTTP 403: Forbidden"));
-        assert_eq!(n.principal_type, PrincipalType::Unknown);
+        assert_eq!(n.principal_type, PrincipalType::Anonymous);
         e["annotations"] = json!({"authorization.k8s.io/decision": "allow"});
         e["responseStatus"] = json!({"code": 404});
         assert_eq!(normalise(&e).unwrap().decision, Decision::Error);

@@ -30,6 +30,9 @@ pub enum PrincipalType {
     /// An AI agent (named by the user agent of its calls; see `ingest::agent`).
     Agent,
     Human,
+    /// No identity at all: an unauthenticated request (CloudTrail's
+    /// `ANONYMOUS_PRINCIPAL`, Kubernetes' `system:anonymous`).
+    Anonymous,
     Unknown,
 }
 
@@ -72,7 +75,7 @@ macro_rules! names {
     };
 }
 
-names!(PrincipalType { Workload => "workload", Service => "service", Agent => "agent", Human => "human", Unknown => "unknown" });
+names!(PrincipalType { Workload => "workload", Service => "service", Agent => "agent", Human => "human", Anonymous => "anonymous", Unknown => "unknown" });
 names!(CredentialType { Ephemeral => "ephemeral", Static => "static", Unknown => "unknown" });
 names!(Decision { Allow => "allow", Deny => "deny", Error => "error" });
 
@@ -156,6 +159,7 @@ mod tests {
             PrincipalType::Service,
             PrincipalType::Agent,
             PrincipalType::Human,
+            PrincipalType::Anonymous,
             PrincipalType::Unknown,
         ] {
             assert_eq!(PrincipalType::parse(t.as_str()), Some(t));

@@ -277,7 +277,7 @@ fn kubernetes_records_are_classified_from_what_they_say() {
         &anonymous,
         &[
             ("principal_id", "system:anonymous"),
-            ("principal_type", "unknown"),
+            ("principal_type", "anonymous"),
             ("credential_type", "unknown"),
             ("auth_method", "anonymous"),
             ("resource", "namespaces/foo"),

@@ -1,10 +1,10 @@
-//! Secrets exposed in code, and machine traffic without mutual
-//! authentication.
+//! Secrets exposed in code, machine traffic without mutual
+//! authentication, and access with no identity at all.
 
-use super::rows;
+use super::{group, rows};
 use crate::checks::evidence::Evidence;
 use crate::checks::outcome::{Ctx, Outcome};
-use crate::model::tables::{GRANTS, SECRET_FINDINGS};
+use crate::model::tables::{ACCESS_EVENTS, GRANTS, SECRET_FINDINGS};
 
 const SCANNERS: [&str; 2] = ["gitleaks", "trufflehog"];
 
@@ -177,5 +177,165 @@ mod tests {
         );
         let o = mesh_mtls(&evidence(&[], &[], &[]), &ctx("mesh-mtls", &[]));
         assert_eq!(o.status, Status::NotApplicable);
+    }
+}
+
+/// Flags a grant carries when it is open to anyone: GCP's `allUsers` /
+/// `allAuthenticatedUsers`, Kubernetes' `system:anonymous` /
+/// `system:unauthenticated` (see the policy readers).
+const OPEN_GRANT_FLAGS: [&str; 2] = ["public (", "granted to anonymous requests"];
+
+/// Anonymous requests the policy allowed on resources not declared public,
+/// and grants open to anyone.
+pub fn anonymous_access(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
+    let (e, g) = (&ev.events, &ev.grants);
+    if e.len == 0 && g.len == 0 {
+        return Outcome::not_applicable("no access records and no grants");
+    }
+    let public = super::lifecycle::globs(&ctx.strings("public_resources"));
+    let anonymous: Vec<usize> = (0..e.len)
+        .filter(|&i| e.principal_type.get(i) == Some("anonymous"))
+        .collect();
+    let allowed: Vec<(usize, &str)> = anonymous
+        .iter()
+        .filter(|&&i| e.decision.get(i) == Some("allow"))
+        .map(|&i| (i, e.resource.get(i).unwrap_or("(no resource named)")))
+        .filter(|(_, resource)| !public.is_match(resource))
+        .collect();
+    let mut out = Outcome::new();
+    out.metric("anonymous_events", anonymous.len() as u64);
+    out.metric("allowed_on_non_public", allowed.len() as u64);
+    for (resource, idx) in group(allowed.iter().copied()) {
+        out.fail(
+            ctx,
+            resource,
+            format!(
+                "{} anonymous request(s) allowed, first {}",
+                idx.len(),
+                e.action.get(idx[0]).unwrap_or("?")
+            ),
+            rows(ACCESS_EVENTS, &idx),
+        );
+    }
+    let open_grants: Vec<usize> = (0..g.len)
+        .filter(|&i| {
+            g.effect
+                .get(i)
+                .is_some_and(|x| !x.eq_ignore_ascii_case("deny"))
+        })
+        .filter(|&i| {
+            let flags = g.flags.get(i).unwrap_or("");
+            OPEN_GRANT_FLAGS.iter().any(|f| flags.contains(f))
+        })
+        .collect();
+    out.metric("open_grants", open_grants.len() as u64);
+    for &i in &open_grants {
+        let scope = g.resources.get(i).or(g.policy.get(i)).unwrap_or("?");
+        out.fail(
+            ctx,
+            &format!("{} on {scope}", g.principal.get(i).unwrap_or("anyone")),
+            format!(
+                "{} grants {} to anyone ({})",
+                g.policy.get(i).unwrap_or("?"),
+                g.actions.get(i).unwrap_or("?"),
+                g.flags.get(i).unwrap_or("")
+            ),
+            rows(GRANTS, &[i]),
+        );
+    }
+    let considered = anonymous.len() + open_grants.len();
+    if considered == 0 {
+        let mut out = out;
+        out.status = crate::checks::outcome::Status::Pass;
+        out.reason = format!(
+            "no anonymous request in {} access record(s), and none of {} grant(s) is open to anyone",
+            e.len, g.len
+        );
+        return out;
+    }
+    out.judge_by_subjects("anonymous requests and open grants", considered)
+}
+
+#[cfg(test)]
+mod anonymous_tests {
+    use super::*;
+    use crate::checks::outcome::Status;
+    use crate::checks::rules::testing::*;
+    use crate::model::{CredentialType, Decision, PrincipalType};
+
+    fn anonymous(resource: &str, decision: Decision) -> crate::model::AccessEvent {
+        let mut e = event(
+            "anonymous",
+            PrincipalType::Anonymous,
+            CredentialType::Unknown,
+            T0,
+        );
+        e.access.resource = Some(resource.into());
+        e.access.decision = decision;
+        e
+    }
+
+    #[test]
+    fn anonymous_reads_of_private_resources_fail_public_ones_and_denials_do_not() {
+        let check = |events: &[crate::model::AccessEvent], grants: &[crate::model::Grant]| {
+            anonymous_access(
+                &evidence(events, &[], grants),
+                &ctx("anonymous-access", &[]),
+            )
+        };
+        let named = workload("arn:aws:iam::1:role/app", CredentialType::Ephemeral, T0);
+        let out = check(std::slice::from_ref(&named), &[]);
+        assert_eq!(out.status, Status::Pass, "{}", out.reason);
+
+        let out = check(
+            &[
+                named.clone(),
+                anonymous("arn:aws:s3:::payroll/2026.csv", Decision::Allow),
+                anonymous("arn:aws:s3:::payroll/2026.csv", Decision::Allow),
+                anonymous("arn:aws:s3:::payroll/2025.csv", Decision::Deny),
+                anonymous("/healthz", Decision::Allow),
+            ],
+            &[],
+        );
+        assert_eq!(out.status, Status::Fail);
+        let ids: Vec<&str> = out.subjects.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["arn:aws:s3:::payroll/2026.csv"]);
+        assert_eq!(out.subjects[0].rows_total, 2);
+
+        // A bucket the team declares public is not a finding.
+        let public = ctx(
+            "anonymous-access",
+            &[(
+                "public_resources",
+                toml::Value::Array(vec!["arn:aws:s3:::payroll/*".into()]),
+            )],
+        );
+        let ev = evidence(
+            &[anonymous("arn:aws:s3:::payroll/2026.csv", Decision::Allow)],
+            &[],
+            &[],
+        );
+        assert_eq!(anonymous_access(&ev, &public).status, Status::Pass);
+    }
+
+    #[test]
+    fn grants_open_to_anyone_fail_and_nothing_to_judge_is_not_applicable() {
+        let mut open = grant("allUsers", "roles/storage.objectViewer", "projects/p");
+        open.flags = "public (allUsers)".into();
+        let mut k8s = grant("system:unauthenticated", "get list", "cluster-wide");
+        k8s.flags = "granted to anonymous requests".into();
+        let scoped = grant(
+            "serviceAccount:ci@p.iam.gserviceaccount.com",
+            "roles/viewer",
+            "projects/p",
+        );
+        let out = anonymous_access(
+            &evidence(&[], &[], &[open, k8s, scoped]),
+            &ctx("anonymous-access", &[]),
+        );
+        assert_eq!(out.status, Status::Fail);
+        assert_eq!(out.subjects.len(), 2);
+        let empty = anonymous_access(&evidence(&[], &[], &[]), &ctx("anonymous-access", &[]));
+        assert_eq!(empty.status, Status::NotApplicable);
     }
 }

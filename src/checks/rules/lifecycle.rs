@@ -257,7 +257,7 @@ pub fn accountable_owner(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     out.judge_by_subjects("non-human identities", considered)
 }
 
-fn globs(patterns: &[String]) -> GlobSet {
+pub(super) fn globs(patterns: &[String]) -> GlobSet {
     let mut builder = GlobSetBuilder::new();
     for p in patterns {
         if let Ok(g) = Glob::new(p) {

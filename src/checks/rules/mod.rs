@@ -15,7 +15,7 @@ use super::outcome::{Ctx, Outcome, RowRef};
 
 pub type CheckFn = fn(&Evidence, &Ctx<'_>) -> Outcome;
 
-const FUNCTIONS: [(&str, CheckFn); 16] = [
+const FUNCTIONS: [(&str, CheckFn); 17] = [
     ("ephemeral_share", credentials::ephemeral_share),
     ("static_rotation", credentials::static_rotation),
     ("credential_expiry", credentials::credential_expiry),
@@ -32,10 +32,11 @@ const FUNCTIONS: [(&str, CheckFn); 16] = [
     ("environment_reuse", privilege::environment_reuse),
     ("secrets_in_code", exposure::secrets_in_code),
     ("mesh_mtls", exposure::mesh_mtls),
+    ("anonymous_access", exposure::anonymous_access),
 ];
 
-pub const NAMES: [&str; 16] = {
-    let mut names = [""; 16];
+pub const NAMES: [&str; FUNCTIONS.len()] = {
+    let mut names = [""; FUNCTIONS.len()];
     let mut i = 0;
     while i < FUNCTIONS.len() {
         names[i] = FUNCTIONS[i].0;
