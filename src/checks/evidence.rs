@@ -108,6 +108,8 @@ pub struct Identities {
     pub expires: Vec<Option<i64>>,
     pub active: Vec<bool>,
     pub credential_type: Str,
+    /// Source-specific `key=value` facts (an MCP credential's class).
+    pub details: Str,
 }
 
 /// Identity kinds that are credentials (secrets or key material) rather
@@ -140,6 +142,7 @@ impl Identities {
             expires: time_col(f, "expires")?,
             active: bool_col(f, "active")?,
             credential_type: str_col(f, "credential_type")?,
+            details: str_col(f, "details")?,
         })
     }
 

@@ -18,6 +18,7 @@ pub mod gcp_iam_policy;
 pub mod gcp_inventory;
 pub mod k8s_audit;
 pub mod kubernetes;
+pub mod mcp_config;
 pub mod nhi_inventory;
 pub mod ocsf;
 pub mod output;
@@ -442,6 +443,9 @@ fn ingest_read(
     });
     match file {
         Ok(file) if parquet_rows::detect(&file.bytes) => ingest_parquet(&file, options, &mut c),
+        Ok(file) if mcp_config::client(&file.name).is_some() => {
+            ingest_mcp_config(&file, options, &mut c)
+        }
         Ok(file)
             if aws_credential_report::detect(&file.bytes)
                 || aws_credential_report::csv_from_json(&file.bytes).is_some() =>
@@ -752,6 +756,36 @@ fn ingest_file(file: &reader::InputFile, options: &IngestOptions, c: &mut Collec
     }
 }
 
+/// An MCP client's configuration (named as its client names it): JSON with
+/// comments and trailing commas, read as its servers and their credentials.
+/// A file of that name that holds something else is read as any other.
+fn ingest_mcp_config(file: &reader::InputFile, options: &IngestOptions, c: &mut Collected) {
+    let client = mcp_config::client(&file.name).unwrap_or("mcp");
+    let value = match mcp_config::parse_text(&file.bytes) {
+        Ok(value) => value,
+        Err(reason) => {
+            c.reject_whole(
+                &file.name,
+                "whole file",
+                &format!("MCP configuration: {reason}"),
+            );
+            return;
+        }
+    };
+    if !mcp_config::detect(&value) {
+        return ingest_file(file, options, c);
+    }
+    let raw_ref = RawRef {
+        file: file.name.clone(),
+        position: "whole file".into(),
+        sha256: sha256_hex(&file.bytes),
+    };
+    match mcp_config::identities(&value, client, &raw_ref) {
+        Ok(rows) => c.inventory(mcp_config::SOURCE, 1, 1, rows, Vec::new()),
+        Err(reason) => c.reject_whole(&file.name, "whole file", &reason),
+    }
+}
+
 /// A Parquet file (OCSF from Security Lake): its rows as records, the
 /// window pushed down to the `time` column.
 fn ingest_parquet(file: &reader::InputFile, options: &IngestOptions, c: &mut Collected) {
@@ -942,6 +976,12 @@ fn ingest_value_at(
             .map_err(|why| (Some(gcp_iam_policy::SOURCE), why))?;
         return Ok(Item::Grants(gcp_iam_policy::SOURCE, grants));
     }
+    if options.source.is_none() && mcp_config::detect(&record) {
+        // An MCP configuration under another name (Cline's, a copy).
+        let rows = mcp_config::identities(&record, "mcp", raw_ref)
+            .map_err(|why| (Some(mcp_config::SOURCE), why))?;
+        return Ok(Item::Inventory(mcp_config::SOURCE, rows));
+    }
     if options.source.is_none() && gcp_inventory::detect(&record) {
         let rows = gcp_inventory::identities(&record, raw_ref)
             .map_err(|why| (Some(gcp_inventory::SOURCE), why))?;
@@ -979,7 +1019,7 @@ fn ingest_raw(bytes: &[u8], options: &IngestOptions, raw_ref: &RawRef) -> Record
 /// `ingest_value`. A reader that starts looking at another member must add
 /// it here; `tape_and_value_paths_agree_on_every_sample` catches a miss on
 /// the samples.
-const ROUTED_MEMBERS: [&str; 24] = [
+const ROUTED_MEMBERS: [&str; 26] = [
     // envelopes
     "status_code",
     "headers",
@@ -1008,6 +1048,9 @@ const ROUTED_MEMBERS: [&str; 24] = [
     "keyType",
     "accounts",
     "keys",
+    // MCP client configurations
+    "mcpServers",
+    "servers",
 ];
 
 /// Whether a record must be read as a `serde_json::Value`: not an object,

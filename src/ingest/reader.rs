@@ -92,8 +92,13 @@ pub fn resolve(
     Ok(out)
 }
 
+/// Hidden names that hold what proofpack reads: MCP client configurations
+/// (`.vscode/mcp.json`, `.cursor/mcp.json`, Claude Code's `.mcp.json`).
+const VISIBLE_DOT_NAMES: [&str; 3] = [".vscode", ".cursor", ".mcp.json"];
+
 /// Expands inputs into what to read: URLs as they are, a directory's files
-/// (any name; hidden files and folders are skipped) in file-name order.
+/// (any name; hidden files and folders are skipped, but for
+/// [`VISIBLE_DOT_NAMES`]) in file-name order.
 pub fn expand(inputs: &[String]) -> Vec<Result<Target, ReadError>> {
     let mut out = Vec::new();
     for input in inputs {
@@ -108,7 +113,10 @@ pub fn expand(inputs: &[String]) -> Vec<Result<Target, ReadError>> {
                 .sort_by_file_name()
                 .into_iter()
                 .filter_entry(|e| {
-                    e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+                    let name = e.file_name().to_string_lossy();
+                    e.depth() == 0
+                        || !name.starts_with('.')
+                        || VISIBLE_DOT_NAMES.contains(&name.as_ref())
                 });
             for entry in walker {
                 match entry {

@@ -1261,3 +1261,102 @@ fn records_inside_shipper_envelopes_are_opened_wherever_they_sit() {
     assert_eq!(o["rejected"], p["rejected"], "{o:#}");
     assert_eq!(judgements(plain.path()), judgements(opened.path()));
 }
+
+/// MCP client configurations (VS Code, Cursor, Claude Code, Claude
+/// Desktop; dot-folders and JSONC included) become agent tool identities
+/// with their credentials classified, values never copied; an inline
+/// secret fails `mcp-inline-secrets`.
+#[test]
+fn mcp_configurations_become_tool_identities_with_classified_credentials() {
+    let (dir, _) = ingest(&[samples().join("mcp-configs")], &[]);
+    let s = summary(dir.path());
+    assert_eq!(
+        s["files"], 6,
+        "the dot-folders and .mcp.json are read: {s:#}"
+    );
+    assert_eq!(s["inventoried"], 6);
+    assert_eq!(s["rejected"], 0, "VS Code's comments are accepted");
+    let csv = std::fs::read_to_string(dir.path().join("evidence/identities.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<std::collections::BTreeMap<String, String>> =
+        reader.deserialize().map(|r| r.unwrap()).collect();
+    let servers = rows.iter().filter(|r| r["kind"] == "mcp-server").count();
+    assert_eq!(servers, 17, "every server of the six files");
+    let class = |id_end: &str| {
+        rows.iter()
+            .find(|r| r["id"].ends_with(id_end))
+            .map(|r| r["details"].clone())
+            .unwrap_or_else(|| panic!("{id_end}"))
+    };
+    assert_eq!(
+        class(".vscode/mcp.json#env.YOUTUBE_API_KEY"),
+        "mcp-credential=prompted-input (masked)"
+    );
+    assert_eq!(
+        class(".mcp.json#env.KALI_API_KEY"),
+        "mcp-credential=redacted"
+    );
+    assert_eq!(
+        class("claude_desktop_config.json#env.BRAVE_API_KEY"),
+        "mcp-credential=placeholder"
+    );
+    assert_eq!(
+        class("claude_desktop_config.json#args.-e.GOOGLE_CLIENT_SECRET"),
+        "mcp-credential=environment-reference"
+    );
+    let provider = |server: &str| {
+        rows.iter().find(|r| r["id"].starts_with(server)).unwrap()["provider"].clone()
+    };
+    assert_eq!(provider("mcp:eslint@"), "cursor");
+    assert_eq!(provider("mcp:vscode-playwright-mcp@"), "vscode");
+    assert_eq!(provider("mcp:velociraptor@"), "claude-code");
+    assert_eq!(provider("mcp:github@"), "claude-desktop");
+    for value in [
+        "YOUR_BRAVE_API_KEY",
+        "REDACTED_API_KEY",
+        "YOUR_GITHUB_TOKEN",
+    ] {
+        assert!(!csv.contains(value), "{value} was copied");
+    }
+    let cache = tempfile::tempdir().unwrap();
+    let checks = |dir: &Path| -> Value {
+        let out = run(proofpack(cache.path())
+            .args([
+                "checks",
+                "run",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+                "--check",
+                "mcp-inline-secrets",
+            ])
+            .arg(dir.join("evidence")));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(checks(dir.path())["results"][0]["status"], "pass");
+
+    // A secret written into the file fails, named by server and variable.
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("repo/.cursor");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(
+        folder.join("mcp.json"),
+        r#"{"mcpServers": {"github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"],
+            "env": {"GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_16C7e42F292c6912E7710c838347Ae178B4a"}}}}"#,
+    )
+    .unwrap();
+    let (leaky, _) = ingest(&[tmp.path().join("repo")], &[]);
+    let report = checks(leaky.path());
+    let result = &report["results"][0];
+    assert_eq!(result["status"], "fail", "{result:#}");
+    assert!(result["subjects"][0]["id"]
+        .as_str()
+        .unwrap()
+        .ends_with("/.cursor/mcp.json#env.GITHUB_PERSONAL_ACCESS_TOKEN"));
+    let csv = std::fs::read_to_string(leaky.path().join("evidence/identities.csv")).unwrap();
+    assert!(
+        !csv.contains("ghp_16C7e42F"),
+        "the secret never reaches the tables"
+    );
+}

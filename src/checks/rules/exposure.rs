@@ -4,7 +4,7 @@
 use super::{group, rows};
 use crate::checks::evidence::Evidence;
 use crate::checks::outcome::{Ctx, Outcome};
-use crate::model::tables::{ACCESS_EVENTS, GRANTS, SECRET_FINDINGS};
+use crate::model::tables::{ACCESS_EVENTS, GRANTS, IDENTITIES, SECRET_FINDINGS};
 
 const SCANNERS: [&str; 2] = ["gitleaks", "trufflehog"];
 
@@ -256,6 +256,43 @@ pub fn anonymous_access(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     out.judge_by_subjects("anonymous requests and open grants", considered)
 }
 
+/// MCP servers handed a secret written into their configuration file.
+pub fn mcp_inline_secrets(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
+    let id = &ev.identities;
+    let servers = (0..id.len)
+        .filter(|&i| id.kind.get(i) == Some("mcp-server"))
+        .count();
+    if servers == 0 {
+        return Outcome::not_applicable("no MCP client configuration in the inventories");
+    }
+    let credentials: Vec<usize> = (0..id.len)
+        .filter(|&i| {
+            id.details
+                .get(i)
+                .is_some_and(|d| d.starts_with("mcp-credential="))
+        })
+        .collect();
+    let mut out = Outcome::new();
+    out.metric("servers", servers as u64);
+    out.metric("credentials", credentials.len() as u64);
+    for &i in &credentials {
+        if id.details.get(i) == Some("mcp-credential=inline-literal") {
+            out.fail(
+                ctx,
+                id.id.get(i).unwrap_or("?"),
+                "the secret is written in the MCP configuration; reference it from the \
+                 environment or a prompted input instead"
+                    .to_string(),
+                rows(IDENTITIES, &[i]),
+            );
+        }
+    }
+    out.judge_by_subjects(
+        "credentials handed to MCP servers",
+        credentials.len().max(1),
+    )
+}
+
 #[cfg(test)]
 mod anonymous_tests {
     use super::*;
@@ -337,5 +374,55 @@ mod anonymous_tests {
         assert_eq!(out.subjects.len(), 2);
         let empty = anonymous_access(&evidence(&[], &[], &[]), &ctx("anonymous-access", &[]));
         assert_eq!(empty.status, Status::NotApplicable);
+    }
+}
+
+#[cfg(test)]
+mod mcp_tests {
+    use super::*;
+    use crate::checks::outcome::Status;
+    use crate::checks::rules::testing::*;
+    use crate::model::CredentialType;
+
+    fn server(name: &str) -> crate::model::Identity {
+        identity(
+            &format!("mcp:{name}@x/.mcp.json"),
+            "mcp-server",
+            CredentialType::Static,
+        )
+    }
+
+    fn secret(server: &str, class: &str) -> crate::model::Identity {
+        let mut row = identity(
+            &format!("mcp:{server}@x/.mcp.json#env.TOKEN"),
+            "secret",
+            CredentialType::Static,
+        );
+        row.details = format!("mcp-credential={class}");
+        row
+    }
+
+    #[test]
+    fn inline_secrets_fail_references_and_prompts_pass_and_no_config_is_not_applicable() {
+        let check = |rows: &[crate::model::Identity]| {
+            mcp_inline_secrets(&evidence(&[], rows, &[]), &ctx("mcp-inline-secrets", &[]))
+        };
+        assert_eq!(check(&[]).status, Status::NotApplicable);
+        let good = [
+            server("a"),
+            secret("a", "environment-reference"),
+            server("b"),
+            secret("b", "prompted-input (masked)"),
+        ];
+        assert_eq!(check(&good).status, Status::Pass);
+        let mut bad = good.to_vec();
+        bad.push(server("c"));
+        bad.push(secret("c", "inline-literal"));
+        let out = check(&bad);
+        assert_eq!(out.status, Status::Fail);
+        assert_eq!(out.subjects.len(), 1);
+        assert!(out.subjects[0].id.starts_with("mcp:c@"));
+        // A server with no credential at all is considered, and passes.
+        assert_eq!(check(&[server("d")]).status, Status::Pass);
     }
 }

@@ -15,7 +15,7 @@ use super::outcome::{Ctx, Outcome, RowRef};
 
 pub type CheckFn = fn(&Evidence, &Ctx<'_>) -> Outcome;
 
-const FUNCTIONS: [(&str, CheckFn); 17] = [
+const FUNCTIONS: [(&str, CheckFn); 18] = [
     ("ephemeral_share", credentials::ephemeral_share),
     ("static_rotation", credentials::static_rotation),
     ("credential_expiry", credentials::credential_expiry),
@@ -33,6 +33,7 @@ const FUNCTIONS: [(&str, CheckFn); 17] = [
     ("secrets_in_code", exposure::secrets_in_code),
     ("mesh_mtls", exposure::mesh_mtls),
     ("anonymous_access", exposure::anonymous_access),
+    ("mcp_inline_secrets", exposure::mcp_inline_secrets),
 ];
 
 pub const NAMES: [&str; FUNCTIONS.len()] = {
