@@ -71,6 +71,8 @@ def main():
             put("nhi_inventory_csv", name, data)
         if path.suffix in (".yaml", ".yml"):
             put("yaml_documents", name, data)
+        if path.name in ("mcp.json", ".mcp.json", "claude_desktop_config.json", "mcp_config.json"):
+            put("mcp_config", name, data)
         if path.suffix in (".json", ".jsonl", ".log", ".ndjson") or path.name.endswith(".json.gz"):
             for i, record in enumerate(records(data)[:20]):
                 raw = json.dumps(record).encode()
