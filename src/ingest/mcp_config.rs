@@ -186,69 +186,96 @@ pub fn identities(
             .iter()
             .map(|(k, c)| format!("{k}={c}"))
             .collect();
-        rows.push(Identity {
-            id: id.clone(),
-            kind: "mcp-server".into(),
+        let (credential_type, credential_reason) = if credentials.is_empty() {
+            (
+                CredentialType::Unknown,
+                "no credential in the configuration (a remote server may sign in with OAuth)",
+            )
+        } else {
+            (
+                CredentialType::Static,
+                "API keys or tokens handed to the server in its configuration",
+            )
+        };
+        rows.push(
+            Row {
+                id: id.clone(),
+                kind: "mcp-server",
+                owner_id: None,
+                active: server.get("disabled").and_then(Value::as_bool) != Some(true),
+                credential_type,
+                credential_reason: credential_reason.into(),
+                details: format!(
+                    "transport={transport}; {target}{}",
+                    if classes.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; credentials: {}", classes.join(", "))
+                    }
+                ),
+                position: format!("{}, server {name}", raw_ref.position),
+            }
+            .identity(client, raw_ref),
+        );
+        for (key, class) in credentials {
+            rows.push(
+                Row {
+                    id: format!("{id}#{key}"),
+                    kind: "secret",
+                    owner_id: Some(id.clone()),
+                    // A placeholder is no credential yet.
+                    active: class != "placeholder",
+                    credential_type: match class {
+                        "placeholder" | "redacted" => CredentialType::Unknown,
+                        _ => CredentialType::Static,
+                    },
+                    credential_reason: format!("{class}: {}", describe(class)),
+                    details: format!("mcp-credential={class}"),
+                    position: format!("{}, server {name}, {key}", raw_ref.position),
+                }
+                .identity(client, raw_ref),
+            );
+        }
+    }
+    Ok(rows)
+}
+
+/// What differs between the rows of a configuration.
+struct Row {
+    id: String,
+    kind: &'static str,
+    owner_id: Option<String>,
+    active: bool,
+    credential_type: CredentialType,
+    credential_reason: String,
+    details: String,
+    position: String,
+}
+
+impl Row {
+    fn identity(self, client: &'static str, raw_ref: &RawRef) -> Identity {
+        Identity {
+            id: self.id,
+            kind: self.kind.into(),
             provider: client,
-            owner_id: None,
+            owner_id: self.owner_id,
             owner: None,
             environment: None,
+            // A configuration says nothing of when a key was made or used.
             created_us: None,
             last_used_us: None,
             last_rotated_us: None,
             expires_us: None,
-            active: server.get("disabled").and_then(Value::as_bool) != Some(true),
-            credential_type: if credentials.is_empty() {
-                CredentialType::Unknown
-            } else {
-                CredentialType::Static
-            },
-            credential_reason: if credentials.is_empty() {
-                "no credential in the configuration (a remote server may sign in with OAuth)".into()
-            } else {
-                "API keys or tokens handed to the server in its configuration".into()
-            },
-            details: format!(
-                "transport={transport}; {target}{}",
-                if classes.is_empty() {
-                    String::new()
-                } else {
-                    format!("; credentials: {}", classes.join(", "))
-                }
-            ),
+            active: self.active,
+            credential_type: self.credential_type,
+            credential_reason: self.credential_reason,
+            details: self.details,
             source_ref: RawRef {
-                position: format!("{}, server {name}", raw_ref.position),
+                position: self.position,
                 ..raw_ref.clone()
             },
-        });
-        for (key, class) in credentials {
-            rows.push(Identity {
-                id: format!("{id}#{key}"),
-                kind: "secret".into(),
-                provider: client,
-                owner_id: Some(id.clone()),
-                owner: None,
-                environment: None,
-                created_us: None,
-                last_used_us: None,
-                last_rotated_us: None,
-                expires_us: None,
-                // A placeholder is no credential yet.
-                active: class != "placeholder",
-                credential_type: match class {
-                    "placeholder" | "redacted" => CredentialType::Unknown,
-                    _ => CredentialType::Static,
-                },
-                credential_reason: format!("{class}: {}", describe(class)),
-                details: format!("mcp-credential={class}"),
-                source_ref: RawRef {
-                    position: format!("{}, server {name}, {key}", raw_ref.position),
-                    ..raw_ref.clone()
-                },
-            });
         }
     }
-    Ok(rows)
 }
 
 fn args(server: &Value) -> impl Iterator<Item = &str> {
