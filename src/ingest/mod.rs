@@ -16,6 +16,7 @@ pub mod fields;
 pub mod gcp_audit;
 pub mod gcp_iam_policy;
 pub mod gcp_inventory;
+pub mod github_audit;
 pub mod k8s_audit;
 pub mod kubernetes;
 pub mod mcp_config;
@@ -58,16 +59,18 @@ pub enum SourceKind {
     EntraSignin,
     AzureActivity,
     Ocsf,
+    GithubAudit,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 6] = [
+    pub const ALL: [SourceKind; 7] = [
         SourceKind::CloudTrail,
         SourceKind::K8sAudit,
         SourceKind::GcpAudit,
         SourceKind::EntraSignin,
         SourceKind::AzureActivity,
         SourceKind::Ocsf,
+        SourceKind::GithubAudit,
     ];
 
     pub fn name(self) -> &'static str {
@@ -78,6 +81,7 @@ impl SourceKind {
             SourceKind::EntraSignin => entra_signin::SOURCE,
             SourceKind::AzureActivity => azure_activity::SOURCE,
             SourceKind::Ocsf => ocsf::SOURCE,
+            SourceKind::GithubAudit => github_audit::SOURCE,
         }
     }
 
@@ -100,6 +104,8 @@ impl SourceKind {
             Some(SourceKind::EntraSignin)
         } else if azure_activity::detect(record) {
             Some(SourceKind::AzureActivity)
+        } else if github_audit::detect(record) {
+            Some(SourceKind::GithubAudit)
         } else {
             None
         }
@@ -120,6 +126,7 @@ impl SourceKind {
             SourceKind::EntraSignin => entra_signin::normalise(record),
             SourceKind::AzureActivity => azure_activity::normalise(record),
             SourceKind::Ocsf => ocsf::normalise(record),
+            SourceKind::GithubAudit => github_audit::normalise(record),
         }
     }
 }

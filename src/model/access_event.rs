@@ -4,13 +4,14 @@ use serde::{Deserialize, Serialize};
 
 /// The audit-log formats an access event can come from, by the name its
 /// `source` column holds (each ingest reader's `SOURCE`).
-pub const AUDIT_SOURCES: [&str; 6] = [
+pub const AUDIT_SOURCES: [&str; 7] = [
     "aws-cloudtrail",
     "k8s-audit",
     "gcp-audit",
     "entra-signin",
     "azure-activity",
     "ocsf",
+    "github-audit",
 ];
 
 /// The static name of a source, for tables read back from disk.

@@ -193,12 +193,14 @@ pub fn anonymous_access(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         return Outcome::not_applicable("no access records and no grants");
     }
     let public = super::lifecycle::globs(&ctx.strings("public_resources"));
+    let public_actions = super::lifecycle::globs(&ctx.strings("public_actions"));
     let anonymous: Vec<usize> = (0..e.len)
         .filter(|&i| e.principal_type.get(i) == Some("anonymous"))
         .collect();
     let allowed: Vec<(usize, &str)> = anonymous
         .iter()
         .filter(|&&i| e.decision.get(i) == Some("allow"))
+        .filter(|&&i| !public_actions.is_match(e.action.get(i).unwrap_or("")))
         .map(|&i| (i, e.resource.get(i).unwrap_or("(no resource named)")))
         .filter(|(_, resource)| !public.is_match(resource))
         .collect();

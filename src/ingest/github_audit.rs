@@ -1,0 +1,226 @@
+//! GitHub audit log events (organisation and enterprise audit log, as the
+//! REST API, the audit log streams and exports deliver them: `action`,
+//! `actor`, `@timestamp` / `created_at` in epoch milliseconds).
+//!
+//! Credential, from `programmatic_access_type` (GitHub's own words) and the
+//! token fields: a personal access token, classic or fine-grained, or an
+//! OAuth app token → static (they live until revoked or their set expiry);
+//! a GitHub App's installation (server-to-server) or user-to-server token
+//! → ephemeral (one hour, eight hours); an event with no token type →
+//! unknown (a web session, or the log does not say). The credential id is
+//! `hashed_token` (GitHub's base64 SHA-256 of the token: an id, not the
+//! secret), else `token_id`, else the token's name
+//! (`user_programmatic_access_name`).
+//!
+//! Principal: the `actor` login; none at all (account recovery before
+//! signing in) → anonymous. A bot (`actor_is_bot`, a `[bot]` login)
+//! or a GitHub App token → workload (an App acting as itself); any other
+//! actor → human (a person's account, even when a program holds its
+//! token: the token is theirs). Decision: failed logins and challenges
+//! (`*.failed_login`, `*_failure`) → deny; everything else the log records
+//! happened → allow.
+
+use crate::json::JsonRef;
+
+use super::fields::{owned, text, truthy};
+use super::Normalised;
+use crate::model::{CredentialType, Decision, PrincipalType};
+use crate::time::parse_time;
+
+pub const SOURCE: &str = "github-audit";
+
+pub fn detect<'a, J: JsonRef<'a>>(record: J) -> bool {
+    let action = text(record, "/action").is_some_and(|a| a.contains('.'));
+    let time = record.get("@timestamp").is_some() || record.get("created_at").is_some();
+    let github = ["actor", "actor_id", "_document_id", "operation_type", "org"]
+        .iter()
+        .any(|k| record.get(k).is_some());
+    action && time && github
+}
+
+pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
+    let action = text(record, "/action").ok_or("no action")?;
+    let time_value = record
+        .get("@timestamp")
+        .or_else(|| record.get("created_at"))
+        .ok_or("no @timestamp or created_at")?;
+    let time_us = parse_time(time_value)
+        .ok_or_else(|| format!("time {} is not a point in time", time_value.to_value()))?;
+    let actor = owned(record, "/actor").or_else(|| {
+        record
+            .get("actor_id")
+            .map(|v| format!("github-user-id:{}", v.to_value()))
+    });
+    // GitHub records requests made without signing in (account recovery)
+    // with no actor at all.
+    let Some(actor) = actor else {
+        return Ok(Normalised {
+            time_us,
+            event_id: owned(record, "/_document_id"),
+            principal_id: "anonymous".into(),
+            principal_type: PrincipalType::Anonymous,
+            principal_reason: "no actor: a request made without signing in".into(),
+            session_name: None,
+            credential_id: None,
+            credential_type: CredentialType::Unknown,
+            credential_reason: "anonymous: no credential was presented".into(),
+            auth_method: "anonymous".into(),
+            action: action.to_string(),
+            resource: owned(record, "/user").map(|u| format!("user:{u}")),
+            decision: Decision::Allow,
+            decision_reason: None,
+            source_address: owned(record, "/actor_ip"),
+            user_agent: owned(record, "/user_agent"),
+            account: owned(record, "/org").or_else(|| owned(record, "/business")),
+            environment: None,
+        });
+    };
+    let token_type = text(record, "/programmatic_access_type");
+    let lowered = token_type.map(str::to_ascii_lowercase).unwrap_or_default();
+    let app_token = lowered.contains("server-to-server")
+        || lowered.contains("user-to-server")
+        || lowered.contains("installation");
+    let (credential_type, credential_reason, auth_method) = match token_type {
+        Some(t) if app_token => (
+            CredentialType::Ephemeral,
+            format!("{t}: a GitHub App token that expires within hours"),
+            "github-app-token",
+        ),
+        Some(t) if lowered.contains("personal access token") => (
+            CredentialType::Static,
+            format!("{t}: lives until revoked or its set expiry"),
+            "personal-access-token",
+        ),
+        Some(t) if lowered.contains("oauth") => (
+            CredentialType::Static,
+            format!("{t}: an OAuth app token that does not expire by itself"),
+            "oauth-token",
+        ),
+        Some(t) => (
+            CredentialType::Unknown,
+            format!("programmatic_access_type {t}"),
+            "token",
+        ),
+        None => (
+            CredentialType::Unknown,
+            "no programmatic_access_type: a web session, or the log does not say".into(),
+            if text(record, "/operation_type") == Some("authentication") {
+                "password"
+            } else {
+                "unknown"
+            },
+        ),
+    };
+    let credential_id = token_type.and(
+        owned(record, "/hashed_token")
+            .or_else(|| {
+                record
+                    .get("token_id")
+                    .map(|v| format!("token-id:{}", v.to_value()))
+            })
+            .or_else(|| owned(record, "/user_programmatic_access_name")),
+    );
+    let bot = truthy(record, "/actor_is_bot") || actor.ends_with("[bot]");
+    let (principal_type, principal_reason) = if bot || app_token {
+        (
+            PrincipalType::Workload,
+            if bot {
+                "a bot account: a GitHub App acting as itself".to_string()
+            } else {
+                "acting through a GitHub App token".to_string()
+            },
+        )
+    } else {
+        (
+            PrincipalType::Human,
+            match token_type {
+                Some(t) => format!("a person's account, acting through a {t}"),
+                None => "a person's account".to_string(),
+            },
+        )
+    };
+    let denied = action.ends_with("failed_login") || action.ends_with("_failure");
+    let resource = owned(record, "/repo")
+        .map(|r| format!("repo:{r}"))
+        .or_else(|| {
+            action
+                .starts_with("personal_access_token.")
+                .then(|| owned(record, "/user_programmatic_access_name"))
+                .flatten()
+                .map(|n| format!("personal_access_token:{n}"))
+        })
+        .or_else(|| owned(record, "/org").map(|o| format!("org:{o}")))
+        .or_else(|| owned(record, "/business").map(|b| format!("enterprise:{b}")))
+        .or_else(|| owned(record, "/user").map(|u| format!("user:{u}")));
+    Ok(Normalised {
+        time_us,
+        event_id: owned(record, "/_document_id"),
+        principal_id: actor,
+        principal_type,
+        principal_reason,
+        session_name: None,
+        credential_id,
+        credential_type,
+        credential_reason,
+        auth_method: auth_method.into(),
+        action: action.to_string(),
+        resource,
+        decision: if denied {
+            Decision::Deny
+        } else {
+            Decision::Allow
+        },
+        decision_reason: denied.then(|| action.to_string()),
+        source_address: owned(record, "/actor_ip"),
+        user_agent: owned(record, "/user_agent"),
+        account: owned(record, "/org").or_else(|| owned(record, "/business")),
+        environment: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(extra: serde_json::Value) -> serde_json::Value {
+        let mut e = json!({"@timestamp": 1_711_431_195_806i64, "action": "git.clone", "actor": "octocat",
+            "actor_id": 1, "org": "acme", "repo": "acme/payments", "_document_id": "d1"});
+        for (k, v) in extra.as_object().unwrap() {
+            e[k] = v.clone();
+        }
+        e
+    }
+
+    #[test]
+    fn tokens_decide_the_credential_and_apps_are_workloads() {
+        let pat = normalise(&event(json!({"programmatic_access_type": "Fine-grained personal access token",
+            "hashed_token": "zZ2ENvDlbmTbnVqAuU4EdvEbCVnXkGEzh0rjCBf3Ppk=", "user_programmatic_access_name": "deploy"}))).unwrap();
+        assert_eq!(pat.credential_type, CredentialType::Static);
+        assert_eq!(
+            pat.credential_id.as_deref(),
+            Some("zZ2ENvDlbmTbnVqAuU4EdvEbCVnXkGEzh0rjCBf3Ppk=")
+        );
+        assert_eq!(pat.principal_type, PrincipalType::Human);
+        assert_eq!(pat.resource.as_deref(), Some("repo:acme/payments"));
+        let app = normalise(&event(
+            json!({"programmatic_access_type": "GitHub App server-to-server token",
+            "actor": "deploy-app[bot]", "actor_is_bot": true}),
+        ))
+        .unwrap();
+        assert_eq!(
+            (app.credential_type, app.principal_type),
+            (CredentialType::Ephemeral, PrincipalType::Workload)
+        );
+        let web = normalise(&event(
+            json!({"action": "user.failed_login", "operation_type": "authentication"}),
+        ))
+        .unwrap();
+        assert_eq!(
+            (web.credential_type, web.decision),
+            (CredentialType::Unknown, Decision::Deny)
+        );
+        assert!(detect(&event(json!({}))));
+        assert!(!detect(&json!({"action": "x.y", "@timestamp": 1})));
+    }
+}
