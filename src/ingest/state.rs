@@ -16,8 +16,9 @@
 //! shards on any scheduler share.
 //!
 //! A run lists its inputs as usual. An object whose fingerprint (ETag or
-//! version and size in a store, size and modification time on disk) matches
-//! its entry is not read again: its events come from the partitions of the
+//! version and size in a store, size and modification time on disk, and
+//! the proofpack version and `--source` that read it) matches its entry is
+//! not read again: its events come from the partitions of the
 //! window's days. A new or changed object is read *without* the window, so
 //! its partitions hold every event it has and a later run with another
 //! window finds them; the window is then applied exactly as a plain run
@@ -290,7 +291,15 @@ impl State {
         bearer: Option<&str>,
     ) -> PolarsResult<Partial> {
         let name = target_name(&target);
-        let fingerprint = target.as_ref().ok().and_then(fingerprint);
+        // The reading counts as much as the object: another proofpack
+        // release, or another forced --source, reads it again.
+        let fingerprint = target.as_ref().ok().and_then(fingerprint).map(|f| {
+            format!(
+                "proofpack {} source {}; {f}",
+                env!("CARGO_PKG_VERSION"),
+                options.source.map_or("detected", SourceKind::name)
+            )
+        });
         let Some(fingerprint) = fingerprint else {
             self.note(|l| &mut l.not_kept, name);
             return ingest_target(target, options, bearer);

@@ -248,6 +248,17 @@ fn shards_fill_one_dataset_and_a_merge_gives_the_one_run_evidence() {
         &[&["--out", single.to_str().unwrap()][..], &window[..]].concat(),
     );
     assert_same_evidence(&single, &merged);
+
+    // Read another way (a forced format), every object is read again.
+    ingest(
+        &moto,
+        &[
+            &["--state", state_arg, "--source", "aws-cloudtrail"][..],
+            &window[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(last_run(&state)["counts"]["read"], 16);
 }
 
 #[test]
