@@ -14,9 +14,10 @@
 //!
 //! Principal: the `actor` login; none at all (account recovery before
 //! signing in) → anonymous. A bot (`actor_is_bot`, a `[bot]` login)
-//! or a GitHub App token → workload (an App acting as itself); any other
-//! actor → human (a person's account, even when a program holds its
-//! token: the token is theirs). Decision: failed logins and challenges
+//! or a GitHub App token → workload (an App acting as itself); a person's
+//! account acting through a personal access token or OAuth token →
+//! service (a program using their account, as for an IAM user's access
+//! key); any other actor → human. Decision: failed logins and challenges
 //! (`*.failed_login`, `*_failure`) → deny; everything else the log records
 //! happened → allow.
 
@@ -130,14 +131,15 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
                 "acting through a GitHub App token".to_string()
             },
         )
-    } else {
+    } else if let Some(t) = token_type {
+        // As for an IAM user's access key: a person's account used by a
+        // program through a token they made.
         (
-            PrincipalType::Human,
-            match token_type {
-                Some(t) => format!("a person's account, acting through a {t}"),
-                None => "a person's account".to_string(),
-            },
+            PrincipalType::Service,
+            format!("a person's account used through a {t} (a program, not a sign-in)"),
         )
+    } else {
+        (PrincipalType::Human, "a person's account".to_string())
     };
     let denied = action.ends_with("failed_login") || action.ends_with("_failure");
     let resource = owned(record, "/repo")
@@ -201,7 +203,7 @@ mod tests {
             pat.credential_id.as_deref(),
             Some("zZ2ENvDlbmTbnVqAuU4EdvEbCVnXkGEzh0rjCBf3Ppk=")
         );
-        assert_eq!(pat.principal_type, PrincipalType::Human);
+        assert_eq!(pat.principal_type, PrincipalType::Service);
         assert_eq!(pat.resource.as_deref(), Some("repo:acme/payments"));
         let app = normalise(&event(
             json!({"programmatic_access_type": "GitHub App server-to-server token",

@@ -22,6 +22,7 @@ pub mod kubernetes;
 pub mod mcp_config;
 pub mod nhi_inventory;
 pub mod ocsf;
+pub mod okta_system_log;
 pub mod output;
 pub mod parquet_rows;
 pub mod reader;
@@ -60,10 +61,11 @@ pub enum SourceKind {
     AzureActivity,
     Ocsf,
     GithubAudit,
+    OktaSystemLog,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 7] = [
+    pub const ALL: [SourceKind; 8] = [
         SourceKind::CloudTrail,
         SourceKind::K8sAudit,
         SourceKind::GcpAudit,
@@ -71,6 +73,7 @@ impl SourceKind {
         SourceKind::AzureActivity,
         SourceKind::Ocsf,
         SourceKind::GithubAudit,
+        SourceKind::OktaSystemLog,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +85,7 @@ impl SourceKind {
             SourceKind::AzureActivity => azure_activity::SOURCE,
             SourceKind::Ocsf => ocsf::SOURCE,
             SourceKind::GithubAudit => github_audit::SOURCE,
+            SourceKind::OktaSystemLog => okta_system_log::SOURCE,
         }
     }
 
@@ -106,6 +110,8 @@ impl SourceKind {
             Some(SourceKind::AzureActivity)
         } else if github_audit::detect(record) {
             Some(SourceKind::GithubAudit)
+        } else if okta_system_log::detect(record) {
+            Some(SourceKind::OktaSystemLog)
         } else {
             None
         }
@@ -127,6 +133,7 @@ impl SourceKind {
             SourceKind::AzureActivity => azure_activity::normalise(record),
             SourceKind::Ocsf => ocsf::normalise(record),
             SourceKind::GithubAudit => github_audit::normalise(record),
+            SourceKind::OktaSystemLog => okta_system_log::normalise(record),
         }
     }
 }

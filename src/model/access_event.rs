@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The audit-log formats an access event can come from, by the name its
 /// `source` column holds (each ingest reader's `SOURCE`).
-pub const AUDIT_SOURCES: [&str; 7] = [
+pub const AUDIT_SOURCES: [&str; 8] = [
     "aws-cloudtrail",
     "k8s-audit",
     "gcp-audit",
@@ -12,6 +12,7 @@ pub const AUDIT_SOURCES: [&str; 7] = [
     "azure-activity",
     "ocsf",
     "github-audit",
+    "okta-system-log",
 ];
 
 /// The static name of a source, for tables read back from disk.

@@ -537,10 +537,10 @@ fn cloud_identity_logs_and_ocsf_are_classified_from_what_they_say() {
 #[test]
 fn unknown_formats_are_rejected_saying_so() {
     let logs = samples().join("identity-logs");
-    let (dir, _) = ingest(&[logs.join("okta")], &[]);
+    let (dir, _) = ingest(&[logs.join("m365-unified-audit")], &[]);
     let s = summary(dir.path());
     assert_eq!(s["normalised"], 0);
-    assert_eq!(s["rejected"], 3);
+    assert_eq!(s["rejected"], 4);
     let rejected = std::fs::read_to_string(dir.path().join("evidence/rejected.csv")).unwrap();
     assert!(rejected.contains("not a recognised audit record"));
     assert!(rejected.contains("--source"));
@@ -1400,4 +1400,51 @@ fn github_audit_events_are_classified_from_their_tokens() {
     assert_eq!(anonymous[0]["action"], "user.forgot_password");
     let denied = all.iter().filter(|r| r["decision"] == "deny").count();
     assert!(denied >= 5, "failed logins are denials");
+}
+
+/// Okta System Log events, as Cribl (`_raw`) and Airbyte (`data`) deliver
+/// them and as OCSF's examples hold them: API-token use is static and
+/// makes the token owner's account a program.
+#[test]
+fn okta_system_log_events_show_api_token_use() {
+    let (dir, _) = ingest(
+        &[samples().join("okta"), samples().join("identity-logs/okta")],
+        &[],
+    );
+    let s = summary(dir.path());
+    assert!(
+        s["by_source"]["okta-system-log"].as_u64().unwrap() > 100,
+        "{s:#}"
+    );
+    // The only rejects are Airbyte's inventory streams (users, groups,
+    // roles), which are not events.
+    let rejected = std::fs::read_to_string(dir.path().join("evidence/rejected.csv")).unwrap();
+    for line in rejected.lines().skip(1) {
+        assert!(
+            line.contains("expected_records.jsonl") && line.contains(", data"),
+            "{line}"
+        );
+    }
+    let all = records(dir.path(), &["--source", "okta-system-log"]);
+    let token: Vec<&Value> = all
+        .iter()
+        .filter(|r| r["credential_id"] == "00T159py03CikoIKe5d7")
+        .collect();
+    assert_eq!(token.len(), 23, "the SSWS token's rate-limit violations");
+    for r in &token {
+        assert_eq!(r["credential_type"], "static");
+        assert_eq!(r["principal_type"], "service");
+        assert_eq!(r["principal_id"], "integration-test@daxtarity.com");
+    }
+    let cribl = all
+        .iter()
+        .find(|r| r["raw_ref"]["file"].as_str().unwrap().contains("cribl"))
+        .unwrap();
+    assert!(
+        cribl["raw_ref"]["position"]
+            .as_str()
+            .unwrap()
+            .ends_with(", _raw"),
+        "{cribl:#}"
+    );
 }
