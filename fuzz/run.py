@@ -25,6 +25,7 @@ DICTS = {
     "config_toml": ["toml"],
     "oscal_validate": ["oscal"],
     "gzip_input": [],
+    "mcp_config": ["json", "mcp"],
 }
 
 

@@ -29,7 +29,12 @@ fuzz_target!(|data: &[u8]| {
         .map_or(0, |m| m.len());
     let server_rows = rows.iter().filter(|r| r.kind == "mcp-server").count();
     assert_eq!(server_rows, servers, "one identity per server");
-    let copied = format!("{rows:?}");
+    // Where a value could leak: the free-text fields (ids are built from
+    // the server name, key names and file, all shown).
+    let copied: String = rows
+        .iter()
+        .map(|r| format!("{} {} {}", r.details, r.credential_reason, r.kind))
+        .collect();
     let all: Vec<(&String, &serde_json::Value)> = ["mcpServers", "servers"]
         .iter()
         .filter_map(|k| value.get(*k).and_then(|s| s.as_object()))
@@ -45,9 +50,25 @@ fuzz_target!(|data: &[u8]| {
                 .filter_map(|f| server.get(*f).and_then(|e| e.as_object()))
                 .flat_map(|m| m.keys())
                 .collect();
+            // The command line as the rows write it: command and
+            // arguments joined by spaces.
+            let line: Vec<&str> = server
+                .get("command")
+                .and_then(|c| c.as_str())
+                .into_iter()
+                .chain(
+                    server
+                        .get("args")
+                        .and_then(|a| a.as_array())
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|a| a.as_str()),
+                )
+                .collect();
             format!(
-                "{name} {} {keys:?}",
-                serde_json::json!([server.get("command"), server.get("args"), server.get("url")])
+                "{name} {} {keys:?} {}",
+                serde_json::json!([server.get("command"), server.get("args"), server.get("url")]),
+                line.join(" ")
             )
         })
         .collect();
@@ -59,7 +80,11 @@ fuzz_target!(|data: &[u8]| {
                 .into_iter()
                 .flatten()
                 .filter_map(|(_, v)| v.as_str())
-                .filter(|v| v.len() >= 12 && !shown.contains(*v) && !raw_ref.file.contains(*v))
+                // Secret-like values: long, and without the characters
+                // the rows themselves write around names (`=`, `;`, `,`,
+                // spaces), which could rebuild a value from shown parts.
+                .filter(|v| v.len() >= 12 && !v.contains(['=', ';', ',', ' ', ':']))
+                .filter(|v| !shown.contains(*v) && !raw_ref.file.contains(*v))
             {
                 assert!(!copied.contains(secret), "a value was copied: {secret}");
             }
