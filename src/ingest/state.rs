@@ -239,14 +239,8 @@ impl State {
     /// Opens (or creates) a state folder and reads its entries. An entry
     /// that cannot be read is noted and its object read again.
     pub fn open(dir: &Path) -> Result<State, StateError> {
-        let place = Place::new(dir).map_err(|message| StateError::Io {
-            path: dir.to_path_buf(),
-            message,
-        })?;
-        let fail = |message: String| StateError::Io {
-            path: dir.to_path_buf(),
-            message,
-        };
+        let place = Place::new(dir).map_err(|message| io(dir, message))?;
+        let fail = |message: String| io(dir, message);
         let mut entries = BTreeMap::new();
         let mut log = RunLog::default();
         for name in place.list(OBJECTS).map_err(fail)? {
@@ -269,6 +263,11 @@ impl State {
             entries,
             log: Mutex::new(log),
         })
+    }
+
+    /// An error about this state folder or prefix.
+    fn failed(&self, e: impl std::fmt::Display) -> StateError {
+        io(Path::new(&self.place.to_string()), e)
     }
 
     /// The folder or prefix, for messages.
@@ -355,10 +354,7 @@ impl State {
     fn keep(&self, input: &str, fingerprint: String, partial: &Partial) -> Result<(), StateError> {
         let key = key_of(input);
         let events = &partial.events;
-        let fail = |e: &dyn std::fmt::Display| StateError::Io {
-            path: PathBuf::from(self.place.to_string()),
-            message: e.to_string(),
-        };
+        let fail = |e: &dyn std::fmt::Display| self.failed(e);
         let times = micros_column(events, "time").map_err(|e| fail(&e))?;
         let sources = events
             .column("source")
@@ -571,10 +567,7 @@ impl State {
                 let name = format!("{RUNS_FOLDER}/{at}{}.json", shard.unwrap_or_default());
                 self.place
                     .write(&name, line.to_string().as_bytes())
-                    .map_err(|message| StateError::Io {
-                        path: PathBuf::from(self.place.to_string()),
-                        message,
-                    })?;
+                    .map_err(|message| self.failed(message))?;
             }
         }
         Ok(counts)

@@ -247,7 +247,6 @@ pub fn anonymous_access(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     }
     let considered = anonymous.len() + open_grants.len();
     if considered == 0 {
-        let mut out = out;
         out.status = crate::checks::outcome::Status::Pass;
         out.reason = format!(
             "no anonymous request in {} access record(s), and none of {} grant(s) is open to anyone",
