@@ -538,11 +538,17 @@ fn ingest(args: IngestArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStat
             "  inventories, policies, scanner reports: {} record(s) → {} identity and credential row(s), {} grant(s), {} secret finding(s)",
             s.inventoried, s.identities, s.grants, s.secret_findings
         );
+    } else if s.identities + s.grants > 0 {
+        println!(
+            "  shown by the logs: {} identity and credential row(s), {} grant(s)",
+            s.identities, s.grants
+        );
     }
     if s.normalised + s.inventoried > 0 {
         println!("  sources: {}", counts(&s.by_source));
     }
     if s.normalised > 0 {
+        println!("  principals: {}", counts(&s.by_principal_type));
         println!("  credentials: {}", counts(&s.by_credential_type));
         println!("  decisions: {}", counts(&s.by_decision));
     }

@@ -45,6 +45,15 @@ fn str_col(frame: &DataFrame, name: &str) -> PolarsResult<Str> {
     Ok(Str(frame.column(name)?.str()?.rechunk().into_owned()))
 }
 
+/// A string column added in a later release: empty when an evidence
+/// folder written before it lacks it.
+fn optional_str_col(frame: &DataFrame, name: &str) -> PolarsResult<Str> {
+    match frame.column(name) {
+        Ok(_) => str_col(frame, name),
+        Err(_) => Ok(Str(StringChunked::full_null(name.into(), frame.height()))),
+    }
+}
+
 use crate::model::tables::{bool_column as bool_col, micros_column as time_col};
 
 pub struct Events {
@@ -110,6 +119,13 @@ pub struct Identities {
     pub credential_type: Str,
     /// Source-specific `key=value` facts (an MCP credential's class).
     pub details: Str,
+    /// `internal` or `third-party`.
+    pub ownership: Str,
+    pub vendor: Str,
+    pub ownership_reason: Str,
+    pub review_by: Vec<Option<i64>>,
+    pub agent_platform: Str,
+    pub on_behalf_of: Str,
 }
 
 /// Identity kinds that are credentials (secrets or key material) rather
@@ -143,6 +159,15 @@ impl Identities {
             active: bool_col(f, "active")?,
             credential_type: str_col(f, "credential_type")?,
             details: str_col(f, "details")?,
+            ownership: optional_str_col(f, "ownership")?,
+            vendor: optional_str_col(f, "vendor")?,
+            ownership_reason: optional_str_col(f, "ownership_reason")?,
+            review_by: match f.column("review_by") {
+                Ok(_) => time_col(f, "review_by")?,
+                Err(_) => vec![None; f.height()],
+            },
+            agent_platform: optional_str_col(f, "agent_platform")?,
+            on_behalf_of: optional_str_col(f, "on_behalf_of")?,
         })
     }
 

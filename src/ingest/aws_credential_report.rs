@@ -220,6 +220,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Report {
                         .into(),
                     details,
                     source_ref: source_ref.clone(),
+                    ..Default::default()
                 });
             }
             let cert = format!("cert_{slot}");
@@ -242,6 +243,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Report {
                         "X.509 signing certificate on an IAM user: valid until deleted".into(),
                     details: String::new(),
                     source_ref: source_ref.clone(),
+                    ..Default::default()
                 });
             }
         }
@@ -296,6 +298,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Report {
             credential_reason,
             details,
             source_ref,
+            ..Default::default()
         });
         report.identities.extend(credentials);
     }

@@ -168,6 +168,7 @@ fn listing(record: &Value, source_ref: &RawRef, out: &mut Parsed) -> Result<(), 
             credential_reason,
             details: user.map(|u| format!("user_name={u}")).unwrap_or_default(),
             source_ref: key_ref,
+            ..Default::default()
         });
     }
     Ok(())
@@ -241,6 +242,7 @@ fn principal_identity(item: &Value, arn: &str, kind: &str, item_ref: &RawRef) ->
         },
         details: details.join("; "),
         source_ref: item_ref.clone(),
+        ..Default::default()
     }
 }
 

@@ -14,6 +14,8 @@
 //! IAM users calling with an access key outside the console → service (a
 //! programmatic user); `AWSAccount` with `ANONYMOUS_PRINCIPAL` → anonymous
 //! (an unauthenticated request, no credential); anything else → unknown.
+//! A caller of Bedrock AgentCore Identity's token calls → agent (see
+//! `cloudtrail_observe`, which also reads agents and third-party roles).
 
 use crate::json::JsonRef;
 
@@ -53,7 +55,7 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
         .strip_suffix(".amazonaws.com")
         .unwrap_or(event_source);
     let (decision, decision_reason) = decision(record);
-    Ok(Normalised {
+    let mut access = Normalised {
         time_us,
         event_id: owned(record, "/eventID"),
         principal_id: identity.principal_id,
@@ -73,7 +75,9 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
         account: owned(record, "/recipientAccountId")
             .or_else(|| owned(record, "/userIdentity/accountId")),
         environment: owned(record, "/awsRegion"),
-    })
+    };
+    super::cloudtrail_observe::mark_agent(record, &mut access);
+    Ok(access)
 }
 
 struct Identity {

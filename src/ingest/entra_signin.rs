@@ -18,8 +18,9 @@
 use crate::json::JsonRef;
 
 use super::fields::{owned, text};
+use super::observed::Observed;
 use super::Normalised;
-use crate::model::{CredentialType, Decision, PrincipalType};
+use crate::model::{CredentialType, Decision, Identity, Ownership, PrincipalType};
 use crate::time::parse_time;
 
 pub const SOURCE: &str = "entra-signin";
@@ -27,10 +28,40 @@ pub const SOURCE: &str = "entra-signin";
 pub fn detect<'a, J: JsonRef<'a>>(record: J) -> bool {
     let category = text(record, "/category").unwrap_or("");
     category.ends_with("SignInLogs")
-        && category != "SignInLogs"
-        && category != "NonInteractiveUserSignInLogs"
-        || record.get("servicePrincipalId").is_some() && record.get("createdDateTime").is_some()
+        && (category != "SignInLogs" && category != "NonInteractiveUserSignInLogs"
+            || agent_type(record).is_some())
+        || record.get("createdDateTime").is_some()
+            && (record.get("servicePrincipalId").is_some() || agent_type(record).is_some())
 }
+
+/// The platform named for Entra's agents.
+pub const AGENT_PLATFORM: &str = "Microsoft Entra Agent ID";
+
+/// An agentic sign-in's `agent.agentType` (Graph `signIn.agent`, Azure
+/// Monitor `properties.agent`): `agenticAppInstance` (an agent identity),
+/// `agenticApp` or `agentIdentityBlueprintPrincipal` (a blueprint), or
+/// `agentIDuser` (an agent's user account); `notAgentic` is none.
+fn agent_type<'a, J: JsonRef<'a>>(record: J) -> Option<&'a str> {
+    let props = record
+        .get("properties")
+        .filter(|p| p.is_object())
+        .unwrap_or(record);
+    text(props, "/agent/agentType")
+        .or_else(|| text(props, "/agent/agentSubjectType"))
+        .filter(|t| !t.eq_ignore_ascii_case("notAgentic") && *t != "unknownFutureValue")
+}
+
+/// The identity kind of an agent type.
+fn agent_kind(agent_type: &str) -> &'static str {
+    match agent_type {
+        "agenticAppInstance" => "agent-identity",
+        "agentIDuser" | "agentIdUser" => "agent-user",
+        _ => "agent-blueprint",
+    }
+}
+
+/// Microsoft's own tenant, owner of its first-party apps.
+const MICROSOFT_SERVICES_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
 pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     // Azure Monitor puts the sign-in under `properties`; Graph returns it bare.
@@ -51,7 +82,13 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     })?;
     let sp_id =
         text(props, "/servicePrincipalId").filter(|s| !s.chars().all(|c| c == '0' || c == '-'));
-    let principal_id = sp_id
+    let agent = agent_type(record);
+    // An agent's user account signs in as a user.
+    let agent_user = agent
+        .filter(|t| agent_kind(t) == "agent-user")
+        .and_then(|_| text(props, "/userPrincipalName").or_else(|| text(props, "/userId")));
+    let principal_id = agent_user
+        .or(sp_id)
         .or_else(|| text(props, "/appId"))
         .map(str::to_string)
         .ok_or("no servicePrincipalId or appId: the sign-in names no caller")?;
@@ -109,11 +146,15 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
         time_us,
         event_id: owned(props, "/id"),
         principal_id,
-        principal_type: PrincipalType::Workload,
-        principal_reason: if managed {
-            "managed identity".into()
+        principal_type: if agent.is_some() {
+            PrincipalType::Agent
         } else {
-            "service principal (application identity)".into()
+            PrincipalType::Workload
+        },
+        principal_reason: match agent {
+            Some(t) => format!("agent.agentType {t}: a Microsoft Entra Agent ID identity"),
+            None if managed => "managed identity".into(),
+            None => "service principal (application identity)".into(),
         },
         session_name: owned(props, "/servicePrincipalName"),
         credential_id: key_id,
@@ -129,6 +170,59 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
         account: owned(record, "/tenantId").or_else(|| owned(props, "/resourceTenantId")),
         environment: owned(record, "/location"),
     })
+}
+
+/// An agent identity with its blueprint and the person it acts for, and an
+/// app owned by another tenant (not Microsoft's own) as third-party.
+pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
+    let props = record
+        .get("properties")
+        .filter(|p| p.is_object())
+        .unwrap_or(record);
+    let mut seen = Observed::default();
+    let tenant = text(record, "/tenantId")
+        .or_else(|| text(props, "/homeTenantId"))
+        .or_else(|| text(props, "/resourceTenantId"));
+    let owner_tenant = text(props, "/appOwnerTenantId");
+    let foreign = match (owner_tenant, tenant) {
+        (Some(owner), Some(tenant)) => owner != tenant && owner != MICROSOFT_SERVICES_TENANT,
+        _ => false,
+    };
+    let agent = agent_type(record);
+    if agent.is_none() && !foreign {
+        return seen;
+    }
+    let mut identity = Identity {
+        id: access.principal_id.clone(),
+        kind: agent.map_or("service-principal", agent_kind).into(),
+        provider: "azure",
+        environment: access.account.clone(),
+        last_used_us: Some(access.time_us),
+        active: true,
+        credential_type: access.credential_type,
+        credential_reason: access.credential_reason.clone(),
+        ..Default::default()
+    };
+    if agent.is_some() {
+        identity.agent_platform = Some(AGENT_PLATFORM.into());
+        identity.details = text(props, "/agent/agentSubjectParentId")
+            .map(|p| format!("parent={p}"))
+            .unwrap_or_default();
+        // A delegated agentic sign-in names the person it acts for.
+        identity.on_behalf_of = text(props, "/userPrincipalName")
+            .filter(|u| *u != access.principal_id)
+            .map(str::to_string);
+    }
+    if foreign {
+        let owner = owner_tenant.unwrap_or_default();
+        identity.ownership = Ownership::ThirdParty;
+        identity.vendor = Some(format!("Entra tenant {owner}"));
+        identity.ownership_reason = format!(
+            "appOwnerTenantId {owner} is not this tenant: another organisation's multi-tenant app"
+        );
+    }
+    seen.identities.push(identity);
+    seen
 }
 
 #[cfg(test)]
@@ -152,6 +246,59 @@ mod tests {
             normalise(&mi).unwrap().credential_type,
             CredentialType::Ephemeral
         );
+    }
+
+    /// Shaped as Microsoft Graph documents `signIn.agent` (no public
+    /// sample of an agentic sign-in exists).
+    #[test]
+    fn agentic_sign_ins_are_agents_acting_for_the_person_named() {
+        let record = json!({"id": "s1", "createdDateTime": "2026-05-01T10:00:00Z", "appId": "app-1",
+            "servicePrincipalId": "agent-sp-1", "userPrincipalName": "ana@contoso.com",
+            "clientCredentialType": "federatedIdentityCredential", "status": {"errorCode": 0},
+            "agent": {"agentType": "agenticAppInstance", "agentSubjectType": "agenticAppInstance", "agentSubjectParentId": "blueprint-9"}});
+        assert!(detect(&record));
+        let n = normalise(&record).unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Agent);
+        assert_eq!(n.principal_id, "agent-sp-1");
+        assert_eq!(n.credential_type, CredentialType::Ephemeral);
+        let seen = observe(&record, &n);
+        let agent = &seen.identities[0];
+        assert_eq!(agent.kind, "agent-identity");
+        assert_eq!(agent.agent_platform.as_deref(), Some(AGENT_PLATFORM));
+        assert_eq!(agent.on_behalf_of.as_deref(), Some("ana@contoso.com"));
+        assert_eq!(agent.details, "parent=blueprint-9");
+
+        // An agent's user account, in the user sign-in category.
+        let user = json!({"time": "2026-05-01T10:00:00Z", "category": "NonInteractiveUserSignInLogs", "tenantId": "t",
+            "properties": {"userPrincipalName": "agent-7@contoso.com", "appId": "app-2", "agent": {"agentType": "agentIDuser"}}});
+        assert!(detect(&user));
+        let n = normalise(&user).unwrap();
+        assert_eq!(n.principal_id, "agent-7@contoso.com");
+        assert_eq!(observe(&user, &n).identities[0].kind, "agent-user");
+
+        let person = json!({"time": "2026-05-01T10:00:00Z", "category": "SignInLogs", "properties": {"userPrincipalName": "ana@contoso.com", "agent": {"agentType": "notAgentic"}}});
+        assert!(!detect(&person));
+    }
+
+    #[test]
+    fn an_app_owned_by_another_tenant_is_third_party_and_microsofts_own_is_not() {
+        let by = |owner: &str| {
+            signin(
+                json!({"servicePrincipalId": "sp", "appOwnerTenantId": owner, "clientCredentialType": "clientSecret"}),
+            )
+        };
+        let vendor = by("aaaa-vendor");
+        let seen = observe(&vendor, &normalise(&vendor).unwrap());
+        assert_eq!(seen.identities[0].ownership, Ownership::ThirdParty);
+        assert!(seen.identities[0].ownership_reason.contains("aaaa-vendor"));
+        let own = by("t");
+        assert!(observe(&own, &normalise(&own).unwrap())
+            .identities
+            .is_empty());
+        let microsoft = by(MICROSOFT_SERVICES_TENANT);
+        assert!(observe(&microsoft, &normalise(&microsoft).unwrap())
+            .identities
+            .is_empty());
     }
 
     #[test]

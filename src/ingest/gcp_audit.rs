@@ -12,7 +12,10 @@
 //! Principal type: `*.gserviceaccount.com`, `serviceAccount:` subjects and
 //! Kubernetes service accounts → workload; `system:` Kubernetes identities →
 //! service; federated workload principals → workload; e-mail addresses →
-//! human. Decision: `status.code` 0 or absent → allow, 7
+//! human. A service account calling a Vertex AI model or Agent Engine
+//! (`GenerateContent`, `BidiGenerateContent`, `Predict`,
+//! `QueryReasoningEngine`, ...) and Agent Engine's service agent
+//! (`gcp-sa-aiplatform-re`) → agent. Decision: `status.code` 0 or absent → allow, 7
 //! (PERMISSION_DENIED) and 16 (UNAUTHENTICATED) → deny, others → error.
 
 use crate::json::JsonRef;
@@ -115,6 +118,15 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
         )
     };
 
+    // A service account serving a model or an agent is an AI application.
+    let (principal_type, principal_reason) = match vertex_agent(service, method, &principal_id) {
+        Some(why) if principal_type == PrincipalType::Workload => (
+            PrincipalType::Agent,
+            format!("{why}; the identity alone says workload: {principal_reason}"),
+        ),
+        _ => (principal_type, principal_reason),
+    };
+
     let (credential_type, credential_reason, auth_method) = if let Some(k) = &key {
         let _ = k;
         (
@@ -195,6 +207,61 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     })
 }
 
+/// The platform named for Vertex AI's agents and model callers.
+pub const VERTEX_PLATFORM: &str = "Google Vertex AI";
+
+/// Why a Vertex AI call marks its caller as an agent: Agent Engine's own
+/// service agent, or a call that runs an agent or a generative model.
+fn vertex_agent(service: &str, method: &str, principal: &str) -> Option<String> {
+    if principal.contains("@gcp-sa-aiplatform-re.") {
+        return Some("Vertex AI Agent Engine's service agent (gcp-sa-aiplatform-re)".into());
+    }
+    if service != "aiplatform.googleapis.com" {
+        return None;
+    }
+    let call = method.rsplit('.').next().unwrap_or(method);
+    const AGENT_CALLS: [&str; 8] = [
+        "QueryReasoningEngine",
+        "StreamQueryReasoningEngine",
+        "GenerateContent",
+        "StreamGenerateContent",
+        "BidiGenerateContent",
+        "Predict",
+        "RawPredict",
+        "StreamRawPredict",
+    ];
+    AGENT_CALLS
+        .contains(&call)
+        .then(|| format!("a non-human caller of Vertex AI {call} (a model or agent run)"))
+}
+
+/// A Vertex AI agent, as an identity of its platform.
+pub fn observe<'a, J: JsonRef<'a>>(_record: J, access: &Normalised) -> super::observed::Observed {
+    let mut seen = super::observed::Observed::default();
+    if access.principal_type == PrincipalType::Agent
+        && access.principal_reason.contains("Vertex AI")
+    {
+        seen.identities.push(crate::model::Identity {
+            id: access.principal_id.clone(),
+            kind: "agent".into(),
+            provider: "gcp",
+            environment: access.account.clone(),
+            last_used_us: Some(access.time_us),
+            active: true,
+            credential_type: access.credential_type,
+            credential_reason: access.credential_reason.clone(),
+            details: access
+                .credential_id
+                .as_ref()
+                .map(|k| format!("key={k}"))
+                .unwrap_or_default(),
+            agent_platform: Some(VERTEX_PLATFORM.into()),
+            ..Default::default()
+        });
+    }
+    seen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +282,49 @@ mod tests {
         let n = normalise(&entry(json!({"principalEmail": "a@p.iam.gserviceaccount.com", "serviceAccountDelegationInfo": [{"firstPartyPrincipal": {"principalEmail": "b@p.iam.gserviceaccount.com"}}]}), json!({}))).unwrap();
         assert_eq!(n.credential_type, CredentialType::Ephemeral);
         assert!(n.credential_reason.contains("b@p.iam.gserviceaccount.com"));
+    }
+
+    #[test]
+    fn service_accounts_calling_vertex_models_are_agents_and_people_are_not() {
+        let call = |email: &str, method: &str| {
+            let mut e = entry(json!({"principalEmail": email}), json!({}));
+            e["protoPayload"]["serviceName"] = json!("aiplatform.googleapis.com");
+            e["protoPayload"]["methodName"] = json!(method);
+            normalise(&e).unwrap()
+        };
+        let sa = "live-app@p.iam.gserviceaccount.com";
+        let n = call(
+            sa,
+            "google.cloud.aiplatform.v1.LlmBidiService.BidiGenerateContent",
+        );
+        assert_eq!(
+            n.principal_type,
+            PrincipalType::Agent,
+            "{}",
+            n.principal_reason
+        );
+        let seen = observe(&entry(json!({}), json!({})), &n);
+        assert_eq!(
+            seen.identities[0].agent_platform.as_deref(),
+            Some(VERTEX_PLATFORM)
+        );
+        let n = call(sa, "google.cloud.aiplatform.v1.DatasetService.ListDatasets");
+        assert_eq!(n.principal_type, PrincipalType::Workload);
+        let n = call(
+            "ana@example.com",
+            "google.cloud.aiplatform.internal.PredictionService.CountTokens",
+        );
+        assert_eq!(n.principal_type, PrincipalType::Human);
+        let n = call(
+            "ana@example.com",
+            "google.cloud.aiplatform.v1.PredictionService.GenerateContent",
+        );
+        assert_eq!(n.principal_type, PrincipalType::Human);
+        let n = call(
+            "service-1@gcp-sa-aiplatform-re.iam.gserviceaccount.com",
+            "google.cloud.aiplatform.v1.ReasoningEngineExecutionService.QueryReasoningEngine",
+        );
+        assert_eq!(n.principal_type, PrincipalType::Agent);
     }
 
     #[test]

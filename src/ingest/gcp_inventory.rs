@@ -102,6 +102,7 @@ fn account(item: &Value, source_ref: RawRef) -> Result<Identity, String> {
         credential_reason: "the account itself; its keys are listed separately".into(),
         details,
         source_ref,
+        ..Default::default()
     })
 }
 
@@ -159,6 +160,7 @@ fn key(item: &Value, source_ref: RawRef) -> Result<Identity, String> {
             .collect::<Vec<_>>()
             .join("; "),
         source_ref,
+        ..Default::default()
     })
 }
 

@@ -24,8 +24,9 @@
 use crate::json::JsonRef;
 
 use super::fields::{owned, text, truthy};
+use super::observed::{scope_grant, Observed};
 use super::Normalised;
-use crate::model::{CredentialType, Decision, PrincipalType};
+use crate::model::{CredentialType, Decision, Identity, Ownership, PrincipalType};
 use crate::time::parse_time;
 
 pub const SOURCE: &str = "github-audit";
@@ -180,6 +181,101 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     })
 }
 
+/// A GitHub App installation (`integration_installation.*`): the App as a
+/// third-party identity (its owner holds its code and private key), and
+/// what it was given as a grant: `permissions` where the event lists them,
+/// the repositories, and `repository_selection: all` flagged as broad.
+pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
+    let mut seen = Observed::default();
+    let Some(action) =
+        text(record, "/action").filter(|a| a.starts_with("integration_installation."))
+    else {
+        return seen;
+    };
+    let Some(app) = text(record, "/integration").or_else(|| text(record, "/name")) else {
+        return seen;
+    };
+    let org = text(record, "/org").or_else(|| {
+        record
+            .get("org")
+            .and_then(J::as_array)
+            .and_then(|mut items| items.find_map(J::as_str))
+    });
+    let installer = access.principal_id.clone();
+    let account = org.unwrap_or(installer.as_str()).to_string();
+    let selection = text(record, "/repository_selection");
+    let repositories: Vec<String> = record
+        .get("repositories_added_names")
+        .and_then(J::as_array)
+        .map(|items| items.filter_map(J::as_str).map(str::to_string).collect())
+        .unwrap_or_default();
+    let removed = matches!(
+        action,
+        "integration_installation.destroy" | "integration_installation.suspend"
+    );
+    let mut details = vec![format!("installation={action}")];
+    if let Some(sel) = selection {
+        details.push(format!("repository_selection={sel}"));
+    }
+    seen.identities.push(Identity {
+        id: format!("github-app:{app}@{account}"),
+        kind: "github-app".into(),
+        provider: "github",
+        environment: Some(account.clone()),
+        created_us: (action == "integration_installation.create").then_some(access.time_us),
+        last_used_us: None,
+        active: !removed,
+        credential_type: CredentialType::Ephemeral,
+        credential_reason: "GitHub App installation tokens last one hour (the App's private key, held by its owner, mints them)".into(),
+        details: details.join("; "),
+        ownership: Ownership::ThirdParty,
+        vendor: Some(app.to_string()),
+        ownership_reason: format!(
+            "GitHub App {app} installed on {account} by {installer}: its owner holds its code and private key"
+        ),
+        ..Default::default()
+    });
+    if removed {
+        return seen;
+    }
+    let mut actions: Vec<String> = Vec::new();
+    let mut flags: Vec<String> = Vec::new();
+    if let Some(members) = record.get("permissions").and_then(J::as_object) {
+        for (permission, level) in members {
+            let level = level.as_str().unwrap_or("?");
+            actions.push(format!("{permission}:{level}"));
+            if level == "write"
+                && matches!(
+                    permission,
+                    "administration" | "organization_administration" | "members"
+                )
+            {
+                flags.push(format!("admin permission {permission}:write"));
+            }
+        }
+    }
+    if selection == Some("all") {
+        flags.push(format!("broad: every repository of {account}"));
+    }
+    if actions.is_empty() && flags.is_empty() && repositories.is_empty() {
+        return seen;
+    }
+    let mut grant = scope_grant(
+        &format!("github-app:{app}@{account}"),
+        format!("GitHub App installation ({action}) by {installer}"),
+        &actions,
+        flags,
+    );
+    grant.resources = if selection == Some("all") {
+        format!("{account}/*")
+    } else {
+        repositories.join(" ")
+    };
+    grant.wildcard_resource = selection == Some("all");
+    seen.grants.push(grant);
+    seen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +288,42 @@ mod tests {
             e[k] = v.clone();
         }
         e
+    }
+
+    #[test]
+    fn an_app_installed_on_every_repository_is_a_broad_third_party_grant() {
+        let install = event(
+            json!({"action": "integration_installation.repositories_added", "integration": "GitGuardian",
+            "name": "GitGuardian", "repository_selection": "all", "repositories_added_names": ["acme/payments"], "org": []}),
+        );
+        let n = normalise(&install).unwrap();
+        let seen = observe(&install, &n);
+        let app = &seen.identities[0];
+        assert_eq!(app.id, "github-app:GitGuardian@octocat");
+        assert_eq!(app.ownership, Ownership::ThirdParty);
+        assert_eq!(app.vendor.as_deref(), Some("GitGuardian"));
+        let grant = &seen.grants[0];
+        assert!(
+            grant.flags.starts_with("broad: every repository"),
+            "{}",
+            grant.flags
+        );
+        assert!(grant.wildcard_resource && !grant.admin);
+
+        let admin = event(
+            json!({"action": "integration_installation.create", "integration": "Deployer", "org": "acme",
+            "repository_selection": "selected", "permissions": {"administration": "write", "contents": "read"}}),
+        );
+        let seen = observe(&admin, &normalise(&admin).unwrap());
+        assert_eq!(seen.identities[0].id, "github-app:Deployer@acme");
+        assert!(seen.grants[0].admin);
+        assert_eq!(seen.grants[0].actions, "administration:write contents:read");
+
+        let gone = event(
+            json!({"action": "integration_installation.destroy", "integration": "Deployer", "org": "acme"}),
+        );
+        let seen = observe(&gone, &normalise(&gone).unwrap());
+        assert!(!seen.identities[0].active && seen.grants.is_empty());
     }
 
     #[test]

@@ -274,6 +274,7 @@ impl Row {
                 position: self.position,
                 ..raw_ref.clone()
             },
+            ..Default::default()
         }
     }
 }

@@ -10,19 +10,24 @@ pub mod agent;
 pub mod aws_credential_report;
 pub mod aws_iam_policy;
 pub mod azure_activity;
+pub mod bedrock_agentcore;
 pub mod cloudtrail;
+pub mod cloudtrail_observe;
 pub mod entra_signin;
 pub mod fields;
 pub mod gcp_audit;
 pub mod gcp_iam_policy;
 pub mod gcp_inventory;
 pub mod github_audit;
+pub mod google_workspace;
 pub mod k8s_audit;
 pub mod kubernetes;
 pub mod mcp_config;
 pub mod nhi_inventory;
+pub mod observed;
 pub mod ocsf;
 pub mod okta_system_log;
+pub mod openai_audit;
 pub mod output;
 pub mod parquet_rows;
 pub mod reader;
@@ -62,10 +67,13 @@ pub enum SourceKind {
     Ocsf,
     GithubAudit,
     OktaSystemLog,
+    OpenAiAudit,
+    BedrockAgentCore,
+    GoogleWorkspace,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 8] = [
+    pub const ALL: [SourceKind; 11] = [
         SourceKind::CloudTrail,
         SourceKind::K8sAudit,
         SourceKind::GcpAudit,
@@ -74,6 +82,9 @@ impl SourceKind {
         SourceKind::Ocsf,
         SourceKind::GithubAudit,
         SourceKind::OktaSystemLog,
+        SourceKind::OpenAiAudit,
+        SourceKind::BedrockAgentCore,
+        SourceKind::GoogleWorkspace,
     ];
 
     pub fn name(self) -> &'static str {
@@ -86,6 +97,9 @@ impl SourceKind {
             SourceKind::Ocsf => ocsf::SOURCE,
             SourceKind::GithubAudit => github_audit::SOURCE,
             SourceKind::OktaSystemLog => okta_system_log::SOURCE,
+            SourceKind::OpenAiAudit => openai_audit::SOURCE,
+            SourceKind::BedrockAgentCore => bedrock_agentcore::SOURCE,
+            SourceKind::GoogleWorkspace => google_workspace::SOURCE,
         }
     }
 
@@ -112,8 +126,29 @@ impl SourceKind {
             Some(SourceKind::GithubAudit)
         } else if okta_system_log::detect(record) {
             Some(SourceKind::OktaSystemLog)
+        } else if openai_audit::detect(record) {
+            Some(SourceKind::OpenAiAudit)
+        } else if bedrock_agentcore::detect(record) {
+            Some(SourceKind::BedrockAgentCore)
+        } else if google_workspace::detect(record) {
+            Some(SourceKind::GoogleWorkspace)
         } else {
             None
+        }
+    }
+
+    /// What a record shows besides its access (see [`observed`]).
+    fn observe<'a, J: JsonRef<'a>>(self, record: J, access: &Normalised) -> observed::Observed {
+        match self {
+            SourceKind::OpenAiAudit => openai_audit::observe(record, access),
+            SourceKind::BedrockAgentCore => bedrock_agentcore::observe(record, access),
+            SourceKind::GoogleWorkspace => google_workspace::observe(record, access),
+            SourceKind::GcpAudit => gcp_audit::observe(record, access),
+            SourceKind::EntraSignin => entra_signin::observe(record, access),
+            SourceKind::CloudTrail => cloudtrail_observe::observe(record, access),
+            SourceKind::GithubAudit => github_audit::observe(record, access),
+            SourceKind::OktaSystemLog => okta_system_log::observe(record, access),
+            _ => observed::Observed::default(),
         }
     }
 
@@ -134,6 +169,9 @@ impl SourceKind {
             SourceKind::Ocsf => ocsf::normalise(record),
             SourceKind::GithubAudit => github_audit::normalise(record),
             SourceKind::OktaSystemLog => okta_system_log::normalise(record),
+            SourceKind::OpenAiAudit => openai_audit::normalise(record),
+            SourceKind::BedrockAgentCore => bedrock_agentcore::normalise(record),
+            SourceKind::GoogleWorkspace => google_workspace::normalise(record),
         }
     }
 }
@@ -241,6 +279,7 @@ pub struct IngestOutput {
 struct Partial {
     events: DataFrame,
     identities: Vec<Identity>,
+    observed: Vec<(i64, Identity)>,
     grants: Vec<Grant>,
     rbac: Vec<kubernetes::rbac::RbacObject>,
     findings: Vec<SecretFinding>,
@@ -275,6 +314,7 @@ pub fn ingest_streaming(
     }
     let min_wave = 2 * rayon::current_num_threads().max(1);
     let mut identities = Vec::new();
+    let mut observed = Vec::new();
     let mut grants = Vec::new();
     let mut rbac = Vec::new();
     let mut findings = Vec::new();
@@ -298,6 +338,7 @@ pub fn ingest_streaming(
                 on_events(partial.events)?;
             }
             identities.extend(partial.identities);
+            observed.extend(partial.observed);
             grants.extend(partial.grants);
             rbac.extend(partial.rbac);
             findings.extend(partial.findings);
@@ -313,6 +354,9 @@ pub fn ingest_streaming(
     let rbac_grants = kubernetes::rbac::resolve(&rbac);
     summary.grants += rbac_grants.len();
     grants.extend(rbac_grants);
+    let observed = observed::merge(observed);
+    summary.identities += observed.len();
+    identities.extend(observed);
     Ok(Streamed {
         identities,
         grants,
@@ -388,9 +432,13 @@ pub fn ingest_bytes(
     let rbac_grants = kubernetes::rbac::resolve(&partial.rbac);
     summary.grants += rbac_grants.len();
     grants.extend(rbac_grants);
+    let mut identities = partial.identities;
+    let observed = observed::merge(partial.observed);
+    summary.identities += observed.len();
+    identities.extend(observed);
     Ok(IngestOutput {
         events: partial.events,
-        identities: partial.identities,
+        identities,
         grants,
         findings: partial.findings,
         rejected: partial.rejected,
@@ -418,7 +466,8 @@ pub fn record_outcomes(bytes: &[u8], options: &IngestOptions) -> (String, String
 /// What a record became, in words.
 fn outcome(result: &RecordResult) -> String {
     match result {
-        Ok(Item::Event(source, n)) => format!("event {source:?} {n:?}"),
+        Ok(Item::Event(source, n, None)) => format!("event {source:?} {n:?}"),
+        Ok(Item::Event(source, n, Some(seen))) => format!("event {source:?} {n:?} {seen:?}"),
         Ok(Item::OutsideWindow) => "outside window".into(),
         Ok(Item::Many(found)) => found
             .iter()
@@ -505,6 +554,7 @@ fn ingest_read(
     let Collected {
         events,
         identities,
+        observed,
         grants,
         rbac,
         findings,
@@ -550,6 +600,7 @@ fn ingest_read(
     Ok(Partial {
         events: access_events_frame(&events)?,
         identities,
+        observed,
         grants,
         rbac,
         findings,
@@ -563,6 +614,9 @@ fn ingest_read(
 struct Collected {
     events: Vec<AccessEvent>,
     identities: Vec<Identity>,
+    /// Identities audit records showed, with the record's time, merged
+    /// per identity at the end.
+    observed: Vec<(i64, Identity)>,
     grants: Vec<Grant>,
     rbac: Vec<kubernetes::rbac::RbacObject>,
     findings: Vec<SecretFinding>,
@@ -611,7 +665,14 @@ impl Collected {
     /// Where one record went, counted and kept.
     fn take(&mut self, result: RecordResult, raw_ref: RawRef) {
         match result {
-            Ok(Item::Event(source, normalised)) => {
+            Ok(Item::Event(source, normalised, seen)) => {
+                if let Some(seen) = seen {
+                    let seen = seen.at(&raw_ref);
+                    let at = normalised.time_us;
+                    self.observed
+                        .extend(seen.identities.into_iter().map(|row| (at, row)));
+                    self.grants.extend(seen.grants);
+                }
                 self.events.push(into_event(source, *normalised, raw_ref))
             }
             Ok(Item::Inventory(source, rows)) => {
@@ -924,7 +985,8 @@ fn ingest_yaml(file: &reader::InputFile, options: &IngestOptions, c: &mut Collec
 
 /// Where one record goes.
 enum Item {
-    Event(SourceKind, Box<Normalised>),
+    /// An access, and what else the record shows (an agent, a consent).
+    Event(SourceKind, Box<Normalised>, Option<Box<observed::Observed>>),
     /// An inventory record and the identity rows it lists.
     Inventory(&'static str, Vec<Identity>),
     /// A document of entries (the generic inventory, SPIRE registrations):
@@ -1109,7 +1171,12 @@ fn ingest_log<'a, J: JsonRef<'a>>(
     let in_window = options.since.is_none_or(|s| normalised.time_us >= s)
         && options.until.is_none_or(|u| normalised.time_us < u);
     Ok(if in_window {
-        Item::Event(source, Box::new(normalised))
+        let seen = source.observe(record, &normalised);
+        Item::Event(
+            source,
+            Box::new(normalised),
+            (!seen.is_empty()).then(|| Box::new(seen)),
+        )
     } else {
         Item::OutsideWindow
     })

@@ -237,6 +237,7 @@ impl Inventory {
                 None => details.join("; "),
             },
             source_ref: raw_ref,
+            ..Default::default()
         });
     }
 }

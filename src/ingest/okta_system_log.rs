@@ -22,8 +22,9 @@
 use crate::json::JsonRef;
 
 use super::fields::{owned, text};
+use super::observed::{scope_grant, Observed};
 use super::Normalised;
-use crate::model::{CredentialType, Decision, PrincipalType};
+use crate::model::{CredentialType, Decision, Identity, PrincipalType};
 use crate::time::parse_time;
 
 pub const SOURCE: &str = "okta-system-log";
@@ -143,10 +144,9 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
         principal_type,
         principal_reason,
         session_name: None,
-        credential_id: api_token.or_else(|| {
-            owned(record, "/authenticationContext/externalSessionId")
-                .filter(|_| credential_kind.is_some())
-        }),
+        // Only an API token has an id in the event: a session id is not a
+        // credential, and a client's secret or key is not named here.
+        credential_id: api_token,
         credential_type,
         credential_reason,
         auth_method: auth_method.into(),
@@ -159,6 +159,92 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
         account: None,
         environment: None,
     })
+}
+
+/// Okta API scopes that administer the org (`okta.users.manage`,
+/// `okta.apps.manage`, ...), as opposed to a person's own account
+/// (`okta.myAccount.*`, `okta.enduser.*`) or read-only ones.
+fn admin_scope(scope: &str) -> bool {
+    scope.starts_with("okta.")
+        && scope.ends_with(".manage")
+        && !["okta.myAccount.", "okta.enduser.", "okta.internal.enduser."]
+            .iter()
+            .any(|own| scope.starts_with(own))
+}
+
+/// Consent grants (one `ConsentGrant` target per scope, the client in
+/// `detailEntry.publicclientapp`) as grants to the client, and OAuth
+/// client secrets created or retired as credentials of their client.
+pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
+    let mut seen = Observed::default();
+    if access.decision != Decision::Allow {
+        return seen;
+    }
+    let event_type = text(record, "/eventType").unwrap_or("");
+    let targets: Vec<J> = record
+        .get("target")
+        .and_then(J::as_array)
+        .map(|items| items.collect())
+        .unwrap_or_default();
+    if event_type.contains(".consent.grant") {
+        // Scopes per client, in the order the event lists them.
+        let mut by_client: Vec<(String, Vec<String>)> = Vec::new();
+        for t in targets
+            .iter()
+            .filter(|t| text(**t, "/type") == Some("ConsentGrant"))
+        {
+            let (Some(client), Some(scope)) = (
+                text(*t, "/detailEntry/publicclientapp")
+                    .or_else(|| text(*t, "/detailEntry/clientId")),
+                text(*t, "/displayName"),
+            ) else {
+                continue;
+            };
+            match by_client.iter_mut().find(|(c, _)| c == client) {
+                Some((_, scopes)) => scopes.push(scope.to_string()),
+                None => by_client.push((client.to_string(), vec![scope.to_string()])),
+            }
+        }
+        for (client, scopes) in by_client {
+            let flags = scopes
+                .iter()
+                .filter(|s| admin_scope(s))
+                .map(|s| format!("admin scope {s}"))
+                .collect();
+            seen.grants.push(scope_grant(
+                &client,
+                format!("Okta {event_type} by {}", access.principal_id),
+                &scopes,
+                flags,
+            ));
+        }
+    }
+    if event_type.starts_with("app.oauth2.credentials.lifecycle.") {
+        for t in targets
+            .iter()
+            .filter(|t| text(**t, "/type") == Some("OAuth2ClientSecretEntity"))
+        {
+            let Some(id) = text(*t, "/id") else { continue };
+            let client = text(*t, "/detailEntry/clientid")
+                .or_else(|| text(record, "/debugContext/debugData/clientId"));
+            let status = text(*t, "/detailEntry/status");
+            let retired = event_type.ends_with(".deactivate")
+                || event_type.ends_with(".delete")
+                || status.is_some_and(|s| !s.eq_ignore_ascii_case("active"));
+            seen.identities.push(Identity {
+                id: id.to_string(),
+                kind: "client-secret".into(),
+                provider: "okta",
+                owner_id: client.map(str::to_string),
+                created_us: event_type.ends_with(".create").then_some(access.time_us),
+                active: !retired,
+                credential_type: CredentialType::Static,
+                credential_reason: "an OAuth client secret: valid until rotated or deleted".into(),
+                ..Default::default()
+            });
+        }
+    }
+    seen
 }
 
 #[cfg(test)]
@@ -193,6 +279,39 @@ mod tests {
         assert_eq!(
             (client.principal_type, client.credential_type),
             (PrincipalType::Workload, CredentialType::Static)
+        );
+    }
+
+    #[test]
+    fn consent_grants_become_grants_per_client_and_client_secrets_credentials() {
+        let consent = event(json!({"eventType": "app.oauth2.admin.consent.grant",
+            "actor": {"id": "00u1", "type": "User", "alternateId": "admin@example.com"},
+            "target": [
+                {"id": "oag1", "type": "ConsentGrant", "displayName": "okta.users.manage", "detailEntry": {"publicclientapp": "0oaVENDOR"}},
+                {"id": "oag2", "type": "ConsentGrant", "displayName": "okta.logs.read", "detailEntry": {"publicclientapp": "0oaVENDOR"}},
+                {"id": "oag3", "type": "ConsentGrant", "displayName": "okta.myAccount.profile.manage", "detailEntry": {"publicclientapp": "0oaOTHER"}}]}));
+        let n = normalise(&consent).unwrap();
+        let seen = observe(&consent, &n);
+        assert_eq!(seen.grants.len(), 2);
+        assert_eq!(seen.grants[0].principal.as_deref(), Some("0oaVENDOR"));
+        assert_eq!(seen.grants[0].actions, "okta.users.manage okta.logs.read");
+        assert!(seen.grants[0].admin);
+        assert!(!seen.grants[1].admin);
+
+        let secret = event(
+            json!({"eventType": "app.oauth2.credentials.lifecycle.create",
+            "target": [{"id": "ocs1", "type": "OAuth2ClientSecretEntity", "detailEntry": {"clientid": "0oa7", "clientsecret": "partial", "status": "active"}}]}),
+        );
+        let seen = observe(&secret, &normalise(&secret).unwrap());
+        let row = &seen.identities[0];
+        assert_eq!(
+            (row.id.as_str(), row.owner_id.as_deref()),
+            ("ocs1", Some("0oa7"))
+        );
+        assert!(row.active && row.created_us.is_some());
+        assert!(
+            !format!("{row:?}").contains("partial"),
+            "the secret's text is never kept"
         );
     }
 

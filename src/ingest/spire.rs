@@ -186,6 +186,7 @@ fn entry_rows(entry: &Value, raw_ref: &RawRef) -> Result<(Identity, Vec<Grant>),
         credential_reason: reason,
         details: details.join("; "),
         source_ref: raw_ref.clone(),
+        ..Default::default()
     };
     let mut grants = Vec::new();
     for (on, actions, flag) in [

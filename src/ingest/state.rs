@@ -332,6 +332,7 @@ impl State {
         let partial = ingest_read(file, &unwindowed)?;
         let kept = readable
             && partial.identities.is_empty()
+            && partial.observed.is_empty()
             && partial.grants.is_empty()
             && partial.rbac.is_empty()
             && partial.findings.is_empty()
@@ -501,6 +502,7 @@ impl State {
         let partial = Partial {
             events,
             identities: Vec::new(),
+            observed: Vec::new(),
             grants: Vec::new(),
             rbac: Vec::new(),
             findings: Vec::new(),

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The audit-log formats an access event can come from, by the name its
 /// `source` column holds (each ingest reader's `SOURCE`).
-pub const AUDIT_SOURCES: [&str; 8] = [
+pub const AUDIT_SOURCES: [&str; 11] = [
     "aws-cloudtrail",
     "k8s-audit",
     "gcp-audit",
@@ -13,6 +13,9 @@ pub const AUDIT_SOURCES: [&str; 8] = [
     "ocsf",
     "github-audit",
     "okta-system-log",
+    "openai-audit",
+    "bedrock-agentcore",
+    "google-workspace",
 ];
 
 /// The static name of a source, for tables read back from disk.
@@ -29,7 +32,9 @@ pub enum PrincipalType {
     Workload,
     /// A cloud or platform service acting on its own behalf.
     Service,
-    /// An AI agent (named by the user agent of its calls; see `ingest::agent`).
+    /// An AI agent: an agent platform's own identity (a Bedrock AgentCore
+    /// runtime, an Entra agent identity) or a caller whose user agent names
+    /// an agent framework (see `ingest::agent`).
     Agent,
     Human,
     /// No identity at all: an unauthenticated request (CloudTrail's
@@ -39,13 +44,16 @@ pub enum PrincipalType {
 }
 
 /// Whether the credential expires by itself within hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum CredentialType {
     /// Short-lived and issued per session: STS keys, bound tokens, OIDC federation.
     Ephemeral,
     /// Long-lived until someone rotates it: IAM user keys, legacy tokens, client secrets.
     Static,
+    #[default]
     Unknown,
 }
 

@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use super::{CredentialType, RawRef};
 
 /// An identity (a user, role, service account) or one of its credentials (an
-/// access key, a certificate), as an inventory lists it. Credentials name
-/// their identity in `owner_id`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// access key, a certificate), as an inventory lists it or a log shows it
+/// (an agent runtime, a consented OAuth client). Credentials name their
+/// identity in `owner_id`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Identity {
     /// Canonical id: the identity's ARN / e-mail / name; for a credential,
     /// its identity's id and the slot (`arn:...:user/ci#access_key_1`).
@@ -35,5 +36,41 @@ pub struct Identity {
     /// Source-specific facts worth keeping (console password, MFA, last
     /// service used), as `key=value` pairs separated by `; `.
     pub details: String,
+    /// Whose it is: the provider's own, or another organisation's.
+    pub ownership: Ownership,
+    /// The other organisation (the vendor), when third-party and named.
+    pub vendor: Option<String>,
+    /// What showed a third-party ownership: the consent, the installation,
+    /// the trust of another account. Empty for internal identities.
+    pub ownership_reason: String,
+    /// When its access must next be reviewed, where the inventory says.
+    pub review_by_us: Option<i64>,
+    /// For an AI agent (or an AI platform's credential): the platform
+    /// (`Amazon Bedrock AgentCore`, `Microsoft Entra Agent ID`, `OpenAI`).
+    pub agent_platform: Option<String>,
+    /// The human or workload it acts for, where the record shows it.
+    pub on_behalf_of: Option<String>,
     pub source_ref: RawRef,
+}
+
+/// Whose identity it is (the internal / third-party split every evidence
+/// package must treat apart: another organisation's NHI is compromised
+/// when that organisation is, OWASP NHI3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ownership {
+    /// The provider's own, or nothing in the input says otherwise.
+    #[default]
+    Internal,
+    /// Another organisation's app, role or integration holding access.
+    ThirdParty,
+}
+
+impl Ownership {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ownership::Internal => "internal",
+            Ownership::ThirdParty => "third-party",
+        }
+    }
 }

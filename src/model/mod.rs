@@ -14,5 +14,5 @@ pub use access_event::{
     Access, AccessEvent, CredentialType, Decision, PrincipalType, RawRef, Rejected,
 };
 pub use grant::Grant;
-pub use identity::Identity;
+pub use identity::{Identity, Ownership};
 pub use secret_finding::SecretFinding;

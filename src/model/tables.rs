@@ -161,7 +161,9 @@ fn datetime(name: &str, values: impl Iterator<Item = Option<i64>>) -> Column {
 /// The `identities` frame: `id`, `kind`, `provider`, `owner_id`,
 /// `owner`, `environment`, `created`, `last_used`, `last_rotated`, `expires`
 /// (datetime[µs, UTC]), `active` (bool), `credential_type`,
-/// `credential_reason`, `details`, `raw_file`, `raw_position`, `raw_sha256`.
+/// `credential_reason`, `details`, `ownership` (`internal` / `third-party`),
+/// `vendor`, `ownership_reason`, `review_by` (datetime), `agent_platform`,
+/// `on_behalf_of`, `raw_file`, `raw_position`, `raw_sha256`.
 pub fn identities_frame(rows: &[Identity]) -> PolarsResult<DataFrame> {
     let mut columns = vec![
         text("id", rows.iter().map(|r| Some(r.id.as_str()))),
@@ -187,6 +189,21 @@ pub fn identities_frame(rows: &[Identity]) -> PolarsResult<DataFrame> {
             rows.iter().map(|r| Some(r.credential_reason.as_str())),
         ),
         text("details", rows.iter().map(|r| Some(r.details.as_str()))),
+        text("ownership", rows.iter().map(|r| Some(r.ownership.as_str()))),
+        text("vendor", rows.iter().map(|r| r.vendor.as_deref())),
+        text(
+            "ownership_reason",
+            rows.iter().map(|r| Some(r.ownership_reason.as_str())),
+        ),
+        datetime("review_by", rows.iter().map(|r| r.review_by_us)),
+        text(
+            "agent_platform",
+            rows.iter().map(|r| r.agent_platform.as_deref()),
+        ),
+        text(
+            "on_behalf_of",
+            rows.iter().map(|r| r.on_behalf_of.as_deref()),
+        ),
     ];
     columns.extend(raw_ref_columns(rows.iter().map(|r| &r.source_ref)));
     DataFrame::new(rows.len(), columns)

@@ -159,6 +159,7 @@ pub(crate) mod testing {
             credential_reason: String::new(),
             details: String::new(),
             source_ref: RawRef::default(),
+            ..Default::default()
         }
     }
 

@@ -125,6 +125,7 @@ pub fn service_account(record: &Value, source_ref: &RawRef) -> Result<Vec<Identi
         credential_reason,
         details: details.join("; "),
         source_ref: source_ref.clone(),
+        ..Default::default()
     }])
 }
 
@@ -182,6 +183,7 @@ pub fn token_secret(record: &Value, source_ref: &RawRef) -> Result<Object, Strin
                 .into(),
             details: details.join("; "),
             source_ref: source_ref.clone(),
+            ..Default::default()
         }],
     ))
 }
