@@ -83,7 +83,7 @@ mod tests {
     use crate::checks::frameworks::Frameworks;
 
     #[test]
-    fn every_owasp_risk_but_third_party_is_covered() {
+    fn every_owasp_nhi_risk_is_covered() {
         let f = Frameworks::built_in().unwrap();
         let c = coverage(f.get("nhi").unwrap(), &Catalogue::built_in().unwrap());
         let uncovered: Vec<&str> = c
@@ -92,7 +92,7 @@ mod tests {
             .filter(|i| i.checks.is_empty())
             .map(|i| i.id.as_str())
             .collect();
-        assert_eq!(uncovered, vec!["NHI3"]);
+        assert!(uncovered.is_empty(), "{uncovered:?}");
         let ksi = coverage(f.get("ksi").unwrap(), &Catalogue::built_in().unwrap());
         assert!(
             ksi.covered < ksi.items,

@@ -15,11 +15,12 @@ use crate::model::tables::{
 
 /// The access-event columns the checks read (the raw references and free
 /// text are left on disk).
-const EVENT_COLUMNS: [&str; 13] = [
+const EVENT_COLUMNS: [&str; 14] = [
     "time",
     "source",
     "principal_id",
     "principal_type",
+    "principal_reason",
     "credential_id",
     "credential_type",
     "auth_method",
@@ -62,6 +63,9 @@ pub struct Events {
     pub source: Str,
     pub principal: Str,
     pub principal_type: Str,
+    /// Why the principal type was chosen (an agent's says what the
+    /// identity alone would have been).
+    pub principal_reason: Str,
     pub credential_id: Str,
     pub credential_type: Str,
     pub auth_method: Str,
@@ -81,6 +85,7 @@ impl Events {
             source: str_col(f, "source")?,
             principal: str_col(f, "principal_id")?,
             principal_type: str_col(f, "principal_type")?,
+            principal_reason: str_col(f, "principal_reason")?,
             credential_id: str_col(f, "credential_id")?,
             credential_type: str_col(f, "credential_type")?,
             auth_method: str_col(f, "auth_method")?,
@@ -126,6 +131,8 @@ pub struct Identities {
     pub review_by: Vec<Option<i64>>,
     pub agent_platform: Str,
     pub on_behalf_of: Str,
+    /// `log` for identities an audit log showed, `inventory` otherwise.
+    pub origin: Str,
 }
 
 /// Identity kinds that are credentials (secrets or key material) rather
@@ -168,7 +175,18 @@ impl Identities {
             },
             agent_platform: optional_str_col(f, "agent_platform")?,
             on_behalf_of: optional_str_col(f, "on_behalf_of")?,
+            origin: optional_str_col(f, "origin")?,
         })
+    }
+
+    /// Listed by an inventory (not only shown in passing by a log).
+    pub fn is_listed(&self, i: usize) -> bool {
+        self.origin.get(i) != Some("log")
+    }
+
+    /// Another organisation's identity.
+    pub fn is_third_party(&self, i: usize) -> bool {
+        self.ownership.get(i) == Some("third-party")
     }
 
     /// A credential (key, token, certificate) rather than an identity.

@@ -26,6 +26,7 @@ pub mod mcp_config;
 pub mod nhi_inventory;
 pub mod observed;
 pub mod ocsf;
+pub mod okta_inventory;
 pub mod okta_system_log;
 pub mod openai_audit;
 pub mod output;
@@ -469,6 +470,7 @@ fn outcome(result: &RecordResult) -> String {
         Ok(Item::Event(source, n, None)) => format!("event {source:?} {n:?}"),
         Ok(Item::Event(source, n, Some(seen))) => format!("event {source:?} {n:?} {seen:?}"),
         Ok(Item::OutsideWindow) => "outside window".into(),
+        Ok(Item::Skipped(why)) => format!("skipped {why}"),
         Ok(Item::Many(found)) => found
             .iter()
             .map(|(path, r)| format!("{path}: {}", outcome(r)))
@@ -717,15 +719,9 @@ impl Collected {
                     self.inventoried(source);
                     self.grants.extend(rows);
                 }
-                kubernetes::Object::Skipped(why) => {
-                    self.summary.skipped += 1;
-                    *self
-                        .summary
-                        .skipped_by_reason
-                        .entry(reason_class(&why))
-                        .or_default() += 1;
-                }
+                kubernetes::Object::Skipped(why) => self.skipped(&why),
             },
+            Ok(Item::Skipped(why)) => self.skipped(&why),
             Ok(Item::OutsideWindow) => self.summary.outside_window += 1,
             Ok(Item::Many(found)) => {
                 // The wrapper was counted as one record; what it carried
@@ -745,6 +741,16 @@ impl Collected {
                 reason,
             }),
         }
+    }
+
+    /// A record of a kind proofpack does not read, counted by reason.
+    fn skipped(&mut self, why: &str) {
+        self.summary.skipped += 1;
+        *self
+            .summary
+            .skipped_by_reason
+            .entry(reason_class(why))
+            .or_default() += 1;
     }
 
     /// One record that became identities, grants or a finding.
@@ -1001,6 +1007,8 @@ enum Item {
     /// A Kubernetes object: identities, RBAC, mesh settings, or skipped.
     Kubernetes(kubernetes::Object),
     OutsideWindow,
+    /// A kind of record proofpack does not read, with the reason.
+    Skipped(String),
     /// The records a shipper's wrapper carried, each with its path inside
     /// it (one record read becomes these).
     Many(Vec<(String, RecordResult)>),
@@ -1058,6 +1066,13 @@ fn ingest_value_at(
             .map_err(|why| (Some(mcp_config::SOURCE), why))?;
         return Ok(Item::Inventory(mcp_config::SOURCE, rows));
     }
+    if options.source.is_none() && okta_inventory::detect(&record) {
+        return Ok(match okta_inventory::parse(&record, raw_ref) {
+            okta_inventory::Object::Users(rows) => Item::Inventory(okta_inventory::SOURCE, rows),
+            okta_inventory::Object::Grants(rows) => Item::Grants(okta_inventory::SOURCE, rows),
+            okta_inventory::Object::Skipped(why) => Item::Skipped(why),
+        });
+    }
     if options.source.is_none() && gcp_inventory::detect(&record) {
         let rows = gcp_inventory::identities(&record, raw_ref)
             .map_err(|why| (Some(gcp_inventory::SOURCE), why))?;
@@ -1095,7 +1110,7 @@ fn ingest_raw(bytes: &[u8], options: &IngestOptions, raw_ref: &RawRef) -> Record
 /// `ingest_value`. A reader that starts looking at another member must add
 /// it here; `tape_and_value_paths_agree_on_every_sample` catches a miss on
 /// the samples.
-const ROUTED_MEMBERS: [&str; 26] = [
+const ROUTED_MEMBERS: [&str; 30] = [
     // envelopes
     "status_code",
     "headers",
@@ -1127,6 +1142,11 @@ const ROUTED_MEMBERS: [&str; 26] = [
     // MCP client configurations
     "mcpServers",
     "servers",
+    // Okta API objects: users, role assignments, groups, role definitions
+    "profile",
+    "assignmentType",
+    "objectClass",
+    "_links",
 ];
 
 /// Whether a record must be read as a `serde_json::Value`: not an object,

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value};
 
 use crate::hash::sha256_hex;
-use crate::model::{CredentialType, Identity, RawRef, Rejected};
+use crate::model::{CredentialType, Identity, Ownership, RawRef, Rejected};
 use crate::time::parse_time_text;
 
 pub const SOURCE: &str = "nhi-inventory";
@@ -214,6 +214,7 @@ impl Inventory {
         if let Some(d) = text("description") {
             details.push(format!("description={d}"));
         }
+        let vendor = text("third_party");
         self.inventoried += 1;
         self.identities.push(Identity {
             id: text("id").unwrap_or_default(),
@@ -236,6 +237,19 @@ impl Inventory {
                     .join("; "),
                 None => details.join("; "),
             },
+            review_by_us: time("review_by"),
+            ownership: if vendor.is_some() {
+                Ownership::ThirdParty
+            } else {
+                Ownership::Internal
+            },
+            ownership_reason: vendor
+                .as_ref()
+                .map(|v| format!("the inventory names {v} as its third party"))
+                .unwrap_or_default(),
+            vendor,
+            agent_platform: text("agent_platform"),
+            on_behalf_of: text("on_behalf_of"),
             source_ref: raw_ref,
             ..Default::default()
         });
@@ -298,6 +312,28 @@ mod tests {
             inv.rejected[1].reason
         );
         assert_eq!(inv.rejected[1].raw_ref.position, "record 1, entry 3");
+    }
+
+    #[test]
+    fn a_vendor_names_a_third_party_with_its_review_date() {
+        let doc = json!({"nhi-inventory": [
+            {"id": "923474483785-x.apps.googleusercontent.com", "kind": "oauth-app", "owner": "it-sec@example.com",
+             "third_party": "Acme Mail", "review_by": "2026-06-30"},
+            {"id": "support-bot", "kind": "agent", "agent_platform": "Amazon Bedrock AgentCore", "on_behalf_of": "support-team"}
+        ]});
+        let inv = from_json(&doc, &raw());
+        assert!(inv.rejected.is_empty(), "{:?}", inv.rejected);
+        let app = &inv.identities[0];
+        assert_eq!(app.ownership, Ownership::ThirdParty);
+        assert_eq!(app.vendor.as_deref(), Some("Acme Mail"));
+        assert_eq!(app.review_by_us, parse_time_text("2026-06-30T00:00:00Z"));
+        let bot = &inv.identities[1];
+        assert_eq!(bot.ownership, Ownership::Internal);
+        assert_eq!(
+            bot.agent_platform.as_deref(),
+            Some("Amazon Bedrock AgentCore")
+        );
+        assert_eq!(bot.on_behalf_of.as_deref(), Some("support-team"));
     }
 
     #[test]

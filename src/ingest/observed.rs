@@ -29,6 +29,7 @@ impl Observed {
     pub fn at(mut self, raw_ref: &RawRef) -> Self {
         for row in &mut self.identities {
             row.source_ref = raw_ref.clone();
+            row.from_log = true;
         }
         for row in &mut self.grants {
             row.source_ref = raw_ref.clone();

@@ -50,6 +50,9 @@ pub struct Identity {
     pub agent_platform: Option<String>,
     /// The human or workload it acts for, where the record shows it.
     pub on_behalf_of: Option<String>,
+    /// Shown by an audit log in passing rather than listed by an inventory
+    /// (column `origin`: `log` or `inventory`).
+    pub from_log: bool,
     pub source_ref: RawRef,
 }
 

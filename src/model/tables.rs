@@ -163,7 +163,7 @@ fn datetime(name: &str, values: impl Iterator<Item = Option<i64>>) -> Column {
 /// (datetime[µs, UTC]), `active` (bool), `credential_type`,
 /// `credential_reason`, `details`, `ownership` (`internal` / `third-party`),
 /// `vendor`, `ownership_reason`, `review_by` (datetime), `agent_platform`,
-/// `on_behalf_of`, `raw_file`, `raw_position`, `raw_sha256`.
+/// `on_behalf_of`, `origin` (`inventory` / `log`), `raw_file`, `raw_position`, `raw_sha256`.
 pub fn identities_frame(rows: &[Identity]) -> PolarsResult<DataFrame> {
     let mut columns = vec![
         text("id", rows.iter().map(|r| Some(r.id.as_str()))),

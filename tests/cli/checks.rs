@@ -94,6 +94,9 @@ fn checks_on_the_real_samples_give_verdicts_with_subjects_and_rows() {
             ("denied-access-spikes", "fail"),
             ("anonymous-access", "fail"),
             ("mcp-inline-secrets", "not-applicable"),
+            ("third-party-accountable", "not-applicable"),
+            ("third-party-least-privilege", "not-applicable"),
+            ("agent-own-identity", "not-applicable"),
         ]
     );
     // Falco's trace: system:anonymous created a namespace, and it was allowed.
@@ -342,15 +345,23 @@ fn the_catalogue_and_coverage_are_listed() {
             .filter(|i| !i["checks"].as_array().unwrap().is_empty())
             .count();
         assert_eq!(c["covered"], covered);
-        assert!(
-            covered > 0 && covered < items.len(),
-            "{framework}: coverage is partial, and says so"
-        );
+        // Every OWASP NHI risk has a check; the other frameworks reach
+        // past what logs and inventories can show.
+        if framework == "nhi" {
+            assert_eq!(covered, items.len(), "{framework}");
+        } else {
+            assert!(
+                covered > 0 && covered < items.len(),
+                "{framework}: coverage is partial, and says so"
+            );
+        }
     }
     let out = run(proofpack(cache.path()).args(["coverage", "--framework", "nhi"]));
     let text = stdout(&out);
-    assert!(text.contains("9 of 10 items covered"), "{text}");
-    assert!(text.contains("not covered by any check:\n  NHI3"), "{text}");
+    assert!(text.contains("10 of 10 items covered"), "{text}");
+    assert!(!text.contains("not covered by any check"), "{text}");
+    let out = run(proofpack(cache.path()).args(["coverage", "--framework", "ksi"]));
+    assert!(stdout(&out).contains("not covered by any check:"));
     // The AI RMF counts its 72 outcomes, not the functions and categories
     // that head them.
     let out = run(proofpack(cache.path()).args(["coverage", "--framework", "ai-rmf"]));
@@ -386,7 +397,7 @@ fn ci_formats_and_exit_policies() {
     let run0 = &sarif["runs"][0];
     assert_eq!(
         run0["tool"]["driver"]["rules"].as_array().unwrap().len(),
-        18
+        21
     );
     let results = run0["results"].as_array().unwrap();
     assert_eq!(results.len(), failing_subjects);

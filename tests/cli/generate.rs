@@ -691,7 +691,7 @@ fn diff_tells_what_changed_and_gates_on_it() {
     assert!(new.join("manifest.json").exists());
     assert!(std::fs::read_to_string(&junit)
         .unwrap()
-        .contains("<testsuites name=\"proofpack\" tests=\"18\""));
+        .contains("<testsuites name=\"proofpack\" tests=\"21\""));
 
     let cache = tempfile::tempdir().unwrap();
     let out = run(proofpack(cache.path())
@@ -748,7 +748,7 @@ fn progress_lines_a_closing_summary_and_quiet() {
     );
     let last = out.lines().last().unwrap();
     assert!(
-        last.starts_with("proofpack: 15 file(s), 123 record(s), 18 check(s): 9 pass, 8 fail;"),
+        last.starts_with("proofpack: 15 file(s), 123 record(s), 21 check(s): 10 pass, 8 fail;"),
         "{last}"
     );
     let (code, out, err) = generate(&config, &tmp.path().join("b"), &["--quiet"]);

@@ -270,12 +270,16 @@ pub(super) fn globs(patterns: &[String]) -> GlobSet {
 /// Workload and agent principals in the logs that no inventory lists.
 pub fn shadow_nhis(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let id = &ev.identities;
-    if id.len == 0 {
+    if !(0..id.len).any(|i| id.is_listed(i)) {
         return Outcome::not_evaluated(
             "no inventory in the evidence: there is nothing to compare the logs with",
         );
     }
-    let known: HashSet<&str> = (0..id.len).filter_map(|i| id.id.get(i)).collect();
+    // What a log showed in passing (an agent runtime) is not listed.
+    let known: HashSet<&str> = (0..id.len)
+        .filter(|&i| id.is_listed(i))
+        .filter_map(|i| id.id.get(i))
+        .collect();
     let ignore = globs(&ctx.strings("ignore"));
     let e = &ev.events;
     let mut actors: Vec<(usize, &str)> = Vec::new();

@@ -4,6 +4,7 @@
 
 mod activity;
 mod credentials;
+mod delegation;
 mod exposure;
 mod lifecycle;
 mod privilege;
@@ -15,7 +16,7 @@ use super::outcome::{Ctx, Outcome, RowRef};
 
 pub type CheckFn = fn(&Evidence, &Ctx<'_>) -> Outcome;
 
-const FUNCTIONS: [(&str, CheckFn); 18] = [
+const FUNCTIONS: [(&str, CheckFn); 21] = [
     ("ephemeral_share", credentials::ephemeral_share),
     ("static_rotation", credentials::static_rotation),
     ("credential_expiry", credentials::credential_expiry),
@@ -34,6 +35,15 @@ const FUNCTIONS: [(&str, CheckFn); 18] = [
     ("mesh_mtls", exposure::mesh_mtls),
     ("anonymous_access", exposure::anonymous_access),
     ("mcp_inline_secrets", exposure::mcp_inline_secrets),
+    (
+        "third_party_accountable",
+        delegation::third_party_accountable,
+    ),
+    (
+        "third_party_least_privilege",
+        delegation::third_party_least_privilege,
+    ),
+    ("agent_own_identity", delegation::agent_own_identity),
 ];
 
 pub const NAMES: [&str; FUNCTIONS.len()] = {
