@@ -727,11 +727,23 @@ impl Collected {
                 // The wrapper was counted as one record; what it carried
                 // are the records, each placed inside it.
                 self.summary.read = self.summary.read + found.len() - 1;
-                for (path, result) in found {
+                for (path, mut result) in found {
                     let inner = RawRef {
                         position: format!("{}, {path}", raw_ref.position),
                         ..raw_ref.clone()
                     };
+                    // Rows read from the carried record point inside the wrapper.
+                    match &mut result {
+                        Ok(Item::Inventory(_, rows)) => rows
+                            .iter_mut()
+                            .filter(|r| r.source_ref == raw_ref)
+                            .for_each(|r| r.source_ref = inner.clone()),
+                        Ok(Item::Grants(_, rows)) => rows
+                            .iter_mut()
+                            .filter(|r| r.source_ref == raw_ref)
+                            .for_each(|r| r.source_ref = inner.clone()),
+                        _ => {}
+                    }
                     self.take(result, inner);
                 }
             }

@@ -204,6 +204,11 @@ pub fn identities_frame(rows: &[Identity]) -> PolarsResult<DataFrame> {
             "on_behalf_of",
             rows.iter().map(|r| r.on_behalf_of.as_deref()),
         ),
+        text(
+            "origin",
+            rows.iter()
+                .map(|r| Some(if r.from_log { "log" } else { "inventory" })),
+        ),
     ];
     columns.extend(raw_ref_columns(rows.iter().map(|r| &r.source_ref)));
     DataFrame::new(rows.len(), columns)

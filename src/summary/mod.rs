@@ -142,6 +142,91 @@ struct CheckView {
     deadline: Option<String>,
 }
 
+/// An AI agent or another organisation's identity, as the summary lists it.
+#[derive(Serialize)]
+struct DelegatedView {
+    id: String,
+    kind: String,
+    /// `agent` or `third-party` (or both).
+    role: String,
+    /// The agent platform or the vendor.
+    platform: String,
+    on_behalf_of: String,
+    owner: String,
+    why: String,
+    evidence: EvidenceLink,
+}
+
+/// Agents and third-party identities listed in the summary, at most.
+const DELEGATED_SHOWN: usize = 50;
+
+/// Every agent and third-party identity, once per id (first row), so a
+/// reader sees who acts for whom without opening the tables.
+fn delegated(s: &SummaryInputs<'_>) -> (Vec<DelegatedView>, usize) {
+    let id = &s.evidence.identities;
+    let mut seen = std::collections::HashSet::new();
+    let mut views = Vec::new();
+    for i in 0..id.len {
+        let platform = id.agent_platform.get(i);
+        let third = id.is_third_party(i);
+        let agent = platform.is_some() || id.kind.get(i).is_some_and(|k| k.starts_with("agent"));
+        if !agent && !third {
+            continue;
+        }
+        let name = id.id.get(i).unwrap_or("?");
+        if !seen.insert(name) {
+            continue;
+        }
+        let role = match (agent, third) {
+            (true, true) => "agent, third-party",
+            (true, false) => "agent",
+            _ => "third-party",
+        };
+        views.push(DelegatedView {
+            id: name.to_string(),
+            kind: id.kind.get(i).unwrap_or("").to_string(),
+            role: role.to_string(),
+            platform: platform.or(id.vendor.get(i)).unwrap_or("").to_string(),
+            on_behalf_of: id.on_behalf_of.get(i).unwrap_or("").to_string(),
+            owner: id.owner.get(i).unwrap_or("").to_string(),
+            why: id.ownership_reason.get(i).unwrap_or("").to_string(),
+            evidence: link(&crate::checks::outcome::RowRef {
+                table: crate::model::tables::IDENTITIES,
+                row: i,
+            }),
+        });
+    }
+    // Agents the logs show that no identity row names (by user agent).
+    let e = &s.evidence.events;
+    for i in 0..e.len {
+        if e.principal_type.get(i) != Some("agent") {
+            continue;
+        }
+        let Some(name) = e.principal.get(i) else {
+            continue;
+        };
+        if !seen.insert(name) {
+            continue;
+        }
+        views.push(DelegatedView {
+            id: name.to_string(),
+            kind: "caller".into(),
+            role: "agent".into(),
+            platform: String::new(),
+            on_behalf_of: String::new(),
+            owner: String::new(),
+            why: e.principal_reason.get(i).unwrap_or("").to_string(),
+            evidence: link(&crate::checks::outcome::RowRef {
+                table: crate::model::tables::ACCESS_EVENTS,
+                row: i,
+            }),
+        });
+    }
+    let total = views.len();
+    views.truncate(DELEGATED_SHOWN);
+    (views, total.saturating_sub(DELEGATED_SHOWN))
+}
+
 /// Subjects shown per check; the rest are counted (all are in checks.json).
 const SHOWN: usize = 25;
 
@@ -524,7 +609,10 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
     frameworks.extend(by_checks(s, "owasp-agentic-top10-2026", false, false));
     frameworks.extend(by_checks(s, "nist-ai-rmf-1.0", false, true));
 
+    let (delegated, more_delegated) = delegated(s);
     let context = minijinja::context! {
+        delegated => minijinja::Value::from(minijinja::value::Serde(&delegated)),
+        more_delegated => more_delegated,
         system => minijinja::Value::from(minijinja::value::Serde(s.system)),
         since => s.since.clone(),
         until => s.until.clone(),

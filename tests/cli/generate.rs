@@ -545,6 +545,16 @@ fn the_html_summary_renders_in_a_browser_with_its_charts() {
     assert!(
         md.contains("*waived until 2027-01-31*: **arn:aws:iam::111122223333:role/ops-automation**")
     );
+    // The agent, by its inventory entry and by the framework its calls name.
+    let agents = md
+        .split("## AI agents and third-party identities")
+        .nth(1)
+        .unwrap();
+    assert!(
+        agents.contains("| support-agent | agent | agent |"),
+        "{agents}"
+    );
+    assert!(agents.contains("user agent names LangChain"), "{agents}");
     let html = out.join("summary.html");
     let text = std::fs::read_to_string(&html).unwrap();
     for external in ["<script", "<link", "src=\"http", "url(http", "@import"] {

@@ -2,6 +2,7 @@
 //! published documents (from `../shared`, beside the checkout) and on
 //! documents mutated from them.
 
+mod agents;
 mod checks;
 mod frameworks;
 mod generate;

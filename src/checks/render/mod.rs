@@ -146,8 +146,15 @@ pub fn coverage_text(c: &Coverage) -> String {
             .collect();
         let _ = writeln!(out, "  {:<28} {}  ← {}", i.id, i.title, checks.join(", "));
     }
-    let _ = writeln!(out, "\nnot covered by any check:");
-    for i in c.items_detail.iter().filter(|i| i.checks.is_empty()) {
+    let uncovered: Vec<_> = c
+        .items_detail
+        .iter()
+        .filter(|i| i.checks.is_empty())
+        .collect();
+    if !uncovered.is_empty() {
+        let _ = writeln!(out, "\nnot covered by any check:");
+    }
+    for i in uncovered {
         let _ = writeln!(out, "  {:<28} {}", i.id, i.title);
     }
     out
