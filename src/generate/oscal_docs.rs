@@ -58,8 +58,8 @@ pub struct DocInputs<'a> {
     pub cadence_days: i64,
     pub report: &'a Report,
     pub catalogue: &'a Catalogue,
-    /// Identity rows (id, kind) from the inventories.
-    pub identities: Vec<(String, String)>,
+    /// Identity rows from the inventories and the logs.
+    pub identities: Vec<SubjectIdentity>,
     pub resources: Vec<Resource>,
     pub attestations: Vec<(Attestation, Resource)>,
     /// POA&M deadlines of the failing checks, by check id.
@@ -100,6 +100,15 @@ fn metadata(d: &DocInputs<'_>, title: String) -> Value {
 
 fn prop(name: &str, value: &str) -> Value {
     json!({"name": name, "ns": NS, "value": value})
+}
+
+/// An identity as an OSCAL inventory item: its id, kind, and the facts
+/// that say who else is behind it (`nhi-ownership` third-party, `vendor`,
+/// `agent-platform`, `acts-for`).
+pub struct SubjectIdentity {
+    pub id: String,
+    pub kind: String,
+    pub facts: Vec<(&'static str, String)>,
 }
 
 /// A prop in NIST's own namespace (no `ns`), for names NIST defines at that
@@ -215,12 +224,15 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
 
     // ---- inventory items: every identity, and every other subject named
     let mut items: BTreeMap<String, Value> = BTreeMap::new();
-    for (id, kind) in &d.identities {
+    for identity in &d.identities {
+        let (id, kind) = (&identity.id, &identity.kind);
         items.entry(id.clone()).or_insert_with(|| {
+            let mut props = vec![prop("asset-id", id), prop("nhi-kind", kind)];
+            props.extend(identity.facts.iter().map(|(name, value)| prop(name, value)));
             json!({
                 "uuid": uuid(&["subject", id]),
                 "description": format!("{kind} {id}"),
-                "props": [prop("asset-id", id), prop("nhi-kind", kind)]
+                "props": props
             })
         });
     }

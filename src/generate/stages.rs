@@ -2,6 +2,7 @@
 //! earlier stages produced, writes its files into the staging folder, says
 //! what it is doing on the progress line, and names itself in its errors.
 
+use super::oscal_docs::SubjectIdentity;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -373,16 +374,27 @@ pub(super) fn write_oscal(
         None,
     )?);
     let identities_table = &evidence.tables.identities;
-    let identities: Vec<(String, String)> = (0..identities_table.len)
+    let identities: Vec<SubjectIdentity> = (0..identities_table.len)
         .filter_map(|i| {
-            Some((
-                identities_table.id.get(i)?.to_string(),
-                identities_table
-                    .kind
-                    .get(i)
-                    .unwrap_or("identity")
-                    .to_string(),
-            ))
+            let t = identities_table;
+            // Who else is behind it: the vendor, the agent platform, whom it acts for.
+            let facts = [
+                (
+                    "nhi-ownership",
+                    t.ownership.get(i).filter(|o| *o != "internal"),
+                ),
+                ("vendor", t.vendor.get(i)),
+                ("agent-platform", t.agent_platform.get(i)),
+                ("acts-for", t.on_behalf_of.get(i)),
+            ]
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|v| (name, v.to_string())))
+            .collect();
+            Some(SubjectIdentity {
+                id: t.id.get(i)?.to_string(),
+                kind: t.kind.get(i).unwrap_or("identity").to_string(),
+                facts,
+            })
         })
         .collect();
     // Frameworks::built_in always sets the table; a default-made value does not.

@@ -159,3 +159,106 @@ fn every_new_sample_folder_reads_with_only_explained_rejects() {
         "{detail}"
     );
 }
+
+#[test]
+fn agents_and_third_parties_reach_the_oscal_and_the_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs: Vec<String> = [
+        "agent-identity",
+        "third-party",
+        "okta",
+        "github-audit",
+        "envelopes",
+    ]
+    .iter()
+    .map(|f| format!("{:?}", samples().join(f).display().to_string()))
+    .collect();
+    let config = tmp.path().join("proofpack.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[system]\nname = \"Agents\"\ndescription = \"Agent platforms and vendors\"\norganization = \"Test\"\nclass = \"B\"\nboundary = \"test\"\n\n\
+             [inputs]\nlogs = [{}]\ninventories = [{:?}]\n\n[output]\ndir = \"pkg\"\n",
+            logs.join(", "),
+            samples().join("mcp-configs").display().to_string()
+        ),
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let out = run(proofpack(cache.path())
+        .args(["generate", "--config"])
+        .arg(&config)
+        .arg("--schema-dir")
+        .arg(schema_dir()));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "failing checks do not fail generate: {}",
+        stderr(&out)
+    );
+    let pkg = tmp.path().join("pkg");
+    let results = read_json(&pkg.join("oscal/assessment-results.json"));
+    let items = results["assessment-results"]["results"][0]["local-definitions"]["inventory-items"]
+        .as_array()
+        .unwrap();
+    let props = |id: &str| -> Vec<(String, String)> {
+        let item = items
+            .iter()
+            .find(|i| i["description"].as_str().unwrap().ends_with(id))
+            .unwrap_or_else(|| panic!("no inventory item {id}"));
+        item["props"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().into(),
+                    p["value"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let app = props("github-app:GitGuardian@siteshjha11");
+    assert!(
+        app.contains(&("nhi-ownership".into(), "third-party".into())),
+        "{app:?}"
+    );
+    assert!(
+        app.contains(&("vendor".into(), "GitGuardian".into())),
+        "{app:?}"
+    );
+    let runtime = props("runtime/customersupport-3OutfrDDJ2");
+    assert!(runtime.contains(&("agent-platform".into(), "Amazon Bedrock AgentCore".into())));
+    // The failing third-party check is an observation naming the App.
+    let observations = results["assessment-results"]["results"][0]["observations"]
+        .as_array()
+        .unwrap();
+    let third = observations
+        .iter()
+        .find(|o| {
+            o["props"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["value"] == "third-party-least-privilege")
+        })
+        .unwrap();
+    assert_eq!(
+        third["subjects"][0]["title"],
+        "github-app:GitGuardian@siteshjha11"
+    );
+    let summary = std::fs::read_to_string(pkg.join("summary.md")).unwrap();
+    let table = summary
+        .split("## AI agents and third-party identities")
+        .nth(1)
+        .unwrap();
+    assert!(
+        table.contains(
+            "| github-app:GitGuardian@siteshjha11 | github-app | third-party | GitGuardian |"
+        ),
+        "{table}"
+    );
+    assert!(table.contains("| foo@bar.com |"), "{table}");
+    let (code, report) = verify_json(&pkg, &[]);
+    assert_eq!(code, 0, "{report}");
+}
