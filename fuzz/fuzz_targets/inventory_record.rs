@@ -6,8 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use proofpack::ingest::{
-    aws_iam_policy, gcp_iam_policy, gcp_inventory, kubernetes, nhi_inventory, secret_scanners,
-    spire,
+    aws_iam_policy, gcp_iam_policy, gcp_inventory, kubernetes, nhi_inventory, okta_inventory,
+    secret_scanners, spire,
 };
 use proofpack::model::RawRef;
 
@@ -28,6 +28,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = gcp_inventory::identities(&record, &raw_ref);
     let _ = kubernetes::detect(&record);
     let _ = kubernetes::parse(&record, &raw_ref);
+    let _ = okta_inventory::detect(&record);
+    if let okta_inventory::Object::Users(rows) = okta_inventory::parse(&record, &raw_ref) {
+        assert_eq!(rows.len(), 1, "one user object is one identity");
+    }
     let _ = secret_scanners::detect(&record);
     for tool in [secret_scanners::GITLEAKS, secret_scanners::TRUFFLEHOG] {
         if let Ok(finding) = secret_scanners::finding(tool, &record, &raw_ref) {

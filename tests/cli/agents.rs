@@ -10,23 +10,7 @@ use crate::util::*;
 
 /// The identities table, as rows of column → value.
 fn identities(dir: &std::path::Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(dir.join("evidence/identities.csv")).unwrap();
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(str::to_string))
-                .collect()
-        })
-        .collect()
+    csv_records(&dir.join("evidence/identities.csv"))
 }
 
 fn row<'a>(

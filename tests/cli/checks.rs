@@ -32,19 +32,7 @@ fn subject_ids(result: &Value) -> Vec<&str> {
 
 /// Row `row` of an evidence table's CSV, as column → value.
 fn csv_row(dir: &Path, table: &str, row: usize) -> std::collections::BTreeMap<String, String> {
-    let mut reader =
-        csv::Reader::from_path(dir.join("evidence").join(format!("{table}.csv"))).unwrap();
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let record = reader.records().nth(row).unwrap().unwrap();
-    header
-        .into_iter()
-        .zip(record.iter().map(str::to_string))
-        .collect()
+    csv_records(&dir.join("evidence").join(format!("{table}.csv"))).swap_remove(row)
 }
 
 fn real_evidence() -> tempfile::TempDir {
