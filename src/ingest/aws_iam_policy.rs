@@ -133,7 +133,9 @@ fn listing(record: &Value, source_ref: &RawRef, out: &mut Parsed) -> Result<(), 
                 .ok_or_else(|| format!("{item_ref:?}: an entry without an Arn"))?;
             out.identities
                 .push(principal_identity(item, &arn, kind, &item_ref));
+            let before = out.grants.len();
             trust_grants(item, &arn, &item_ref, &mut out.grants)?;
+            mark_vendor_role(&mut out.identities, &arn, &out.grants[before..]);
         }
     }
     for (key, key_ref) in items(record, "AccessKeyMetadata", "AccessKey", source_ref) {
@@ -327,11 +329,42 @@ fn authorization_details(
                     &mut out.grants,
                 )?;
             }
+            let before = out.grants.len();
             trust_grants(item, &arn, &item_ref, &mut out.grants)?;
+            mark_vendor_role(&mut out.identities, &arn, &out.grants[before..]);
         }
     }
     Ok(())
 }
+
+/// A role another AWS account may assume only with an external id is a
+/// third party's way in: AWS documents `sts:ExternalId` as the guard for
+/// granting a third party (a monitoring or security vendor) access.
+fn mark_vendor_role(identities: &mut [Identity], arn: &str, trust: &[Grant]) {
+    let own = arn.split(':').nth(4).unwrap_or("");
+    let vendor = trust
+        .iter()
+        .filter(|g| g.effect == "Allow" && g.flags.contains(EXTERNAL_ID))
+        .flat_map(|g| g.resources.split(' '))
+        .filter_map(|p| p.strip_prefix("AWS:"))
+        .map(|p| match p.split(':').nth(4) {
+            Some(account) => account,
+            None => p,
+        })
+        .find(|account| account.len() == 12 && *account != own);
+    let Some(account) = vendor else { return };
+    if let Some(role) = identities.iter_mut().rev().find(|i| i.id == arn) {
+        role.ownership = crate::model::Ownership::ThirdParty;
+        role.vendor = Some(format!("AWS account {account}"));
+        role.ownership_reason = format!(
+            "its trust policy lets AWS account {account} assume it with an external id \
+             (sts:ExternalId, AWS's guard for third-party access)"
+        );
+    }
+}
+
+/// The flag of a trust statement that requires `sts:ExternalId`.
+const EXTERNAL_ID: &str = "external id required";
 
 /// Strings of a string-or-array field.
 fn strings(value: Option<&Value>) -> Vec<String> {
@@ -391,6 +424,20 @@ fn statements(
             .get("Condition")
             .is_some_and(|c| c.as_object().is_some_and(|m| !m.is_empty()));
         let mut flags = Vec::new();
+        let external_id = statement
+            .get("Condition")
+            .and_then(Value::as_object)
+            .is_some_and(|operators| {
+                operators.values().any(|keys| {
+                    keys.as_object().is_some_and(|keys| {
+                        keys.keys()
+                            .any(|k| k.eq_ignore_ascii_case("sts:ExternalId"))
+                    })
+                })
+            });
+        if kind == "trust" && external_id {
+            flags.push(EXTERNAL_ID.to_string());
+        }
         let (resources, not_resource) = if kind == "trust" {
             (
                 trusted(statement.get("Principal"), has_conditions, &mut flags),
@@ -540,6 +587,38 @@ mod tests {
         );
         assert!(g[3].admin && g[3].flags.contains("NotAction allow"));
         assert!(g[4].flags.contains("iam:PassRole on *") && g[4].has_conditions);
+    }
+
+    #[test]
+    fn a_role_another_account_assumes_with_an_external_id_is_a_vendors() {
+        let role = |arn: &str, principal: &str, condition: Value| {
+            json!({"Arn": arn, "RoleName": "r", "RolePolicyList": [], "AttachedManagedPolicies": [],
+                "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": principal},
+                    "Action": "sts:AssumeRole", "Condition": condition}]}})
+        };
+        let details = json!({"RoleDetailList": [
+            role("arn:aws:iam::111111111111:role/DatadogAWSIntegrationRole", "arn:aws:iam::464622532012:root",
+                json!({"StringEquals": {"sts:ExternalId": "x"}})),
+            role("arn:aws:iam::111111111111:role/OrgAccess", "arn:aws:iam::222222222222:root",
+                json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}})),
+            role("arn:aws:iam::111111111111:role/SelfWithId", "111111111111",
+                json!({"StringEquals": {"sts:externalid": "x"}}))
+        ], "Policies": []});
+        let parsed = parse(&details, "auth.json", &raw()).unwrap();
+        let vendor = &parsed.identities[0];
+        assert_eq!(vendor.ownership, crate::model::Ownership::ThirdParty);
+        assert_eq!(vendor.vendor.as_deref(), Some("AWS account 464622532012"));
+        assert!(parsed.grants[0].flags.contains(EXTERNAL_ID));
+        // Another account without an external id (an organisation's own
+        // access role), and this account's own: not third-party.
+        assert_eq!(
+            parsed.identities[1].ownership,
+            crate::model::Ownership::Internal
+        );
+        assert_eq!(
+            parsed.identities[2].ownership,
+            crate::model::Ownership::Internal
+        );
     }
 
     #[test]
