@@ -220,11 +220,22 @@ fn generate_from(dir: &Path, templates: &[serde_json::Value], bytes: u64) -> (u6
             let mut record = templates[(records % templates.len() as u64) as usize].clone();
             let id = format!("bench-{records:012}");
             if let Some(map) = record.as_object_mut() {
-                for key in ["auditID", "insertId", "id", "eventDataId", "event_data_id"] {
-                    if map.contains_key(key) {
+                for key in [
+                    "auditID",
+                    "insertId",
+                    "id",
+                    "eventDataId",
+                    "event_data_id",
+                    "uuid",
+                ] {
+                    // Only a string id: Google Workspace's `id` is an object.
+                    if map.get(key).is_some_and(serde_json::Value::is_string) {
                         map.insert(key.to_string(), serde_json::Value::String(id.clone()));
                     }
                 }
+            }
+            if let Some(unique) = record.pointer_mut("/id/uniqueQualifier") {
+                *unique = serde_json::Value::String(id.clone());
             }
             if let Some(uid) = record.pointer_mut("/metadata/uid") {
                 *uid = serde_json::Value::String(id);

@@ -76,7 +76,7 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
             .or_else(|| owned(record, "/userIdentity/accountId")),
         environment: owned(record, "/awsRegion"),
     };
-    super::cloudtrail_observe::mark_agent(record, &mut access);
+    super::cloudtrail_observe::mark_agent(event_source, event_name, &mut access);
     Ok(access)
 }
 

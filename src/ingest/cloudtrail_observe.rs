@@ -29,14 +29,12 @@ use crate::model::{CredentialType, Identity, Ownership, PrincipalType};
 
 const AGENTCORE: &str = "bedrock-agentcore.amazonaws.com";
 
-/// Marks the caller of an AgentCore Identity token call as an agent.
-pub fn mark_agent<'a, J: JsonRef<'a>>(record: J, access: &mut Normalised) {
-    if text(record, "/eventSource") != Some(AGENTCORE) {
+/// Marks the caller of an AgentCore Identity token call as an agent
+/// (`source` and `event` as the record names them: no lookups per record).
+pub fn mark_agent(source: &str, event: &str, access: &mut Normalised) {
+    if source != AGENTCORE {
         return;
     }
-    let Some(event) = text(record, "/eventName") else {
-        return;
-    };
     if !(event.starts_with("GetWorkloadAccessToken") || event.starts_with("GetResource")) {
         return;
     }
@@ -55,11 +53,15 @@ pub fn mark_agent<'a, J: JsonRef<'a>>(record: J, access: &mut Normalised) {
 
 pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
     let mut seen = Observed::default();
-    let source = text(record, "/eventSource").unwrap_or("");
-    let event = text(record, "/eventName").unwrap_or("");
-    if access.decision != crate::model::Decision::Allow {
+    // The action says which records can show anything, without touching
+    // the record: nearly every CloudTrail record returns here.
+    let interesting =
+        access.action == "sts:AssumeRole" || access.action.starts_with("bedrock-agentcore:");
+    if !interesting || access.decision != crate::model::Decision::Allow {
         return seen;
     }
+    let source = text(record, "/eventSource").unwrap_or("");
+    let event = text(record, "/eventName").unwrap_or("");
     if source == AGENTCORE {
         agentcore(record, access, event, &mut seen);
     } else if source == "sts.amazonaws.com" && event == "AssumeRole" {

@@ -280,7 +280,7 @@ pub struct IngestOutput {
 struct Partial {
     events: DataFrame,
     identities: Vec<Identity>,
-    observed: Vec<(i64, Identity)>,
+    observed: observed::Merged,
     grants: Vec<Grant>,
     rbac: Vec<kubernetes::rbac::RbacObject>,
     findings: Vec<SecretFinding>,
@@ -315,7 +315,7 @@ pub fn ingest_streaming(
     }
     let min_wave = 2 * rayon::current_num_threads().max(1);
     let mut identities = Vec::new();
-    let mut observed = Vec::new();
+    let mut observed = observed::Merged::default();
     let mut grants = Vec::new();
     let mut rbac = Vec::new();
     let mut findings = Vec::new();
@@ -355,9 +355,11 @@ pub fn ingest_streaming(
     let rbac_grants = kubernetes::rbac::resolve(&rbac);
     summary.grants += rbac_grants.len();
     grants.extend(rbac_grants);
-    let observed = observed::merge(observed);
+    let (observed, observed_grants) = observed.into_rows();
     summary.identities += observed.len();
+    summary.grants += observed_grants.len();
     identities.extend(observed);
+    grants.extend(observed_grants);
     Ok(Streamed {
         identities,
         grants,
@@ -434,9 +436,11 @@ pub fn ingest_bytes(
     summary.grants += rbac_grants.len();
     grants.extend(rbac_grants);
     let mut identities = partial.identities;
-    let observed = observed::merge(partial.observed);
+    let (observed, observed_grants) = partial.observed.into_rows();
     summary.identities += observed.len();
+    summary.grants += observed_grants.len();
     identities.extend(observed);
+    grants.extend(observed_grants);
     Ok(IngestOutput {
         events: partial.events,
         identities,
@@ -616,9 +620,8 @@ fn ingest_read(
 struct Collected {
     events: Vec<AccessEvent>,
     identities: Vec<Identity>,
-    /// Identities audit records showed, with the record's time, merged
-    /// per identity at the end.
-    observed: Vec<(i64, Identity)>,
+    /// Identities audit records showed, merged per identity.
+    observed: observed::Merged,
     grants: Vec<Grant>,
     rbac: Vec<kubernetes::rbac::RbacObject>,
     findings: Vec<SecretFinding>,
@@ -670,10 +673,12 @@ impl Collected {
             Ok(Item::Event(source, normalised, seen)) => {
                 if let Some(seen) = seen {
                     let seen = seen.at(&raw_ref);
-                    let at = normalised.time_us;
-                    self.observed
-                        .extend(seen.identities.into_iter().map(|row| (at, row)));
-                    self.grants.extend(seen.grants);
+                    for row in seen.identities {
+                        self.observed.add(normalised.time_us, row);
+                    }
+                    for grant in seen.grants {
+                        self.observed.add_grant(grant);
+                    }
                 }
                 self.events.push(into_event(source, *normalised, raw_ref))
             }

@@ -8,7 +8,7 @@
 //! the span of times seen becomes `created` / `last_used`, and any record
 //! showing it third-party, inactive or acting for someone is kept.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::model::{Grant, Identity, Ownership, RawRef};
 
@@ -38,25 +38,96 @@ impl Observed {
     }
 }
 
-/// One row per observed identity (by provider, kind and id), from the
-/// observations with the time of the record that showed each: the
-/// earliest keeps its reference, later ones update its facts (logs are
-/// often newest first, so input order says nothing).
-pub fn merge(mut rows: Vec<(i64, Identity)>) -> Vec<Identity> {
-    rows.sort_by_key(|(at, _)| *at);
-    let mut index: HashMap<(&'static str, String, String), usize> = HashMap::new();
-    let mut merged: Vec<Identity> = Vec::new();
-    for (_, row) in rows {
-        let key = (row.provider, row.kind.clone(), row.id.clone());
-        match index.get(&key) {
-            Some(&i) => absorb(&mut merged[i], row),
-            None => {
-                index.insert(key, merged.len());
-                merged.push(row);
-            }
+/// Observations merged per identity (by provider, kind and id) as they
+/// come: one file's, then every file's, so memory holds one row per
+/// identity, not one per record. The earliest observation keeps its
+/// reference; later ones update its facts (logs are often newest first,
+/// so input order says nothing).
+#[derive(Default)]
+pub struct Merged {
+    index: HashMap<(&'static str, String, String), usize>,
+    /// The identity with the times of its first and last observation.
+    rows: Vec<(i64, i64, Identity)>,
+    /// Grants, each once: a person consenting again to the same scopes
+    /// grants nothing new.
+    grants: Vec<Grant>,
+    grant_keys: HashSet<(Option<String>, String, String, String)>,
+}
+
+impl Merged {
+    /// One observation, from a record of time `at`.
+    pub fn add(&mut self, at: i64, row: Identity) {
+        self.add_span(at, at, row);
+    }
+
+    /// A grant, unless the same one was seen already.
+    pub fn add_grant(&mut self, grant: Grant) {
+        let key = (
+            grant.principal.clone(),
+            grant.policy.clone(),
+            grant.actions.clone(),
+            grant.resources.clone(),
+        );
+        if self.grant_keys.insert(key) {
+            self.grants.push(grant);
         }
     }
-    merged
+
+    /// Everything another merge holds.
+    pub fn extend(&mut self, other: Merged) {
+        for (first, last, row) in other.rows {
+            self.add_span(first, last, row);
+        }
+        for grant in other.grants {
+            self.add_grant(grant);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.grants.is_empty()
+    }
+
+    fn add_span(&mut self, first: i64, last: i64, row: Identity) {
+        let key = (row.provider, row.kind.clone(), row.id.clone());
+        let Some(&i) = self.index.get(&key) else {
+            self.index.insert(key, self.rows.len());
+            self.rows.push((first, last, row));
+            return;
+        };
+        let (held_first, held_last, held) = &mut self.rows[i];
+        if first < *held_first {
+            // The newcomer is the earlier: it keeps the reference, the held
+            // row's facts are the later ones.
+            let later = std::mem::replace(held, row);
+            absorb(held, later);
+        } else {
+            absorb(held, row);
+        }
+        *held_first = (*held_first).min(first);
+        *held_last = (*held_last).max(last);
+    }
+
+    /// The identities, by the time each was first seen (then by key, so
+    /// the order does not depend on which file finished first), and the
+    /// grants in input order.
+    pub fn into_rows(mut self) -> (Vec<Identity>, Vec<Grant>) {
+        self.rows.sort_by(|a, b| {
+            (a.0, a.2.provider, &a.2.kind, &a.2.id).cmp(&(b.0, b.2.provider, &b.2.kind, &b.2.id))
+        });
+        (
+            self.rows.into_iter().map(|(_, _, row)| row).collect(),
+            self.grants,
+        )
+    }
+}
+
+/// [`Merged`] of a list of observations.
+pub fn merge(rows: Vec<(i64, Identity)>) -> Vec<Identity> {
+    let mut merged = Merged::default();
+    for (at, row) in rows {
+        merged.add(at, row);
+    }
+    merged.into_rows().0
 }
 
 /// Folds a later observation of the same identity into the first.
@@ -105,12 +176,23 @@ fn min_some(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     }
 }
 
-/// Lists the parts of `a` and then those of `b` not already in `a`.
+/// Whom an identity acts for, listed at most this many; an agent serving
+/// thousands of users says so once.
+const MAX_ON_BEHALF_OF: usize = 10;
+const AND_OTHERS: &str = "and others";
+
+/// Lists the parts of `a` and then those of `b` not already in `a`, up to
+/// [`MAX_ON_BEHALF_OF`].
 fn join_distinct(a: Option<String>, b: Option<String>, separator: &str) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
     for text in [a, b].into_iter().flatten() {
         for part in text.split(separator).filter(|p| !p.is_empty()) {
-            if !parts.iter().any(|p| p == part) {
+            if parts.iter().any(|p| p == part) || parts.last().is_some_and(|p| p == AND_OTHERS) {
+                continue;
+            }
+            if parts.len() == MAX_ON_BEHALF_OF {
+                parts.push(AND_OTHERS.to_string());
+            } else {
                 parts.push(part.to_string());
             }
         }
@@ -188,6 +270,59 @@ mod tests {
         assert_eq!(a.details, "session=2");
         assert_eq!(a.ownership, Ownership::ThirdParty);
         assert_eq!(a.ownership_reason, "assumed from another account");
+    }
+
+    #[test]
+    fn merging_per_file_then_across_files_gives_the_same_rows() {
+        let mut late = seen("a", 30);
+        late.details = "scopes=x y".into();
+        let mut early = seen("a", 10);
+        early.details = "scopes=x".into();
+        early.source_ref.position = "line 1".into();
+        let whole = merge(vec![
+            (30, late.clone()),
+            (10, early.clone()),
+            (20, seen("c", 20)),
+        ]);
+        // The later file is merged first: the earlier one still keeps the reference.
+        let mut second = Merged::default();
+        second.add(30, late);
+        let mut first = Merged::default();
+        first.add(10, early);
+        first.add(20, seen("c", 20));
+        let mut all = Merged::default();
+        all.extend(second);
+        all.extend(first);
+        assert_eq!(all.into_rows().0, whole);
+        assert_eq!(whole[0].details, "scopes=x y");
+        assert_eq!(whole[0].source_ref.position, "line 1");
+    }
+
+    #[test]
+    fn a_grant_seen_again_is_kept_once() {
+        let grant = scope_grant("client", "consent by ana".into(), &["a".into()], Vec::new());
+        let mut merged = Merged::default();
+        merged.add_grant(grant.clone());
+        merged.add_grant(grant.clone());
+        let mut other = grant.clone();
+        other.policy = "consent by bo".into();
+        merged.add_grant(other);
+        assert_eq!(merged.into_rows().1.len(), 2);
+    }
+
+    #[test]
+    fn whom_an_agent_acts_for_is_capped() {
+        let rows = (0..50)
+            .map(|n| {
+                let mut row = seen("agent", n);
+                row.on_behalf_of = Some(format!("user-{n}"));
+                (n, row)
+            })
+            .collect();
+        let merged = merge(rows);
+        let names = merged[0].on_behalf_of.as_deref().unwrap();
+        assert_eq!(names.split(", ").count(), MAX_ON_BEHALF_OF + 1, "{names}");
+        assert!(names.ends_with(AND_OTHERS));
     }
 
     #[test]

@@ -502,7 +502,7 @@ impl State {
         let partial = Partial {
             events,
             identities: Vec::new(),
-            observed: Vec::new(),
+            observed: Default::default(),
             grants: Vec::new(),
             rbac: Vec::new(),
             findings: Vec::new(),
