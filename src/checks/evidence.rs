@@ -133,6 +133,7 @@ pub struct Identities {
     pub on_behalf_of: Str,
     /// `log` for identities an audit log showed, `inventory` otherwise.
     pub origin: Str,
+    declared_own: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
 /// Identity kinds that are credentials (secrets or key material) rather
@@ -176,6 +177,7 @@ impl Identities {
             agent_platform: optional_str_col(f, "agent_platform")?,
             on_behalf_of: optional_str_col(f, "on_behalf_of")?,
             origin: optional_str_col(f, "origin")?,
+            declared_own: std::sync::OnceLock::new(),
         })
     }
 
@@ -184,9 +186,27 @@ impl Identities {
         self.origin.get(i) != Some("log")
     }
 
-    /// Another organisation's identity.
+    /// Another organisation's identity: some row says so, and no inventory
+    /// entry of the same id states it is the provider's own
+    /// (`third_party: false`).
     pub fn is_third_party(&self, i: usize) -> bool {
         self.ownership.get(i) == Some("third-party")
+            && !self
+                .id
+                .get(i)
+                .is_some_and(|id| self.declared_own().contains(id))
+    }
+
+    /// Ids an inventory states are the provider's own.
+    fn declared_own(&self) -> &std::collections::HashSet<String> {
+        self.declared_own.get_or_init(|| {
+            (0..self.len)
+                .filter(|&i| {
+                    self.ownership_reason.get(i) == Some(crate::ingest::nhi_inventory::DECLARED_OWN)
+                })
+                .filter_map(|i| self.id.get(i).map(str::to_string))
+                .collect()
+        })
     }
 
     /// A credential (key, token, certificate) rather than an identity.

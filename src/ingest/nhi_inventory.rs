@@ -14,6 +14,8 @@ use crate::model::{CredentialType, Identity, Ownership, RawRef, Rejected};
 use crate::time::parse_time_text;
 
 pub const SOURCE: &str = "nhi-inventory";
+/// The ownership reason of an entry stating `third_party: false`.
+pub const DECLARED_OWN: &str = "the inventory states it is the provider's own";
 const SCHEMA: &str = include_str!("../../schemas/nhi-inventory.schema.json");
 
 /// The compiled schema of one entry.
@@ -126,6 +128,9 @@ pub fn from_csv(file: &str, bytes: &[u8]) -> Inventory {
                         .filter(|v| v != "")
                         .collect(),
                 ),
+                "third_party" if matches!(cell.to_ascii_lowercase().as_str(), "false" | "no") => {
+                    Value::Bool(false)
+                }
                 "active" => match cell.to_ascii_lowercase().as_str() {
                     "true" | "yes" | "1" => Value::Bool(true),
                     "false" | "no" | "0" => Value::Bool(false),
@@ -215,6 +220,8 @@ impl Inventory {
             details.push(format!("description={d}"));
         }
         let vendor = text("third_party");
+        // `third_party: false` says it is ours, overriding what a log suggests.
+        let declared_own = entry.get("third_party") == Some(&Value::Bool(false));
         self.inventoried += 1;
         self.identities.push(Identity {
             id: text("id").unwrap_or_default(),
@@ -243,10 +250,11 @@ impl Inventory {
             } else {
                 Ownership::Internal
             },
-            ownership_reason: vendor
-                .as_ref()
-                .map(|v| format!("the inventory names {v} as its third party"))
-                .unwrap_or_default(),
+            ownership_reason: match (&vendor, declared_own) {
+                (Some(v), _) => format!("the inventory names {v} as its third party"),
+                (None, true) => DECLARED_OWN.to_string(),
+                (None, false) => String::new(),
+            },
             vendor,
             agent_platform: text("agent_platform"),
             on_behalf_of: text("on_behalf_of"),
@@ -327,6 +335,23 @@ mod tests {
         assert_eq!(app.ownership, Ownership::ThirdParty);
         assert_eq!(app.vendor.as_deref(), Some("Acme Mail"));
         assert_eq!(app.review_by_us, parse_time_text("2026-06-30T00:00:00Z"));
+        let own = from_json(
+            &json!({"nhi-inventory": [{"id": "123-own.apps.googleusercontent.com", "kind": "oauth-app", "third_party": false}]}),
+            &raw(),
+        );
+        assert!(own.rejected.is_empty(), "{:?}", own.rejected);
+        assert_eq!(own.identities[0].ownership, Ownership::Internal);
+        assert_eq!(own.identities[0].ownership_reason, DECLARED_OWN);
+        let csv = from_csv(
+            "inv.csv",
+            b"id,kind,third_party\nown-client,oauth-app,false\n",
+        );
+        assert_eq!(csv.identities[0].ownership_reason, DECLARED_OWN);
+        let wrong = from_json(
+            &json!({"nhi-inventory": [{"id": "x", "kind": "oauth-app", "third_party": true}]}),
+            &raw(),
+        );
+        assert_eq!(wrong.rejected.len(), 1, "true names no vendor");
         let bot = &inv.identities[1];
         assert_eq!(bot.ownership, Ownership::Internal);
         assert_eq!(

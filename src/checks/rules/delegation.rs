@@ -328,6 +328,14 @@ mod tests {
             Status::Pass
         );
 
+        // An inventory entry stating the client is the provider's own wins.
+        let mut own = listed("c1", Some("it-sec"), None);
+        own.ownership_reason = crate::ingest::nhi_inventory::DECLARED_OWN.into();
+        assert_eq!(
+            check(&[vendor_app("c1"), own], &[]).status,
+            Status::NotApplicable
+        );
+
         // An owner alone is not enough.
         let out = check(&[vendor_app("c1"), listed("c1", Some("it-sec"), None)], &[]);
         assert_eq!(out.status, Status::Fail);
