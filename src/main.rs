@@ -299,6 +299,14 @@ struct QueryArgs {
     /// Static credentials not rotated for N days (implies --identities).
     #[arg(long, value_name = "N")]
     stale_days: Option<u32>,
+    /// Third-party identities: another organisation's apps, roles and
+    /// integrations (implies --identities).
+    #[arg(long)]
+    third_party: bool,
+    /// AI agents and their credentials: an agent platform's identities,
+    /// agent kinds (implies --identities).
+    #[arg(long)]
+    agents: bool,
     /// The time --stale-days counts back from (default: now).
     #[arg(long, value_name = "TIME", value_parser = parse_instant)]
     as_of: Option<i64>,
@@ -591,8 +599,11 @@ fn ingest(args: IngestArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStat
 fn query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
     use proofpack::query::inventory;
     let grants_mode = args.grants || args.admin || args.wildcard;
-    let identities_mode =
-        args.identities || args.stale_days.is_some() || (args.identity.is_some() && !grants_mode);
+    let identities_mode = args.identities
+        || args.stale_days.is_some()
+        || args.third_party
+        || args.agents
+        || (args.identity.is_some() && !grants_mode);
     if grants_mode || identities_mode {
         let frame = if grants_mode {
             let filter = inventory::GrantFilter {
@@ -608,6 +619,8 @@ fn query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
             let filter = inventory::IdentityFilter {
                 identity: args.identity,
                 stale_days: args.stale_days,
+                third_party: args.third_party,
+                agents: args.agents,
                 as_of_us,
             };
             inventory::select_identities(&args.dir, &filter)

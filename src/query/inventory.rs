@@ -21,6 +21,10 @@ pub struct IdentityFilter {
     pub identity: Option<String>,
     /// Only static credentials not rotated for this many days before `as_of_us`.
     pub stale_days: Option<u32>,
+    /// Only another organisation's identities.
+    pub third_party: bool,
+    /// Only AI agents and the credentials of agent platforms.
+    pub agents: bool,
     pub as_of_us: i64,
 }
 
@@ -49,6 +53,14 @@ pub fn select_identities(dir: &Path, filter: &IdentityFilter) -> PolarsResult<Da
     );
     let (rotated, created) = (micros(&frame, "last_rotated")?, micros(&frame, "created")?);
     let active = flags(&frame, "active")?;
+    // Columns a folder written before they existed lacks: nothing matches.
+    let optional =
+        |name: &str| string_column(&frame, name).unwrap_or_else(|_| vec![None; frame.height()]);
+    let (ownership, platform, kinds) = (
+        optional("ownership"),
+        optional("agent_platform"),
+        optional("kind"),
+    );
     let mask: BooleanChunked = (0..frame.height())
         .map(|i| {
             let named = filter.identity.as_deref().is_none_or(|n| {
@@ -62,7 +74,11 @@ pub fn select_identities(dir: &Path, filter: &IdentityFilter) -> PolarsResult<Da
                     && kind[i].as_deref() == Some("static")
                     && rotated[i].or(created[i]).is_some_and(|t| t < cutoff)
             });
-            named && stale
+            let third = !filter.third_party || ownership[i].as_deref() == Some("third-party");
+            let agent = !filter.agents
+                || platform[i].is_some()
+                || kinds[i].as_deref().is_some_and(|k| k.starts_with("agent"));
+            named && stale && third && agent
         })
         .collect();
     frame.filter(&mask)

@@ -105,7 +105,38 @@ fn every_new_sample_folder_reads_with_only_explained_rejects() {
     assert_eq!(okta["provider"], "okta");
     assert_eq!(okta["raw_position"], "line 1, data");
 
+    // `query` lists them for a person at a terminal.
     let cache = tempfile::tempdir().unwrap();
+    let listed = |flag: &str| -> Vec<String> {
+        let out = run(proofpack(cache.path())
+            .arg("query")
+            .arg(dir.path().join("evidence"))
+            .args([flag, "--format", "json"]));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        rows.iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        listed("--third-party"),
+        [
+            "923474483785-sqf6uk8vq1rqe853il0g2h4m98ji2fq6.apps.googleusercontent.com",
+            "github-app:GitGuardian@siteshjha11"
+        ]
+    );
+    let agents = listed("--agents");
+    assert!(
+        agents
+            .iter()
+            .any(|a| a.ends_with(":runtime/customersupport-3OutfrDDJ2")),
+        "{agents:?}"
+    );
+    assert!(
+        agents.iter().all(|a| !a.contains("GitGuardian")),
+        "{agents:?}"
+    );
+
     let out = run(proofpack(cache.path())
         .args(["checks", "run"])
         .arg(dir.path().join("evidence"))
