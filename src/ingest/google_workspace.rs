@@ -45,12 +45,17 @@ fn events<'a, J: JsonRef<'a>>(record: J) -> Vec<J> {
     }
 }
 
-/// A parameter's value as text (`value` may be a string or a number).
-fn parameter<'a, J: JsonRef<'a>>(event: J, name: &str) -> Option<String> {
-    let found = event
+/// The event's parameter named `name`.
+fn find_parameter<'a, J: JsonRef<'a>>(event: J, name: &str) -> Option<J> {
+    event
         .get("parameters")?
         .as_array()?
-        .find(|p| p.get("name").and_then(J::as_str) == Some(name))?;
+        .find(|p| p.get("name").and_then(J::as_str) == Some(name))
+}
+
+/// A parameter's value as text (`value` may be a string or a number).
+fn parameter<'a, J: JsonRef<'a>>(event: J, name: &str) -> Option<String> {
+    let found = find_parameter(event, name)?;
     let value = found
         .get("value")
         .or_else(|| found.get("intValue"))
@@ -66,10 +71,7 @@ fn parameter<'a, J: JsonRef<'a>>(event: J, name: &str) -> Option<String> {
 
 /// A parameter's `multiValue` list.
 fn parameter_list<'a, J: JsonRef<'a>>(event: J, name: &str) -> Vec<String> {
-    event
-        .get("parameters")
-        .and_then(J::as_array)
-        .and_then(|mut ps| ps.find(|p| p.get("name").and_then(J::as_str) == Some(name)))
+    find_parameter(event, name)
         .and_then(|p| p.get("multiValue"))
         .and_then(J::as_array)
         .map(|items| items.filter_map(J::as_str).map(str::to_string).collect())
@@ -291,11 +293,7 @@ pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
 
 /// Scopes from `scope_data` (`multiMessageValue` of `scope_name` entries).
 fn scope_data<'a, J: JsonRef<'a>>(event: J) -> Vec<String> {
-    let Some(mut params) = event.get("parameters").and_then(J::as_array) else {
-        return Vec::new();
-    };
-    let Some(data) = params.find(|p| p.get("name").and_then(J::as_str) == Some("scope_data"))
-    else {
+    let Some(data) = find_parameter(event, "scope_data") else {
         return Vec::new();
     };
     data.get("multiMessageValue")

@@ -259,13 +259,7 @@ impl Row {
             kind: self.kind.into(),
             provider: client,
             owner_id: self.owner_id,
-            owner: None,
-            environment: None,
             // A configuration says nothing of when a key was made or used.
-            created_us: None,
-            last_used_us: None,
-            last_rotated_us: None,
-            expires_us: None,
             active: self.active,
             credential_type: self.credential_type,
             credential_reason: self.credential_reason,

@@ -732,23 +732,11 @@ impl Collected {
                 // The wrapper was counted as one record; what it carried
                 // are the records, each placed inside it.
                 self.summary.read = self.summary.read + found.len() - 1;
-                for (path, mut result) in found {
+                for (path, result) in found {
                     let inner = RawRef {
                         position: format!("{}, {path}", raw_ref.position),
                         ..raw_ref.clone()
                     };
-                    // Rows read from the carried record point inside the wrapper.
-                    match &mut result {
-                        Ok(Item::Inventory(_, rows)) => rows
-                            .iter_mut()
-                            .filter(|r| r.source_ref == raw_ref)
-                            .for_each(|r| r.source_ref = inner.clone()),
-                        Ok(Item::Grants(_, rows)) => rows
-                            .iter_mut()
-                            .filter(|r| r.source_ref == raw_ref)
-                            .for_each(|r| r.source_ref = inner.clone()),
-                        _ => {}
-                    }
                     self.take(result, inner);
                 }
             }
@@ -1231,7 +1219,15 @@ fn open_shipper_envelope(
         if let Some(found) = shipper::open(&record) {
             let results = found
                 .into_iter()
-                .map(|(path, inner)| (path, ingest_value_at(inner, options, raw_ref, depth + 1)))
+                .map(|(path, inner)| {
+                    // Rows read from the carried record point inside the wrapper.
+                    let at = RawRef {
+                        position: format!("{}, {path}", raw_ref.position),
+                        ..raw_ref.clone()
+                    };
+                    let result = ingest_value_at(inner, options, &at, depth + 1);
+                    (path, result)
+                })
                 .collect();
             return Ok(Item::Many(results));
         }

@@ -121,15 +121,6 @@ impl Merged {
     }
 }
 
-/// [`Merged`] of a list of observations.
-pub fn merge(rows: Vec<(i64, Identity)>) -> Vec<Identity> {
-    let mut merged = Merged::default();
-    for (at, row) in rows {
-        merged.add(at, row);
-    }
-    merged.into_rows().0
-}
-
 /// Folds a later observation of the same identity into the first.
 fn absorb(into: &mut Identity, row: Identity) {
     into.created_us = min_some(into.created_us, row.created_us);
@@ -231,6 +222,15 @@ pub fn scope_grant(
 mod tests {
     use super::*;
     use crate::model::CredentialType;
+
+    /// [`Merged`] of a list of observations.
+    fn merge(rows: Vec<(i64, Identity)>) -> Vec<Identity> {
+        let mut merged = Merged::default();
+        for (at, row) in rows {
+            merged.add(at, row);
+        }
+        merged.into_rows().0
+    }
 
     fn seen(id: &str, at: i64) -> Identity {
         Identity {

@@ -17,6 +17,7 @@
 
 use serde_json::Value;
 
+use super::fields::text;
 use crate::model::{CredentialType, Grant, Identity, RawRef};
 use crate::time::parse_time_text;
 
@@ -27,12 +28,6 @@ pub enum Object {
     Users(Vec<Identity>),
     Grants(Vec<Grant>),
     Skipped(String),
-}
-
-fn text<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
 }
 
 fn is_user(v: &Value) -> bool {

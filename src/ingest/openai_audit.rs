@@ -106,11 +106,6 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     } else {
         (Decision::Allow, None)
     };
-    let session = if credential.is_some() {
-        "/actor/api_key"
-    } else {
-        "/actor/session"
-    };
     Ok(Normalised {
         time_us,
         event_id: owned(record, "/id"),
@@ -126,10 +121,9 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
         resource,
         decision,
         decision_reason,
-        source_address: owned(record, &format!("{session}/ip_address"))
-            .or_else(|| owned(record, "/actor/session/ip_address")),
-        user_agent: owned(record, &format!("{session}/user_agent"))
-            .or_else(|| owned(record, "/actor/session/user_agent")),
+        // Only a session records where it came from.
+        source_address: owned(record, "/actor/session/ip_address"),
+        user_agent: owned(record, "/actor/session/user_agent"),
         account: owned(record, "/project/id"),
         environment: None,
     })

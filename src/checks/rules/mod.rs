@@ -157,18 +157,8 @@ pub(crate) mod testing {
             id: id.into(),
             kind: kind.into(),
             provider: "aws",
-            owner_id: None,
-            owner: None,
-            environment: None,
-            created_us: None,
-            last_used_us: None,
-            last_rotated_us: None,
-            expires_us: None,
             active: true,
             credential_type: cred,
-            credential_reason: String::new(),
-            details: String::new(),
-            source_ref: RawRef::default(),
             ..Default::default()
         }
     }
