@@ -21,6 +21,7 @@ pub mod model;
 pub mod oscal;
 pub mod progress;
 pub mod query;
+pub mod secrets;
 pub mod size;
 pub mod summary;
 pub mod time;

@@ -195,6 +195,33 @@ pub struct ConstraintArgs {
     pub fedramp_constraints: Option<PathBuf>,
 }
 
+/// The secret gate: gitleaks' pinned rules, and rules set aside for a
+/// documented false positive.
+#[derive(clap::Args, Clone, Debug)]
+pub struct SecretGateArgs {
+    /// gitleaks' default rule file, as pinned (default: $PROOFPACK_SECRET_RULES,
+    /// then the cache filled by `schemas fetch`). proofpack's own rules are
+    /// built in.
+    #[arg(long, value_name = "FILE", env = "PROOFPACK_SECRET_RULES")]
+    pub secret_rules: Option<PathBuf>,
+    /// Let a secret rule's hits through the gate (repeatable): only for a
+    /// false positive you have confirmed; recorded in the manifest.
+    #[arg(long = "allow-secret-rule", value_name = "RULE")]
+    pub allow_secret_rule: Vec<String>,
+}
+
+impl SecretGateArgs {
+    /// Loads, verifies and installs the rules; checks the allowed ids.
+    pub fn install(&self) -> anyhow::Result<Vec<String>> {
+        let rules = proofpack::secrets::install(proofpack::secrets::locate::load(
+            self.secret_rules.as_deref(),
+        )?);
+        proofpack::secrets::locate::check_allowed(rules, &self.allow_secret_rule)
+            .map_err(anyhow::Error::msg)?;
+        Ok(self.allow_secret_rule.clone())
+    }
+}
+
 impl ConstraintArgs {
     pub fn options(&self) -> proofpack::oscal::constraints::ConstraintOptions {
         let mut selection = self.constraints;
@@ -219,6 +246,8 @@ struct IngestArgs {
     /// recognised by its content.
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<String>,
+    #[command(flatten)]
+    secrets: SecretGateArgs,
     /// Name of an environment variable holding a bearer token for URL inputs
     /// (the token itself is never taken on the command line).
     #[arg(long, value_name = "VAR")]
@@ -488,6 +517,7 @@ fn ingest(args: IngestArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStat
         progress,
         state: None,
         shard: args.shard,
+        secret_gate: Some(args.secrets.install()?),
     };
     let mut options = options;
     if let Some(dir) = &args.state {

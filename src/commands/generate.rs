@@ -38,6 +38,8 @@ pub struct GenerateArgs {
     fedramp_schema_dir: Option<PathBuf>,
     #[command(flatten)]
     constraints: crate::ConstraintArgs,
+    #[command(flatten)]
+    secrets: crate::SecretGateArgs,
     /// Extra frameworks and mappings (see `proofpack checks --help`).
     #[arg(long, value_name = "DIR")]
     mappings: Option<PathBuf>,
@@ -138,7 +140,9 @@ pub fn keys_command(command: KeysCommand) -> anyhow::Result<ExitStatus> {
 
 pub fn generate(args: GenerateArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStatus> {
     let (ui, progress) = super::ui::Ui::new(quiet, verbose);
+    let allowed_secret_rules = args.secrets.install()?;
     let generated = generate::generate(&GenerateOptions {
+        allowed_secret_rules,
         config: args.config.clone(),
         out: args.out.clone(),
         since_us: args.since,

@@ -47,6 +47,9 @@ pub enum GenerateError {
     Io { path: String, reason: String },
     #[error("{0}")]
     Step(String),
+    /// A file about to be written holds a secret: nothing was written.
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::gate::GateError),
     /// A generated document failed validation: a bug in proofpack.
     #[error("{document} failed validation (a proofpack bug; nothing was written):\n{problems}")]
     Invalid { document: String, problems: String },
@@ -82,6 +85,8 @@ pub struct GenerateOptions {
     /// The key that signs the package (overrides the config's `[signing]`).
     pub sign_key: Option<crate::attest::keys::KeySource>,
     pub progress: Option<crate::progress::Progress>,
+    /// Secret rules (by id) whose hits the gate lets through.
+    pub allowed_secret_rules: Vec<String>,
 }
 
 pub struct Generated {
@@ -345,7 +350,9 @@ pub fn generate(opts: &GenerateOptions) -> Result<Generated, GenerateError> {
     let mut sdr = stages::write_sdr(&plan, root, &report, &attestations)?;
     stages::write_summaries(&plan, root, &evidence, &report, &oscal, &sdr)?;
     let validation = stages::validate(&mut plan, &oscal, &mut sdr)?;
-    let manifest = stages::write_manifest(&plan, root, &evidence, validation, &sdr)?;
+    let gate = stages::gate_files(&plan, root, &evidence)?;
+    let manifest = stages::write_manifest(&plan, root, &evidence, validation, &sdr, gate)?;
+    stages::gate_manifest(&plan, root, &evidence)?;
     stages::sign(&plan, root, &manifest)?;
     stages::land(&mut plan, staging, &sdr)?;
     Ok(Generated {

@@ -50,6 +50,9 @@ pub struct Manifest {
     pub validation: BTreeMap<String, String>,
     /// What only the provider can supply and the config does not.
     pub missing: Vec<String>,
+    /// What the secret gate read, and with which rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_gate: Option<crate::secrets::gate::GateRecord>,
 }
 
 /// Every file under `root` except the manifest and the signed attestation

@@ -22,6 +22,7 @@ use crate::ingest::{IngestOptions, Secret, Summary};
 use crate::oscal::diagnostic::FileStatus;
 use crate::oscal::schema_store::SchemaStore;
 use crate::oscal::validate::{validate_paths, ValidateOptions};
+use crate::secrets::gate::{Gate, GateRecord, Identifiers};
 use crate::time::format_micros;
 
 /// What the run is: the config and mappings, the window, the inputs, the
@@ -746,14 +747,60 @@ pub(super) fn validate(
     Ok(validation)
 }
 
-/// Stage 8: `manifest.json`, every file's SHA-256 and size, the inputs'
-/// hashes and record counts, what validation said, what is missing.
+/// Stage 8: the secret gate over every file written so far: no credential
+/// value seen in the inputs and nothing any secret rule finds, in any cell,
+/// JSON string or line. A hit stops the run; nothing lands.
+pub(super) fn gate_files(
+    plan: &Plan<'_>,
+    root: &Path,
+    evidence: &Gathered,
+) -> Result<GateRecord, GenerateError> {
+    plan.step("gating secrets");
+    let rules = crate::secrets::active();
+    let scanned = Gate {
+        rules,
+        seen: &evidence.summary.seen_secrets,
+        allowed: &plan.opts.allowed_secret_rules,
+        identifiers: Identifiers::from_evidence(&evidence.dir, rules),
+    }
+    .scan_dir(root)?;
+    Ok(GateRecord {
+        rule_sets: rules.sources.clone(),
+        identifier_rules: rules.identifiers.clone(),
+        allowed_rules: plan.opts.allowed_secret_rules.clone(),
+        fingerprints: crate::secrets::marker::Fingerprinter::global()
+            .mode()
+            .into(),
+        scanned,
+    })
+}
+
+/// The manifest, gated once written (it names the inputs).
+pub(super) fn gate_manifest(
+    plan: &Plan<'_>,
+    root: &Path,
+    evidence: &Gathered,
+) -> Result<(), GenerateError> {
+    Gate {
+        rules: crate::secrets::active(),
+        seen: &evidence.summary.seen_secrets,
+        allowed: &plan.opts.allowed_secret_rules,
+        identifiers: Default::default(),
+    }
+    .scan_files(root, &[MANIFEST.to_string()])?;
+    Ok(())
+}
+
+/// Stage 9: `manifest.json`, every file's SHA-256 and size, the inputs'
+/// hashes and record counts, what validation said, what is missing, what
+/// the secret gate read.
 pub(super) fn write_manifest(
     plan: &Plan<'_>,
     root: &Path,
     evidence: &Gathered,
     validation: BTreeMap<String, String>,
     decision: &Decision,
+    gate: GateRecord,
 ) -> Result<Manifest, GenerateError> {
     plan.step("hashing the package");
     let counts = record_counts(&evidence.dir, &plan.inputs);
@@ -783,12 +830,13 @@ pub(super) fn write_manifest(
         files: package::hash_files(root).map_err(io(root))?,
         validation,
         missing: decision.sdr.missing.clone(),
+        secret_gate: Some(gate),
     };
     write_json(&root.join(MANIFEST), &manifest)?;
     Ok(manifest)
 }
 
-/// Stage 9: with a signing key, `attestation.dsse.json`: a DSSE envelope
+/// Stage 10: with a signing key, `attestation.dsse.json`: a DSSE envelope
 /// over an in-toto Statement whose subjects are every file written so far
 /// (the manifest included) and whose predicate is the SLSA provenance.
 /// Last before landing, so a signing failure leaves no package.

@@ -6,10 +6,11 @@
 //!
 //! Each server becomes an identity (`kind = mcp-server`, provider the
 //! client) with its transport and its command or URL, and each credential
-//! it is handed (an `env` entry or `headers` entry whose name says it is a
-//! key, token, secret or password; a `-e VAR` passed into a container)
-//! becomes a credential row of that server, classified by how the config
-//! holds it:
+//! it is handed becomes a credential row of that server: an `env` or
+//! `headers` entry, a value in its command line (`--token VALUE`, Docker's
+//! `-e NAME=VALUE`, a JSON object argument, a bare key; see `mcp_args`), its
+//! URL's user-info or token parameters, any other field. Each is
+//! classified by how the config holds it (`crate::secrets::shape`):
 //!
 //! - `inline-literal`: the value itself is in the file;
 //! - `environment-reference`: `${env:VAR}`, `${VAR}`, `$VAR`, or `-e VAR`;
@@ -17,11 +18,16 @@
 //! - `placeholder`: `YOUR_...`, `<...>`, `xxx`, `changeme` — no secret yet;
 //! - `redacted`: `[REDACTED...]`, a value someone already removed.
 //!
-//! Values are never copied: rows carry names and classes only.
+//! Values are never copied: rows carry names, classes and, for literals, a
+//! marker with a fingerprint; the command line and URL are kept with every
+//! value not proven harmless replaced by a marker.
 
 use serde_json::{Map, Value};
 
+use super::mcp_args::{read_args, read_json, read_url, Classifier, Reading};
 use crate::model::{CredentialType, Identity, RawRef};
+use crate::secrets::marker::Fingerprinter;
+use crate::secrets::shape::{classify, Inputs, ValueClass};
 
 pub const SOURCE: &str = "mcp-config";
 /// Nesting deeper than this is no MCP configuration (and would exhaust
@@ -90,154 +96,270 @@ fn nesting(text: &str) -> usize {
 
 /// Whether a parsed document is an MCP configuration.
 pub fn detect(value: &Value) -> bool {
-    servers(value).is_some()
+    !servers(value).is_empty()
 }
 
-fn servers(value: &Value) -> Option<&Map<String, Value>> {
-    ["mcpServers", "servers"]
-        .iter()
-        .find_map(|k| value.get(*k).and_then(Value::as_object))
-        .filter(|m| {
+/// The server maps of a configuration, wherever its client keeps them:
+/// `mcpServers` (Claude, Cursor, Windsurf), `servers` (VS Code's mcp.json),
+/// `mcp.servers` (VS Code's settings.json), `context_servers` (Zed), and
+/// Claude Code's per-project `projects.<path>.mcpServers` (~/.claude.json).
+fn servers(value: &Value) -> Vec<(String, &Map<String, Value>)> {
+    fn take<'v>(
+        out: &mut Vec<(String, &'v Map<String, Value>)>,
+        prefix: String,
+        v: Option<&'v Value>,
+    ) {
+        let is_servers = |m: &Map<String, Value>| {
             m.values().all(|s| {
-                s.get("command").is_some() || s.get("url").is_some() || s.get("type").is_some()
+                s.get("command").is_some()
+                    || s.get("url").is_some()
+                    || s.get("serverUrl").is_some()
+                    || s.get("httpUrl").is_some()
+                    || s.get("type").is_some()
             })
-        })
+        };
+        if let Some(m) = v.and_then(Value::as_object).filter(|m| is_servers(m)) {
+            out.push((prefix, m));
+        }
+    }
+    let mut out = Vec::new();
+    take(&mut out, String::new(), value.get("mcpServers"));
+    take(&mut out, String::new(), value.get("servers"));
+    take(&mut out, String::new(), value.get("context_servers"));
+    take(&mut out, String::new(), value.pointer("/mcp/servers"));
+    if let Some(projects) = value.get("projects").and_then(Value::as_object) {
+        for (path, project) in projects {
+            take(&mut out, format!("{path}:"), project.get("mcpServers"));
+        }
+    }
+    out
 }
+
+/// What reading a configuration gives: its rows, and the literal secrets
+/// it held (which the caller keeps only as hashes, for the gate).
+pub struct Read {
+    pub rows: Vec<Identity>,
+    pub literals: Vec<String>,
+}
+
+/// Server fields read as their own places; every other string field is
+/// classified under its name (`oauth.clientSecret`).
+const KNOWN_FIELDS: &[&str] = &[
+    "command",
+    "args",
+    "env",
+    "headers",
+    "url",
+    "serverUrl",
+    "httpUrl",
+    "type",
+    "transport",
+    "disabled",
+    "cwd",
+    "envFile",
+    "description",
+    "alwaysAllow",
+    "autoApprove",
+    "timeout",
+];
 
 /// The identity and credential rows of a configuration.
-pub fn identities(
-    value: &Value,
-    client: &'static str,
-    raw_ref: &RawRef,
-) -> Result<Vec<Identity>, String> {
-    let servers = servers(value).ok_or("no `servers` or `mcpServers` object of servers")?;
-    let masked: Vec<&str> = value
+pub fn identities(value: &Value, client: &'static str, raw_ref: &RawRef) -> Result<Read, String> {
+    let all = servers(value);
+    if all.is_empty() {
+        return Err("no `servers` or `mcpServers` object of servers".into());
+    }
+    let rules = crate::secrets::active();
+    let fingerprints = Fingerprinter::global();
+    let declared: Vec<&Value> = value
         .get("inputs")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter(|i| i.get("password").and_then(Value::as_bool) == Some(true))
-        .filter_map(|i| i.get("id").and_then(Value::as_str))
         .collect();
-    let mut rows = Vec::new();
-    for (name, server) in servers {
-        let id = format!("mcp:{name}@{}", raw_ref.file);
-        let transport =
-            server
-                .get("type")
-                .and_then(Value::as_str)
-                .unwrap_or(if server.get("url").is_some() {
-                    "http"
-                } else {
-                    "stdio"
-                });
-        let target = match server.get("url").and_then(Value::as_str) {
-            Some(url) => format!("url={}", without_query(url)),
-            None => {
-                let mut parts = vec![server
-                    .get("command")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?")
-                    .to_string()];
-                parts.extend(args(server).map(|a| {
-                    if looks_secret_arg(a) {
-                        "[secret]".to_string()
-                    } else {
-                        a.to_string()
-                    }
-                }));
-                format!("command={}", parts.join(" "))
-            }
-        };
-        let mut credentials: Vec<(String, &'static str)> = Vec::new();
-        for field in ["env", "headers"] {
-            for (key, value) in server
-                .get(field)
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                if field == "env" && !is_credential_name(key) {
-                    continue;
-                }
-                let class = classify(value.as_str().unwrap_or(""), &masked);
-                credentials.push((format!("{field}.{key}"), class));
-            }
-        }
-        // `docker run -e VAR` passes the host's VAR into the container.
-        let args: Vec<&str> = args(server).collect();
-        for pair in args.windows(2) {
-            if pair[0] == "-e" || pair[0] == "--env" {
-                let (var, inline) = match pair[1].split_once('=') {
-                    Some((var, _)) => (var, true),
-                    None => (pair[1], false),
-                };
-                if is_credential_name(var) {
-                    let class = if inline {
-                        "inline-literal"
-                    } else {
-                        "environment-reference"
-                    };
-                    credentials.push((format!("args.-e.{var}"), class));
-                }
-            }
-        }
-        let classes: Vec<String> = credentials
+    let inputs = Inputs {
+        masked: declared
             .iter()
-            .map(|(k, c)| format!("{k}={c}"))
-            .collect();
-        let (credential_type, credential_reason) = if credentials.is_empty() {
-            (
-                CredentialType::Unknown,
-                "no credential in the configuration (a remote server may sign in with OAuth)",
-            )
+            .filter(|i| i.get("password").and_then(Value::as_bool) == Some(true))
+            .filter_map(|i| i.get("id").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect(),
+    };
+    // A prompted input's default value, when it is a secret, is one.
+    let mut literals = Vec::new();
+    let literal_defaults: Vec<String> = declared
+        .iter()
+        .filter_map(|i| {
+            let id = i.get("id").and_then(Value::as_str)?;
+            let default = i.get("default").and_then(Value::as_str)?;
+            (classify(Some(id), default, &Inputs::default(), rules) == ValueClass::InlineLiteral)
+                .then(|| {
+                    literals.push(default.trim().to_string());
+                    id.to_string()
+                })
+        })
+        .collect();
+    let c = Classifier {
+        rules,
+        inputs: &inputs,
+        literal_defaults: &literal_defaults,
+        fingerprints,
+    };
+    let mut rows = Vec::new();
+    for (prefix, servers) in all {
+        for (server_name, server) in servers {
+            let name = format!("{prefix}{server_name}");
+            let mut reading = Reading::default();
+            let (rows_of_server, literals_of_server) =
+                server_rows(&name, server, &c, client, raw_ref, &mut reading);
+            rows.extend(rows_of_server);
+            literals.extend(literals_of_server);
+        }
+    }
+    Ok(Read { rows, literals })
+}
+
+/// One server's rows: its identity and a row per credential place.
+fn server_rows(
+    name: &str,
+    server: &Value,
+    c: &Classifier<'_>,
+    client: &'static str,
+    raw_ref: &RawRef,
+    reading: &mut Reading,
+) -> (Vec<Identity>, Vec<String>) {
+    let id = format!("mcp:{name}@{}", raw_ref.file);
+    let url = ["url", "serverUrl", "httpUrl"]
+        .iter()
+        .find_map(|k| server.get(*k).and_then(Value::as_str));
+    let transport = server
+        .get("type")
+        .or_else(|| server.get("transport"))
+        .and_then(Value::as_str)
+        .unwrap_or(if url.is_some() { "http" } else { "stdio" });
+    let mut target = Vec::new();
+    if let Some(url) = url {
+        target.push(format!("url={}", read_url(url, "url", c, reading)));
+    }
+    if let Some(command) = server.get("command").and_then(Value::as_str) {
+        // A whole command line in `command` is split as a shell would
+        // split plain words.
+        let mut words: Vec<&str> = command.split_whitespace().collect();
+        let executable = if words.is_empty() {
+            "?"
         } else {
-            (
-                CredentialType::Static,
-                "API keys or tokens handed to the server in its configuration",
-            )
+            words.remove(0)
         };
+        let shown_exe = c.redacted(executable, ValueClass::NotCredential);
+        let args: Vec<&str> = words
+            .into_iter()
+            .chain(
+                server
+                    .get("args")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str),
+            )
+            .collect();
+        let shown = read_args(&args, c, reading);
+        let mut line = vec![shown_exe];
+        line.extend(shown);
+        target.push(format!("command={}", line.join(" ")));
+    }
+    for field in ["env", "headers"] {
+        for (key, value) in server
+            .get(field)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            match value.as_str() {
+                Some(text) => {
+                    c.place(format!("{field}.{key}"), Some(key), text, reading);
+                }
+                None => {
+                    let mut copy = value.clone();
+                    read_json(&mut copy, &format!("{field}.{key}"), Some(key), c, reading);
+                }
+            }
+        }
+    }
+    if let Some(object) = server.as_object() {
+        for (key, value) in object {
+            if KNOWN_FIELDS.contains(&key.as_str()) {
+                continue;
+            }
+            let mut copy = value.clone();
+            read_json(&mut copy, key, Some(key), c, reading);
+        }
+    }
+    let places = std::mem::take(&mut reading.places);
+    let literals = std::mem::take(&mut reading.literals);
+    let classes: Vec<String> = places
+        .iter()
+        .map(|p| format!("{}={}", p.key, p.class.as_str()))
+        .collect();
+    let (credential_type, credential_reason) = if places.is_empty() {
+        (
+            CredentialType::Unknown,
+            "no credential in the configuration (a remote server may sign in with OAuth)",
+        )
+    } else {
+        (
+            CredentialType::Static,
+            "API keys or tokens handed to the server in its configuration",
+        )
+    };
+    let mut rows = vec![Row {
+        id: id.clone(),
+        kind: "mcp-server",
+        owner_id: None,
+        active: server.get("disabled").and_then(Value::as_bool) != Some(true),
+        credential_type,
+        credential_reason: credential_reason.into(),
+        details: format!(
+            "transport={}; {}{}",
+            c.redacted(transport, ValueClass::NotCredential),
+            target.join("; "),
+            if classes.is_empty() {
+                String::new()
+            } else {
+                format!("; credentials: {}", classes.join(", "))
+            }
+        ),
+        position: format!("{}, server {name}", raw_ref.position),
+    }
+    .identity(client, raw_ref)];
+    for place in places {
+        let class = place.class;
+        let mut reason = format!("{}: {}", class.as_str(), class.describe());
+        if let Some(marker) = &place.marker {
+            reason.push_str(&format!(" ({marker}"));
+            if let Some(rule) = &place.rule {
+                reason.push_str(&format!("; format {rule}"));
+            }
+            reason.push(')');
+        }
         rows.push(
             Row {
-                id: id.clone(),
-                kind: "mcp-server",
-                owner_id: None,
-                active: server.get("disabled").and_then(Value::as_bool) != Some(true),
-                credential_type,
-                credential_reason: credential_reason.into(),
-                details: format!(
-                    "transport={transport}; {target}{}",
-                    if classes.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; credentials: {}", classes.join(", "))
-                    }
-                ),
-                position: format!("{}, server {name}", raw_ref.position),
+                id: format!("{id}#{}", place.key),
+                kind: "secret",
+                owner_id: Some(id.clone()),
+                // A placeholder is no credential yet.
+                active: class != ValueClass::Placeholder,
+                credential_type: match class {
+                    ValueClass::Placeholder | ValueClass::Redacted => CredentialType::Unknown,
+                    _ => CredentialType::Static,
+                },
+                credential_reason: reason,
+                details: format!("mcp-credential={}", class.as_str()),
+                position: format!("{}, server {name}, {}", raw_ref.position, place.key),
             }
             .identity(client, raw_ref),
         );
-        for (key, class) in credentials {
-            rows.push(
-                Row {
-                    id: format!("{id}#{key}"),
-                    kind: "secret",
-                    owner_id: Some(id.clone()),
-                    // A placeholder is no credential yet.
-                    active: class != "placeholder",
-                    credential_type: match class {
-                        "placeholder" | "redacted" => CredentialType::Unknown,
-                        _ => CredentialType::Static,
-                    },
-                    credential_reason: format!("{class}: {}", describe(class)),
-                    details: format!("mcp-credential={class}"),
-                    position: format!("{}, server {name}, {key}", raw_ref.position),
-                }
-                .identity(client, raw_ref),
-            );
-        }
     }
-    Ok(rows)
+    (rows, literals)
 }
 
 /// What differs between the rows of a configuration.
@@ -273,105 +395,6 @@ impl Row {
     }
 }
 
-fn args(server: &Value) -> impl Iterator<Item = &str> {
-    server
-        .get("args")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-}
-
-fn describe(class: &str) -> &'static str {
-    match class {
-        "inline-literal" => "the secret itself is written in the configuration file",
-        "environment-reference" => "read from the environment when the server starts",
-        "prompted-input" => "prompted for when the server starts, not stored in the file",
-        "prompted-input (masked)" => "prompted for as a password when the server starts",
-        "placeholder" => "a placeholder: no secret has been filled in",
-        _ => "removed from the file before it was shared",
-    }
-}
-
-/// Names that say an environment variable holds a credential.
-fn is_credential_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    [
-        "KEY",
-        "TOKEN",
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "CREDENTIAL",
-        "AUTH",
-        "_PAT",
-        "COOKIE",
-        "SESSION",
-    ]
-    .iter()
-    .any(|w| upper.contains(w))
-        || upper == "PAT"
-}
-
-fn classify(value: &str, masked_inputs: &[&str]) -> &'static str {
-    let v = value.trim();
-    if let Some(id) = v.strip_prefix("${input:").and_then(|r| r.strip_suffix('}')) {
-        return if masked_inputs.contains(&id) {
-            "prompted-input (masked)"
-        } else {
-            "prompted-input"
-        };
-    }
-    if v.contains("${input:") {
-        return "prompted-input";
-    }
-    let reference = v.starts_with("${env:")
-        || (v.starts_with("${") && v.ends_with('}'))
-        || (v.starts_with('$')
-            && v[1..]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && v.len() > 1)
-        || v.contains("${env:");
-    if reference {
-        return "environment-reference";
-    }
-    let upper = v.to_ascii_uppercase();
-    if upper.starts_with("[REDACTED") || upper == "REDACTED" || upper.starts_with("***") {
-        return "redacted";
-    }
-    let placeholder = v.is_empty()
-        || upper.starts_with("YOUR_")
-        || upper.starts_with("YOUR-")
-        || upper.contains("YOUR_")
-        || (v.starts_with('<') && v.ends_with('>'))
-        || [
-            "XXX",
-            "CHANGEME",
-            "CHANGE_ME",
-            "TODO",
-            "REPLACE_ME",
-            "...",
-            "PLACEHOLDER",
-        ]
-        .iter()
-        .any(|p| upper == *p || upper.starts_with(p));
-    if placeholder {
-        return "placeholder";
-    }
-    "inline-literal"
-}
-
-/// An argument that carries a secret inline (`--api-key=...`, `--token=...`).
-fn looks_secret_arg(arg: &str) -> bool {
-    arg.split_once('=')
-        .is_some_and(|(k, v)| is_credential_name(k.trim_start_matches('-')) && !v.is_empty())
-}
-
-fn without_query(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or(url)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,7 +406,7 @@ mod tests {
             position: "whole file".into(),
             sha256: String::new(),
         };
-        identities(&value, "vscode", &raw).unwrap()
+        identities(&value, "vscode", &raw).unwrap().rows
     }
 
     #[test]
@@ -425,7 +448,7 @@ mod tests {
         assert_eq!(find("#env.CUT_KEY").details, "mcp-credential=redacted");
         assert_eq!(
             find("#headers.Authorization").details,
-            "mcp-credential=prompted-input"
+            "mcp-credential=prompted-input (masked)"
         );
         assert_eq!(
             find("#args.-e.SLACK_TOKEN").details,
@@ -446,7 +469,7 @@ mod tests {
             assert!(!all.contains(secret), "{secret} copied");
         }
         let remote = find("mcp:remote@repo/.vscode/mcp.json");
-        assert_eq!(remote.details, "transport=http; url=https://mcp.example.com/mcp; credentials: headers.Authorization=prompted-input");
+        assert_eq!(remote.details, "transport=http; url=https://mcp.example.com/mcp?token=<literal secret, 3 chars>; credentials: url.query.token=inline-literal, headers.Authorization=prompted-input (masked)");
     }
 
     #[test]

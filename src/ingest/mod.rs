@@ -22,6 +22,7 @@ pub mod github_audit;
 pub mod google_workspace;
 pub mod k8s_audit;
 pub mod kubernetes;
+pub mod mcp_args;
 pub mod mcp_config;
 pub mod nhi_inventory;
 pub mod observed;
@@ -52,6 +53,7 @@ use crate::hash::sha256_hex;
 use crate::json::{JsonRef, Tape, TapeNode};
 use crate::model::tables::access_events_frame;
 use crate::model::{Access, AccessEvent, Grant, Identity, RawRef, Rejected, SecretFinding};
+use crate::secrets::seen::SeenSecrets;
 
 /// What a source module returns for one record; ingestion adds the source
 /// name and the raw reference.
@@ -195,6 +197,10 @@ pub struct IngestOptions {
     pub state: Option<std::sync::Arc<state::State>>,
     /// Read only this share of the inputs.
     pub shard: Option<state::Shard>,
+    /// Gate the folder `ingest_to_folder` writes: rules (by id) the user
+    /// allowed; `None` leaves gating to the caller (`generate` gates the
+    /// whole package).
+    pub secret_gate: Option<Vec<String>>,
 }
 
 /// A value that must never be printed (a bearer token).
@@ -218,6 +224,7 @@ impl Default for IngestOptions {
             progress: None,
             state: None,
             shard: None,
+            secret_gate: None,
         }
     }
 }
@@ -251,6 +258,10 @@ pub struct Summary {
     /// Object-store objects read: URL, ETag or version, size, SHA-256.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub objects: Vec<reader::ObjectRead>,
+    /// Credential values seen in the inputs, as hashes only (never
+    /// written): what the secret gate searches the outputs for.
+    #[serde(skip)]
+    pub seen_secrets: SeenSecrets,
 }
 
 impl Summary {
@@ -286,6 +297,7 @@ struct Partial {
     findings: Vec<SecretFinding>,
     rejected: Vec<Rejected>,
     summary: Summary,
+    seen: SeenSecrets,
 }
 
 /// What streaming leaves besides the events: inventories and rejects are
@@ -296,6 +308,9 @@ pub struct Streamed {
     pub findings: Vec<SecretFinding>,
     pub rejected: Vec<Rejected>,
     pub summary: Summary,
+    /// Credential values seen in the inputs, as hashes: what the secret
+    /// gate searches every output for.
+    pub seen: SeenSecrets,
 }
 
 /// Reads every input and normalises every record, on every core, handing
@@ -321,6 +336,11 @@ pub fn ingest_streaming(
     let mut findings = Vec::new();
     let mut rejected = Vec::new();
     let mut summary = Summary::default();
+    let mut seen = SeenSecrets::default();
+    if let Some(token) = &options.bearer_token {
+        // The token proofpack sends to URL inputs must never be written.
+        seen.add(&token.0);
+    }
     let total = targets.len();
     let mut done = 0;
     let mut targets = targets.into_iter().peekable();
@@ -345,6 +365,7 @@ pub fn ingest_streaming(
             findings.extend(partial.findings);
             rejected.extend(partial.rejected);
             summary.merge(partial.summary);
+            seen.extend(partial.seen);
             done += 1;
             if let Some(p) = &options.progress {
                 p.report(crate::progress::Event::Files { done, total });
@@ -355,7 +376,13 @@ pub fn ingest_streaming(
     let rbac_grants = kubernetes::rbac::resolve(&rbac);
     summary.grants += rbac_grants.len();
     grants.extend(rbac_grants);
-    let (observed, observed_grants) = observed.into_rows();
+    let (mut observed, mut observed_grants) = observed.into_rows();
+    for row in &mut observed {
+        redact::scrub_identity(row, &mut seen);
+    }
+    for grant in &mut observed_grants {
+        redact::scrub_grant(grant, &mut seen);
+    }
     summary.identities += observed.len();
     summary.grants += observed_grants.len();
     identities.extend(observed);
@@ -366,6 +393,7 @@ pub fn ingest_streaming(
         findings,
         rejected,
         summary,
+        seen,
     })
 }
 
@@ -485,6 +513,7 @@ fn outcome(result: &RecordResult) -> String {
         Ok(Item::Policies(..)) => "policies".into(),
         Ok(Item::Grants(..)) => "grants".into(),
         Ok(Item::Finding(..)) => "finding".into(),
+        Ok(Item::McpConfig(..)) => "inventory".into(),
         Ok(Item::Kubernetes(..)) => "kubernetes".into(),
         Err(e) => format!("rejected {e:?}"),
     }
@@ -558,15 +587,33 @@ fn ingest_read(
         }
     }
     let Collected {
-        events,
-        identities,
+        mut events,
+        mut identities,
         observed,
-        grants,
+        mut grants,
         rbac,
-        findings,
-        rejected,
+        mut findings,
+        mut rejected,
         mut summary,
+        mut seen,
     } = c;
+    // Secrets riding in the text a reader kept are masked here, once for
+    // every reader; the values masked join those the readers saw.
+    for event in &mut events {
+        redact::scrub_access(&mut event.access, &mut seen);
+    }
+    for row in &mut identities {
+        redact::scrub_identity(row, &mut seen);
+    }
+    for grant in &mut grants {
+        redact::scrub_grant(grant, &mut seen);
+    }
+    for finding in &mut findings {
+        redact::scrub_finding(finding, &mut seen);
+    }
+    for r in &mut rejected {
+        redact::scrub_rejected(r, &mut seen);
+    }
     summary.normalised = events.len();
     summary.rejected = rejected.len();
     summary.identities = identities.len();
@@ -612,6 +659,7 @@ fn ingest_read(
         findings,
         rejected,
         summary,
+        seen,
     })
 }
 
@@ -627,6 +675,8 @@ struct Collected {
     findings: Vec<SecretFinding>,
     rejected: Vec<Rejected>,
     summary: Summary,
+    /// Credential values the readers saw (hashes only).
+    seen: SeenSecrets,
 }
 
 impl Collected {
@@ -707,7 +757,17 @@ impl Collected {
                 self.inventoried(source);
                 self.grants.extend(rows);
             }
-            Ok(Item::Finding(finding)) => {
+            Ok(Item::McpConfig(read)) => {
+                for literal in &read.literals {
+                    self.seen.add(literal);
+                }
+                self.inventoried(mcp_config::SOURCE);
+                self.identities.extend(read.rows);
+            }
+            Ok(Item::Finding(finding, values)) => {
+                for value in &values {
+                    self.seen.add(value);
+                }
                 self.inventoried(finding.tool);
                 self.findings.push(finding);
             }
@@ -771,6 +831,7 @@ impl Collected {
 
 impl Summary {
     fn merge(&mut self, other: Summary) {
+        self.seen_secrets.extend(other.seen_secrets);
         self.files += other.files;
         self.read += other.read;
         self.normalised += other.normalised;
@@ -867,7 +928,12 @@ fn ingest_mcp_config(file: &reader::InputFile, options: &IngestOptions, c: &mut 
         sha256: sha256_hex(&file.bytes),
     };
     match mcp_config::identities(&value, client, &raw_ref) {
-        Ok(rows) => c.inventory(mcp_config::SOURCE, 1, 1, rows, Vec::new()),
+        Ok(read) => {
+            for literal in &read.literals {
+                c.seen.add(literal);
+            }
+            c.inventory(mcp_config::SOURCE, 1, 1, read.rows, Vec::new())
+        }
         Err(reason) => c.reject_whole(&file.name, "whole file", &reason),
     }
 }
@@ -1008,7 +1074,11 @@ enum Item {
     /// Grants of a policy that names no identities of its own.
     Grants(&'static str, Vec<Grant>),
     /// A secret scanner's finding.
-    Finding(SecretFinding),
+    /// A scanner's finding, and the secret values it reported (for the
+    /// gate, as hashes; never written).
+    Finding(SecretFinding, Vec<String>),
+    /// An MCP client configuration's rows and the literal secrets it held.
+    McpConfig(mcp_config::Read),
     /// A Kubernetes object: identities, RBAC, mesh settings, or skipped.
     Kubernetes(kubernetes::Object),
     OutsideWindow,
@@ -1041,7 +1111,10 @@ fn ingest_value_at(
     if let Some(tool) = secret_scanners::detect(&record).filter(|_| options.source.is_none()) {
         let finding =
             secret_scanners::finding(tool, &record, raw_ref).map_err(|why| (Some(tool), why))?;
-        return Ok(Item::Finding(finding));
+        return Ok(Item::Finding(
+            finding,
+            secret_scanners::secret_values(&record),
+        ));
     }
     if options.source.is_none() && aws_iam_policy::detect(&record) {
         let parsed = aws_iam_policy::parse(&record, &raw_ref.file, raw_ref)
@@ -1067,9 +1140,9 @@ fn ingest_value_at(
     }
     if options.source.is_none() && mcp_config::detect(&record) {
         // An MCP configuration under another name (Cline's, a copy).
-        let rows = mcp_config::identities(&record, "mcp", raw_ref)
+        let read = mcp_config::identities(&record, "mcp", raw_ref)
             .map_err(|why| (Some(mcp_config::SOURCE), why))?;
-        return Ok(Item::Inventory(mcp_config::SOURCE, rows));
+        return Ok(Item::McpConfig(read));
     }
     if options.source.is_none() && okta_inventory::detect(&record) {
         return Ok(match okta_inventory::parse(&record, raw_ref) {
@@ -1192,7 +1265,6 @@ fn ingest_log<'a, J: JsonRef<'a>>(
         .normalise(record)
         .map_err(|why| (Some(source.name()), why))?;
     agent::mark(&mut normalised);
-    redact::scrub(&mut normalised);
     let in_window = options.since.is_none_or(|s| normalised.time_us >= s)
         && options.until.is_none_or(|u| normalised.time_us < u);
     Ok(if in_window {

@@ -33,6 +33,8 @@ pub enum OutputError {
     NotOurs(PathBuf),
     #[error("cannot write {path}: {message}")]
     Write { path: PathBuf, message: String },
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::gate::GateError),
     #[error("cannot read {path}: {message}; is it a folder written by `proofpack ingest`?")]
     Read { path: PathBuf, message: String },
 }
@@ -183,8 +185,9 @@ pub fn ingest_to_folder(
     csv_done.map_err(|e| fail(dir, &e))?;
     let streamed = streamed.map_err(|e| fail(dir, &e))?;
 
-    let (identities, rejected, summary) =
+    let (identities, rejected, mut summary) =
         (streamed.identities, streamed.rejected, streamed.summary);
+    summary.seen_secrets = streamed.seen;
     let mut findings_table =
         secret_findings_frame(&streamed.findings).map_err(|e| fail(dir, &e))?;
     write_table(staging.path(), SECRET_FINDINGS, &mut findings_table).map_err(|e| fail(dir, &e))?;
@@ -205,6 +208,18 @@ pub fn ingest_to_folder(
     };
     let json = serde_json::to_vec_pretty(&record).map_err(|e| fail(dir, &e))?;
     std::fs::write(staging.path().join(SUMMARY), json).map_err(|e| fail(dir, &e))?;
+    if let Some(allowed) = &options.secret_gate {
+        // Nothing lands that holds a secret: the staging folder is removed
+        // with the error.
+        let rules = crate::secrets::active();
+        crate::secrets::gate::Gate {
+            rules,
+            seen: &summary.seen_secrets,
+            allowed,
+            identifiers: crate::secrets::gate::Identifiers::from_evidence(staging.path(), rules),
+        }
+        .scan_dir(staging.path())?;
+    }
 
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| fail(dir, &e))?;

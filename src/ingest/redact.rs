@@ -1,97 +1,117 @@
-//! Keeps secret values out of every output column. Sources are read field by
-//! field, so secrets (session tokens, passwords, keys) are never copied on
-//! purpose; this catches the ones embedded in free text such as error
-//! messages and user agents.
+//! Keeps secret values out of every row a reader makes. Readers pick
+//! fields one by one, so secrets (session tokens, passwords, keys) are never
+//! copied on purpose; this masks the ones that ride inside the text they do
+//! keep (error messages, user agents, resources, request parameters,
+//! details, reject reasons) with a marker, and remembers each value masked
+//! (as a hash) so the gate can search every output for it.
+
+use crate::model::{Grant, Identity, Rejected, SecretFinding};
+use crate::secrets::scrub::scrub_text;
+use crate::secrets::seen::SeenSecrets;
 
 use super::Normalised;
 
-const MASK: &str = "[redacted]";
-
-/// Replaces secret-looking tokens in the free-text columns.
-pub fn scrub(n: &mut Normalised) {
-    for field in [&mut n.decision_reason, &mut n.user_agent, &mut n.resource] {
-        if let Some(text) = field.as_mut() {
-            if let Some(clean) = scrub_text(text) {
-                *text = clean;
-            }
+fn scrub_string(text: &mut String, seen: &mut SeenSecrets) {
+    if let Some((clean, masked)) = scrub_text(text, crate::secrets::active()) {
+        *text = clean;
+        // A value masked by a vendor format is a credential wherever it
+        // stands: the gate looks for it everywhere. One masked by context
+        // alone (a generic rule, a random look) is not remembered: the same
+        // characters elsewhere may be a name.
+        for value in masked.into_iter().filter(|(_, sure)| *sure) {
+            seen.add(&value.0);
         }
     }
 }
 
-/// Characters that end a token.
-fn is_separator(ch: char) -> bool {
-    ch.is_whitespace()
-        || matches!(
-            ch,
-            '"' | '\'' | ',' | ';' | '=' | '(' | ')' | '[' | ']' | '{' | '}'
-        )
+fn scrub_option(text: &mut Option<String>, seen: &mut SeenSecrets) {
+    if let Some(text) = text.as_mut() {
+        scrub_string(text, seen);
+    }
 }
 
-/// The text with secret-looking tokens masked, or `None` if it had none.
-pub fn scrub_text(text: &str) -> Option<String> {
-    // Nearly every text is clean: look before copying anything.
-    if !may_hold_secret(text) || !text.split(is_separator).any(looks_secret) {
-        return None;
+/// Every text field of an access record.
+pub fn scrub_access(n: &mut Normalised, seen: &mut SeenSecrets) {
+    for text in [
+        &mut n.principal_id,
+        &mut n.principal_reason,
+        &mut n.credential_reason,
+        &mut n.auth_method,
+        &mut n.action,
+    ] {
+        scrub_string(text, seen);
     }
-    let mut changed = false;
-    let mut out = String::with_capacity(text.len());
-    let mut token = String::new();
-    let flush = |token: &mut String, out: &mut String, changed: &mut bool| {
-        if looks_secret(token) {
-            out.push_str(MASK);
-            *changed = true;
-        } else {
-            out.push_str(token);
-        }
-        token.clear();
-    };
-    for ch in text.chars() {
-        if is_separator(ch) {
-            flush(&mut token, &mut out, &mut changed);
-            out.push(ch);
-        } else {
-            token.push(ch);
-        }
+    for text in [
+        &mut n.event_id,
+        &mut n.session_name,
+        &mut n.credential_id,
+        &mut n.resource,
+        &mut n.decision_reason,
+        &mut n.source_address,
+        &mut n.user_agent,
+        &mut n.account,
+        &mut n.environment,
+    ] {
+        scrub_option(text, seen);
     }
-    flush(&mut token, &mut out, &mut changed);
-    changed.then_some(out)
 }
 
-/// Whether `text` could hold a token [`looks_secret`] accepts: a JWT's
-/// `eyJ`, or a run of 32 bytes without an ASCII separator. A byte scan, so
-/// the clean majority is passed without splitting; only ASCII counts as a
-/// separator here, which can only make runs longer (never miss one).
-fn may_hold_secret(text: &str) -> bool {
-    let mut run = 0;
-    for &b in text.as_bytes() {
-        if b.is_ascii() && is_separator(b as char) {
-            run = 0;
-        } else {
-            run += 1;
-            if run >= 32 {
-                return true;
-            }
-        }
+/// Every text field of an identity or credential row.
+pub fn scrub_identity(row: &mut Identity, seen: &mut SeenSecrets) {
+    for text in [
+        &mut row.id,
+        &mut row.kind,
+        &mut row.credential_reason,
+        &mut row.details,
+        &mut row.ownership_reason,
+        &mut row.source_ref.position,
+    ] {
+        scrub_string(text, seen);
     }
-    text.contains("eyJ")
+    for text in [
+        &mut row.owner_id,
+        &mut row.owner,
+        &mut row.environment,
+        &mut row.vendor,
+        &mut row.agent_platform,
+        &mut row.on_behalf_of,
+    ] {
+        scrub_option(text, seen);
+    }
 }
 
-/// JWTs, and long random-looking base64 runs (AWS secret keys are 40
-/// characters; session tokens are hundreds).
-fn looks_secret(token: &str) -> bool {
-    if token.starts_with("eyJ") && token.matches('.').count() >= 2 {
-        return true;
+/// Every text field of a policy grant.
+pub fn scrub_grant(grant: &mut Grant, seen: &mut SeenSecrets) {
+    for text in [
+        &mut grant.policy,
+        &mut grant.effect,
+        &mut grant.actions,
+        &mut grant.resources,
+        &mut grant.flags,
+        &mut grant.source_ref.position,
+    ] {
+        scrub_string(text, seen);
     }
-    if token.len() < 32 || token.starts_with("arn:") || token.contains("://") {
-        return false;
+    scrub_option(&mut grant.principal, seen);
+}
+
+/// Every text field of a scanner finding.
+pub fn scrub_finding(finding: &mut SecretFinding, seen: &mut SeenSecrets) {
+    scrub_string(&mut finding.rule, seen);
+    scrub_string(&mut finding.fingerprint, seen);
+    for text in [
+        &mut finding.file,
+        &mut finding.commit,
+        &mut finding.repository,
+    ] {
+        scrub_option(text, seen);
     }
-    let base64 = token
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_'));
-    let upper = token.chars().any(|c| c.is_ascii_uppercase());
-    let lower = token.chars().any(|c| c.is_ascii_lowercase());
-    let digit = token.chars().any(|c| c.is_ascii_digit());
-    base64 && upper && lower && digit
+}
+
+/// A reject's reason and position (a reason may quote the input).
+pub fn scrub_rejected(rejected: &mut Rejected, seen: &mut SeenSecrets) {
+    scrub_string(&mut rejected.reason, seen);
+    scrub_string(&mut rejected.raw_ref.position, seen);
 }
 
 #[cfg(test)]
@@ -99,39 +119,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masks_tokens_and_keys_but_not_identifiers() {
+    fn every_text_field_of_a_record_is_masked_and_the_value_remembered() {
         let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
-        assert_eq!(
-            scrub_text(&format!("bad token {jwt} given")).unwrap(),
-            "bad token [redacted] given"
-        );
-        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-        assert_eq!(
-            scrub_text(&format!("key={secret}")).unwrap(),
-            "key=[redacted]"
-        );
-        assert_eq!(
-            scrub_text("arn:aws:iam::111122223333:role/ci-deployer-with-a-very-long-name-2024"),
-            None
-        );
-        assert_eq!(
-            scrub_text("AccessDenied: User is not authorized to perform s3:GetObject"),
-            None
-        );
-        assert_eq!(scrub_text("0828c0d2-3589-4390-b954-c78b4a7df44b"), None);
-    }
-
-    #[test]
-    fn the_byte_precheck_never_passes_over_a_secret() {
-        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
-        for sep in [" ", "\u{3000}", "\u{a0}", "\t", "=", "é"] {
-            for token in [secret, jwt, "short", "arn:aws:iam::1:role/x"] {
-                let text = format!("a{sep}{token}{sep}b");
-                let has = text.split(is_separator).any(looks_secret);
-                assert!(!has || may_hold_secret(&text), "{text}");
-            }
-        }
-        assert!(!may_hold_secret("aws-cli/2.15.0 Python/3.11.6 Linux/5.10"));
+        let sbp = "sbp_0123456789abcdef0123456789abcdef01234567";
+        let mut n = Normalised {
+            time_us: 0,
+            event_id: None,
+            principal_id: "svc".into(),
+            principal_type: crate::model::PrincipalType::Workload,
+            principal_reason: String::new(),
+            session_name: None,
+            credential_id: Some("AKIAZ7QRSTUVWXYZ2345".into()),
+            credential_type: crate::model::CredentialType::Static,
+            credential_reason: String::new(),
+            auth_method: "access-key".into(),
+            action: "GetObject".into(),
+            resource: None,
+            decision: crate::model::Decision::Allow,
+            decision_reason: Some("AccessDenied".into()),
+            source_address: None,
+            user_agent: Some(format!("curl/8 token={jwt} {sbp}")),
+            account: None,
+            environment: None,
+        };
+        let mut seen = SeenSecrets::default();
+        scrub_access(&mut n, &mut seen);
+        assert!(!n.user_agent.as_deref().unwrap().contains(jwt));
+        assert!(!n.user_agent.as_deref().unwrap().contains(sbp));
+        assert_eq!(n.decision_reason.as_deref(), Some("AccessDenied"));
+        // An access key id names the key: kept.
+        assert_eq!(n.credential_id.as_deref(), Some("AKIAZ7QRSTUVWXYZ2345"));
+        // The vendor-format token is remembered; the JWT, masked by its
+        // look alone here (no gitleaks rules installed), is not.
+        assert_eq!(seen.len(), 1);
+        assert!(seen.find_in(format!("x{sbp}").as_bytes()).is_some());
     }
 }

@@ -46,6 +46,18 @@ pub fn finding(
     Ok(finding)
 }
 
+/// The secret values a finding reports (gitleaks' `Secret` and `Match`,
+/// trufflehog's `Raw` and `RawV2`): proofpack never writes them, and the
+/// secret gate proves it by searching every output for them.
+pub fn secret_values(record: &Value) -> Vec<String> {
+    ["Secret", "Match", "Raw", "RawV2"]
+        .iter()
+        .filter_map(|key| record.get(*key).and_then(Value::as_str))
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
 /// Replaces `secret` in every text the finding keeps. Shorter than four
 /// characters it could not be told from ordinary text, and is left.
 fn mask(finding: &mut SecretFinding, secret: &str) {

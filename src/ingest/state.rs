@@ -508,6 +508,8 @@ impl State {
             findings: Vec::new(),
             rejected,
             summary,
+            // Kept objects were read, masked and gated when first read.
+            seen: Default::default(),
         };
         // Counts by source, credential type, ... are of the window's events.
         let mut windowed = window(partial, options.since, options.until)?;

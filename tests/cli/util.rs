@@ -20,6 +20,11 @@ pub fn schema_dir() -> PathBuf {
     shared().join("oscal/schemas")
 }
 
+/// gitleaks' pinned rule file, for the secret gate.
+pub fn secret_rules() -> PathBuf {
+    shared().join("secrets/gitleaks.toml")
+}
+
 pub fn examples() -> PathBuf {
     shared().join("oscal/content/examples")
 }
@@ -29,6 +34,8 @@ pub fn examples() -> PathBuf {
 pub fn proofpack(cache: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_proofpack"));
     cmd.env("PROOFPACK_SCHEMA_DIR", schema_dir())
+        .env("PROOFPACK_SECRET_RULES", secret_rules())
+        .env_remove("PROOFPACK_FINGERPRINT_KEY")
         .env("PROOFPACK_CACHE_DIR", cache)
         .env_remove("PROOFPACK_SCHEMA_MIRROR")
         .stdin(Stdio::null());

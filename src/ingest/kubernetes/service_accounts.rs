@@ -80,7 +80,8 @@ pub fn service_account(record: &Value, source_ref: &RawRef) -> Result<Vec<Identi
         }
     ));
     if !token_secrets.is_empty() {
-        details.push(format!("token_secrets={}", token_secrets.join(",")));
+        // Named `..._secret_names`: they are the Secret objects' names, not values.
+        details.push(format!("token_secret_names={}", token_secrets.join(",")));
     }
     if pull_secrets > 0 {
         details.push(format!("image_pull_secrets={pull_secrets}"));
@@ -157,7 +158,10 @@ pub fn token_secret(record: &Value, source_ref: &RawRef) -> Result<Object, Strin
         })
     };
     let invalid_since = day("kubernetes.io/legacy-token-invalid-since");
-    let mut details = vec![format!("namespace={ns}"), format!("secret={secret_name}")];
+    let mut details = vec![
+        format!("namespace={ns}"),
+        format!("secret_name={secret_name}"),
+    ];
     if let Some(uid) = annotation_value(record, "kubernetes.io/service-account.uid") {
         details.push(format!("account_uid={uid}"));
     }
