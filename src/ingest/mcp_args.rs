@@ -11,8 +11,8 @@ use serde_json::Value;
 use crate::secrets::marker::Fingerprinter;
 use crate::secrets::rules::RuleSet;
 use crate::secrets::shape::{
-    classify, is_credential_name, is_harmless_shape, is_placeholder, looks_random, Inputs,
-    ValueClass,
+    classify, is_credential_name, is_harmless_shape, is_placeholder, looks_random,
+    split_references, Inputs, Reference, ValueClass,
 };
 
 /// A credential-bearing place in a server's configuration.
@@ -137,6 +137,16 @@ fn provably_plain(value: &str, rules: &RuleSet) -> bool {
     let v = value.trim();
     if v.is_empty() || is_harmless_shape(v, rules) {
         return true;
+    }
+    // References (`${workspaceFolder}/x`, `${env:HOME}`) are names: what
+    // is written around them, and any default, must be plain.
+    let (literal, refs) = split_references(v);
+    if !refs.is_empty() {
+        let defaults_plain = refs.iter().all(|r| match r {
+            Reference::Env { default: Some(d) } => provably_plain(d, rules),
+            _ => true,
+        });
+        return defaults_plain && provably_plain(&literal, rules);
     }
     if looks_random(v) || !rules.find(v.as_bytes(), "").is_empty() {
         return false;

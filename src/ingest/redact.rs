@@ -6,13 +6,27 @@
 //! (as a hash) so the gate can search every output for it.
 
 use crate::model::{Grant, Identity, Rejected, SecretFinding};
-use crate::secrets::scrub::scrub_text;
+use crate::secrets::scrub::{scrub_field, Field};
 use crate::secrets::seen::SeenSecrets;
 
 use super::Normalised;
 
 fn scrub_string(text: &mut String, seen: &mut SeenSecrets) {
-    if let Some((clean, masked)) = scrub_text(text, crate::secrets::active()) {
+    scrub_as(text, seen, Field::FreeText);
+}
+
+fn scrub_id(text: &mut String, seen: &mut SeenSecrets) {
+    scrub_as(text, seen, Field::Identifier);
+}
+
+fn scrub_id_option(text: &mut Option<String>, seen: &mut SeenSecrets) {
+    if let Some(text) = text.as_mut() {
+        scrub_id(text, seen);
+    }
+}
+
+fn scrub_as(text: &mut String, seen: &mut SeenSecrets, field: Field) {
+    if let Some((clean, masked)) = scrub_field(text, crate::secrets::active(), field) {
         *text = clean;
         // A value masked by a vendor format is a credential wherever it
         // stands: the gate looks for it everywhere. One masked by context
@@ -30,41 +44,39 @@ fn scrub_option(text: &mut Option<String>, seen: &mut SeenSecrets) {
     }
 }
 
-/// Every text field of an access record.
+/// Every text field of an access record: identifiers by the rules'
+/// formats only (they are random by design), free text also by look.
 pub fn scrub_access(n: &mut Normalised, seen: &mut SeenSecrets) {
-    for text in [
-        &mut n.principal_id,
-        &mut n.principal_reason,
-        &mut n.credential_reason,
-        &mut n.auth_method,
-        &mut n.action,
-    ] {
+    for text in [&mut n.principal_id, &mut n.auth_method, &mut n.action] {
+        scrub_id(text, seen);
+    }
+    for text in [&mut n.principal_reason, &mut n.credential_reason] {
         scrub_string(text, seen);
     }
     for text in [
         &mut n.event_id,
         &mut n.session_name,
         &mut n.credential_id,
-        &mut n.resource,
-        &mut n.decision_reason,
         &mut n.source_address,
-        &mut n.user_agent,
         &mut n.account,
         &mut n.environment,
     ] {
+        scrub_id_option(text, seen);
+    }
+    for text in [&mut n.resource, &mut n.decision_reason, &mut n.user_agent] {
         scrub_option(text, seen);
     }
 }
 
 /// Every text field of an identity or credential row.
 pub fn scrub_identity(row: &mut Identity, seen: &mut SeenSecrets) {
+    for text in [&mut row.id, &mut row.kind, &mut row.source_ref.position] {
+        scrub_id(text, seen);
+    }
     for text in [
-        &mut row.id,
-        &mut row.kind,
         &mut row.credential_reason,
         &mut row.details,
         &mut row.ownership_reason,
-        &mut row.source_ref.position,
     ] {
         scrub_string(text, seen);
     }
@@ -76,7 +88,7 @@ pub fn scrub_identity(row: &mut Identity, seen: &mut SeenSecrets) {
         &mut row.agent_platform,
         &mut row.on_behalf_of,
     ] {
-        scrub_option(text, seen);
+        scrub_id_option(text, seen);
     }
 }
 
@@ -87,31 +99,31 @@ pub fn scrub_grant(grant: &mut Grant, seen: &mut SeenSecrets) {
         &mut grant.effect,
         &mut grant.actions,
         &mut grant.resources,
-        &mut grant.flags,
         &mut grant.source_ref.position,
     ] {
-        scrub_string(text, seen);
+        scrub_id(text, seen);
     }
-    scrub_option(&mut grant.principal, seen);
+    scrub_string(&mut grant.flags, seen);
+    scrub_id_option(&mut grant.principal, seen);
 }
 
 /// Every text field of a scanner finding.
 pub fn scrub_finding(finding: &mut SecretFinding, seen: &mut SeenSecrets) {
-    scrub_string(&mut finding.rule, seen);
-    scrub_string(&mut finding.fingerprint, seen);
+    scrub_id(&mut finding.rule, seen);
+    scrub_id(&mut finding.fingerprint, seen);
     for text in [
         &mut finding.file,
         &mut finding.commit,
         &mut finding.repository,
     ] {
-        scrub_option(text, seen);
+        scrub_id_option(text, seen);
     }
 }
 
 /// A reject's reason and position (a reason may quote the input).
 pub fn scrub_rejected(rejected: &mut Rejected, seen: &mut SeenSecrets) {
     scrub_string(&mut rejected.reason, seen);
-    scrub_string(&mut rejected.raw_ref.position, seen);
+    scrub_id(&mut rejected.raw_ref.position, seen);
 }
 
 #[cfg(test)]

@@ -68,9 +68,23 @@ fn may_hold_token(text: &[u8]) -> bool {
 /// format, not a generic rule or a random look).
 pub type Masked = (String, bool);
 
+/// How a field is read: free text (a message, a user agent, details) is
+/// also searched for random-looking tokens; an identifier (an event id, a
+/// key id, a principal), random by design, only for the rules' formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    FreeText,
+    Identifier,
+}
+
 /// The text with every secret masked, and the secrets masked; `None` when
 /// it held none.
 pub fn scrub_text(text: &str, rules: &RuleSet) -> Option<(String, Vec<Masked>)> {
+    scrub_field(text, rules, Field::FreeText)
+}
+
+/// [`scrub_text`] for a field of the given kind.
+pub fn scrub_field(text: &str, rules: &RuleSet, field: Field) -> Option<(String, Vec<Masked>)> {
     let bytes = text.as_bytes();
     let mut spans: Vec<(usize, usize, bool)> = rules
         .find(bytes, "")
@@ -83,7 +97,7 @@ pub fn scrub_text(text: &str, rules: &RuleSet) -> Option<(String, Vec<Masked>)> 
             )
         })
         .collect();
-    if may_hold_token(bytes) {
+    if field == Field::FreeText && may_hold_token(bytes) {
         // Tokens between separators, and the name before `=` or `:`.
         let mut start = 0;
         let mut previous_name: Option<&str> = None;

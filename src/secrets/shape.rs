@@ -263,7 +263,7 @@ pub fn reference_at(text: &str) -> Option<(Reference<'_>, usize)> {
 }
 
 /// The value with every reference taken out, and what the references were.
-fn split_references(value: &str) -> (String, Vec<Reference<'_>>) {
+pub fn split_references(value: &str) -> (String, Vec<Reference<'_>>) {
     let mut literal = String::new();
     let mut refs = Vec::new();
     let mut i = 0;
@@ -420,13 +420,37 @@ pub fn looks_random(v: &str) -> bool {
     if digits == 0 || letters == 0 {
         return false;
     }
-    // Names made of words (`deployer-token-7qk2z`, `payments-api-prod-01`):
-    // most letters in lower-case alphabetic segments of four or more.
-    let wordy: usize = v
-        .split(['-', '_', '.', '/', ':'])
-        .filter(|s| s.len() >= 4 && s.chars().all(|c| c.is_ascii_lowercase()))
-        .map(str::len)
-        .sum();
+    // Names and paths made of words (`deployer-token-7qk2z`,
+    // `/Users/Me/tools/venv312/bin/python3`): most letters in segments
+    // that read as words: lower-case, Capitalised, or short upper-case.
+    let is_word = |s: &str| {
+        let mut chars = s.chars();
+        let first = chars.next();
+        let rest: Vec<char> = chars.collect();
+        s.len() >= 4
+            && s.chars().all(|c| c.is_ascii_alphabetic())
+            && (rest.iter().all(char::is_ascii_lowercase)
+                || (s.len() <= 8 && s.chars().all(|c| c.is_ascii_uppercase())))
+            && first.is_some()
+    };
+    // camelCase and PascalCase split at each capital that follows a small
+    // letter: `exploitableResourceConstraint` is three words.
+    let mut wordy = 0;
+    for segment in v.split(|c: char| !c.is_ascii_alphabetic()) {
+        let mut start = 0;
+        let bytes = segment.as_bytes();
+        for i in 1..=bytes.len() {
+            let boundary = i == bytes.len()
+                || (bytes[i].is_ascii_uppercase() && bytes[i - 1].is_ascii_lowercase());
+            if boundary {
+                let word = &segment[start..i];
+                if is_word(word) {
+                    wordy += word.len();
+                }
+                start = i;
+            }
+        }
+    }
     if wordy * 5 >= letters * 3 {
         return false;
     }
