@@ -12,6 +12,7 @@ mod ingest;
 mod kubernetes;
 mod mutations;
 mod schemas;
+mod secrets;
 mod security_lake;
 mod signing;
 mod sql;
