@@ -707,6 +707,7 @@ fn schemas(command: SchemasCommand) -> anyhow::Result<ExitStatus> {
             } else {
                 versions
             };
+            let explicit_dest = dest.is_some();
             let dest = match dest {
                 Some(dest) => dest,
                 None => schema_store::cache_schema_dir()?,
@@ -723,6 +724,19 @@ fn schemas(command: SchemasCommand) -> anyhow::Result<ExitStatus> {
                 fetched.len(),
                 dest.display()
             );
+            // The secret gate's rules are pinned the same way; with --dest
+            // they go beside the schemas (pass them with --secret-rules).
+            let rules_dest = explicit_dest.then_some(dest.as_path());
+            let (path, downloaded) =
+                proofpack::secrets::locate::fetch(rules_dest, mirror.as_deref())
+                    .map_err(anyhow::Error::msg)?;
+            let what = if downloaded {
+                "downloaded, SHA-256 verified"
+            } else {
+                "already present, SHA-256 verified"
+            };
+            eprintln!("  secret rules (gitleaks): {what}");
+            println!("secret rules ready at {}", path.display());
             Ok(ExitStatus::Success)
         }
         SchemasCommand::List { schema_dir } => {

@@ -87,6 +87,8 @@ impl Mirror {
             for request in serving.incoming_requests() {
                 let relative = request.url().trim_start_matches('/').to_string();
                 let path: PathBuf = match relative.split_once('/') {
+                    // The secret gate's pinned rules sit beside the schemas.
+                    Some(("secret-rules", file)) => shared().join("secrets").join(file),
                     Some((version, file)) => local_copy(version.trim_start_matches('v'), file),
                     None => schema_dir().join(&relative),
                 };
@@ -156,6 +158,12 @@ fn fetch_verifies_and_stores_in_the_cache_then_validate_uses_it() {
     }
     assert!(stored_files > 20, "{stored_files}");
     assert!(stderr(&output).contains("downloaded, SHA-256 verified"));
+    // gitleaks' pinned rules for the secret gate come along, verified.
+    assert_eq!(
+        std::fs::read(cache.path().join("secret-rules/gitleaks.toml")).unwrap(),
+        std::fs::read(secret_rules()).unwrap()
+    );
+    assert!(stderr(&output).contains("secret rules (gitleaks): downloaded, SHA-256 verified"));
 
     // A second fetch finds them intact and downloads nothing.
     let again = fetch_into_cache(cache.path(), &mirror.url);
@@ -165,6 +173,15 @@ fn fetch_verifies_and_stores_in_the_cache_then_validate_uses_it() {
         "{}",
         stderr(&again)
     );
+
+    // With no flag and no env var, ingest finds the secret rules in the cache.
+    let ingested = run(proofpack(cache.path())
+        .env_remove("PROOFPACK_SECRET_RULES")
+        .arg("ingest")
+        .arg(shared().join("samples-real/mcp-configs"))
+        .arg("--out")
+        .arg(cache.path().join("evidence")));
+    assert_eq!(ingested.status.code(), Some(0), "{}", stderr(&ingested));
 
     // With no flag and no env var, validate finds the schemas in the cache.
     let validated = run(proofpack(cache.path())
@@ -265,4 +282,20 @@ fn fetch_rejects_an_unpinned_version() {
         "{}",
         stderr(&output)
     );
+}
+
+/// A rule file altered in transit is refused and nothing is written: the
+/// gate would otherwise run on rules nobody pinned.
+#[test]
+fn fetch_refuses_tampered_secret_rules() {
+    let mirror = Mirror::start(Some("gitleaks.toml"));
+    let cache = tempfile::tempdir().unwrap();
+    let output = fetch_into_cache(cache.path(), &mirror.url);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("gitleaks.toml") && err.contains("differs from the pinned"),
+        "{err}"
+    );
+    assert!(!cache.path().join("secret-rules/gitleaks.toml").exists());
 }
