@@ -26,6 +26,7 @@ DICTS = {
     "oscal_validate": ["oscal"],
     "gzip_input": [],
     "mcp_config": ["json", "mcp"],
+    "secret_gate": [],
 }
 
 

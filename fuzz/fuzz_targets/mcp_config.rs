@@ -20,13 +20,11 @@ fuzz_target!(|data: &[u8]| {
         position: "whole file".into(),
         sha256: String::new(),
     };
-    let Ok(rows) = mcp_config::identities(&value, "vscode", &raw_ref) else {
+    let Ok(read) = mcp_config::identities(&value, "vscode", &raw_ref) else {
         return;
     };
-    let servers = ["mcpServers", "servers"]
-        .iter()
-        .find_map(|k| value.get(*k).and_then(|s| s.as_object()))
-        .map_or(0, |m| m.len());
+    let rows = read.rows;
+    let servers = mcp_config::server_count(&value);
     let server_rows = rows.iter().filter(|r| r.kind == "mcp-server").count();
     assert_eq!(server_rows, servers, "one identity per server");
     // Where a value could leak: the free-text fields (ids are built from

@@ -135,6 +135,12 @@ fn servers(value: &Value) -> Vec<(String, &Map<String, Value>)> {
     out
 }
 
+/// How many servers the configuration declares, wherever its client keeps
+/// them.
+pub fn server_count(value: &Value) -> usize {
+    servers(value).iter().map(|(_, m)| m.len()).sum()
+}
+
 /// What reading a configuration gives: its rows, and the literal secrets
 /// it held (which the caller keeps only as hashes, for the gate).
 pub struct Read {

@@ -375,6 +375,11 @@ impl RuleSet {
         })
     }
 
+    /// The rule's regex as compiled (Go's literal braces escaped).
+    pub fn pattern(&self, index: usize) -> &str {
+        self.rules[index].regex.as_str()
+    }
+
     /// Whether a rule of this id is in force.
     pub fn has(&self, id: &str) -> bool {
         self.rules.iter().any(|r| r.id == id)
