@@ -514,7 +514,10 @@ mod tests {
         let (shown, out) =
             read(&["--url=https://api.example.com/sse?token=Zk29Xq81LmTt0PbA7wYc&x=1"]);
         assert_eq!(out.places[0].key, "args.--url.query.token");
-        assert!(shown[0].contains("?token=<literal secret, 20 chars"), "{shown:?}");
+        assert!(
+            shown[0].contains("?token=<literal secret, 20 chars"),
+            "{shown:?}"
+        );
         assert!(shown[0].ends_with("&x=1"));
 
         let (shown, out) = read(&[

@@ -17,6 +17,13 @@ use serde_json::Value;
 use super::rules::RuleSet;
 use super::seen::SeenSecrets;
 
+/// Strings swept at once (one keyword and one seen-value pass over them
+/// joined): bounds the sweep buffer.
+const BATCH: usize = 65_536;
+/// Distinct values remembered per column (beyond this, repeats are tested
+/// again rather than remembered).
+const MAX_DISTINCT: usize = 1 << 20;
+
 /// The rule name for a value proofpack saw in its inputs.
 pub const SEEN_RULE: &str = "seen-in-input";
 /// Findings listed in an error at most (the count says how many more).
@@ -237,16 +244,22 @@ impl Gate<'_> {
                     continue;
                 }
                 let values = column.str().map_err(|e| read_error(e.to_string()))?;
+                // Each distinct value once, in sweeps of BATCH values.
+                let mut distinct = std::collections::HashSet::new();
+                let mut batch: Vec<(usize, &[u8])> = Vec::with_capacity(BATCH);
                 for (row, value) in values.iter().enumerate() {
-                    if let Some(v) = value {
-                        self.test(
-                            v.as_bytes(),
-                            rel,
-                            || format!("column {name}, row {}", row + 1),
-                            &mut scan,
-                        );
+                    let Some(v) = value else { continue };
+                    scan.summary.strings += 1;
+                    if distinct.len() < MAX_DISTINCT && !distinct.insert(v) {
+                        continue;
+                    }
+                    batch.push((row, v.as_bytes()));
+                    if batch.len() == BATCH {
+                        self.test_batch(&batch, rel, &name, &mut scan);
+                        batch.clear();
                     }
                 }
+                self.test_batch(&batch, rel, &name, &mut scan);
             }
             return Ok(scan);
         }
@@ -265,45 +278,81 @@ impl Gate<'_> {
         Ok(scan)
     }
 
-    fn scan_csv(&self, bytes: &[u8], rel: &str, scan: &mut Scan) {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(bytes);
-        let mut headers: Vec<String> = Vec::new();
-        let mut record = csv::ByteRecord::new();
-        let mut row = 0usize;
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(_) => {
-                    // Not CSV after all: read it as lines.
-                    self.scan_lines(bytes, rel, scan);
-                    return;
-                }
+    /// Tests a batch of (row, value) of one column: one sweep over them
+    /// joined finds the values with a keyword or a seen value, and only
+    /// those are tested in full.
+    fn test_batch(&self, batch: &[(usize, &[u8])], rel: &str, column: &str, scan: &mut Scan) {
+        if batch.is_empty() {
+            return;
+        }
+        let place = |row: usize| format!("column {column}, row {}", row + 1);
+        if self.rules.has_unkeyed() {
+            for &(row, v) in batch {
+                self.test_full(v, rel, || place(row), scan);
             }
-            for (i, cell) in record.iter().enumerate() {
+            return;
+        }
+        let mut joined = Vec::with_capacity(batch.iter().map(|(_, v)| v.len() + 1).sum());
+        let mut starts = Vec::with_capacity(batch.len());
+        for (_, v) in batch {
+            starts.push(joined.len());
+            joined.extend_from_slice(v);
+            joined.push(b'\n');
+        }
+        let owner = |at: usize| starts.partition_point(|&s| s <= at) - 1;
+        let mut candidates: Vec<usize> = self.rules.keyword_positions(&joined).map(owner).collect();
+        candidates.extend(self.seen.find_all_in(&joined).into_iter().map(owner));
+        candidates.sort_unstable();
+        candidates.dedup();
+        for i in candidates {
+            let (row, v) = batch[i];
+            self.test_full(v, rel, || place(row), scan);
+        }
+    }
+
+    /// A CSV file: one sweep over the whole file for keywords and seen
+    /// values; each line holding one is parsed and its cells tested, named
+    /// by the header.
+    fn scan_csv(&self, bytes: &[u8], rel: &str, scan: &mut Scan) {
+        let header_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
+        let headers = csv_cells(&bytes[..header_end]);
+        scan.summary.strings +=
+            memchr::memchr_iter(b'\n', bytes).count() as u64 * headers.len().max(1) as u64;
+        let mut positions: Vec<usize> = if self.rules.has_unkeyed() {
+            memchr::memchr_iter(b'\n', bytes).collect()
+        } else {
+            self.rules.keyword_positions(bytes).collect()
+        };
+        positions.extend(self.seen.find_all_in(bytes));
+        positions.sort_unstable();
+        let mut line_number = 1;
+        let mut counted_to = 0;
+        // Lines already tested end here: later hits inside them are skipped
+        // without looking back for their start.
+        let mut tested_to = 0;
+        for at in positions {
+            if at < tested_to {
+                continue;
+            }
+            let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
+            line_number += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count();
+            counted_to = start;
+            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |p| start + p);
+            tested_to = end;
+            let cells = csv_cells(&bytes[start..end]);
+            let aligned = cells.len() == headers.len();
+            for (i, cell) in cells.iter().enumerate() {
                 let place = || {
-                    if row == 0 {
+                    if line_number == 1 {
                         format!("header, column {}", i + 1)
+                    } else if aligned {
+                        format!("column {}, row {}", headers[i], line_number - 1)
                     } else {
-                        let name = headers
-                            .get(i)
-                            .cloned()
-                            .unwrap_or_else(|| format!("{}", i + 1));
-                        format!("column {name}, row {row}")
+                        format!("line {line_number}")
                     }
                 };
-                self.test(cell, rel, place, scan);
+                self.test_full(cell.as_bytes(), rel, place, scan);
             }
-            if row == 0 {
-                headers = record
-                    .iter()
-                    .map(|c| String::from_utf8_lossy(c).into_owned())
-                    .collect();
-            }
-            row += 1;
         }
     }
 
@@ -338,9 +387,14 @@ impl Gate<'_> {
         }
     }
 
-    /// Tests one string.
+    /// Tests one string, and counts it.
     fn test(&self, text: &[u8], rel: &str, place: impl Fn() -> String, scan: &mut Scan) {
         scan.summary.strings += 1;
+        self.test_full(text, rel, place, scan);
+    }
+
+    /// Tests one string against the seen values and every rule.
+    fn test_full(&self, text: &[u8], rel: &str, place: impl Fn() -> String, scan: &mut Scan) {
         if text.is_empty() {
             return;
         }
@@ -367,6 +421,23 @@ impl Gate<'_> {
                 rule: id.clone(),
             });
         }
+    }
+}
+
+/// The cells of one CSV line (quotes honoured; a line cut inside a quoted
+/// cell yields the rest as one cell).
+fn csv_cells(line: &[u8]) -> Vec<String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line);
+    let mut record = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut record) {
+        Ok(true) => record
+            .iter()
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect(),
+        _ => vec![String::from_utf8_lossy(line).into_owned()],
     }
 }
 

@@ -375,6 +375,20 @@ impl RuleSet {
         })
     }
 
+    /// Where any rule's keyword starts in `text`: a string without one
+    /// cannot match a keyed rule, so a long text is passed over in one
+    /// sweep and only the strings around these positions are tested.
+    pub fn keyword_positions<'t>(&'t self, text: &'t [u8]) -> impl Iterator<Item = usize> + 't {
+        self.prefilter
+            .find_overlapping_iter(text)
+            .map(|m| m.start())
+    }
+
+    /// Whether some rule has no keyword (and must be tried on every string).
+    pub fn has_unkeyed(&self) -> bool {
+        !self.always.is_empty()
+    }
+
     /// The rule's regex as compiled (Go's literal braces escaped).
     pub fn pattern(&self, index: usize) -> &str {
         self.rules[index].regex.as_str()

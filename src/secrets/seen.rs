@@ -108,10 +108,25 @@ impl SeenSecrets {
 
     /// Where the first remembered value occurs in `text`, if any.
     pub fn find_in(&self, text: &[u8]) -> Option<usize> {
+        self.find_from(text, 0)
+    }
+
+    /// Every position where a remembered value starts in `text`.
+    pub fn find_all_in(&self, text: &[u8]) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some(at) = self.find_from(text, from) {
+            out.push(at);
+            from = at + 1;
+        }
+        out
+    }
+
+    fn find_from(&self, text: &[u8], from: usize) -> Option<usize> {
         if self.is_empty() || text.len() < MIN_LEN {
             return None;
         }
-        for i in 0..=text.len() - PREFIX {
+        for i in from..=text.len() - PREFIX {
             let two = (usize::from(text[i]) << 8) | usize::from(text[i + 1]);
             if self.first_two[two / 64] & (1 << (two % 64)) == 0 {
                 continue;
