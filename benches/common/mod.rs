@@ -40,8 +40,16 @@ pub fn measure_exit(cmd: &mut Command) -> (f64, u64, Option<i32>, f64) {
     (secs, usage.ru_maxrss as u64 * 1024, code, cpu)
 }
 
-/// Builds the release binary and returns its path.
+/// Builds the release binary and returns its path. The commands the
+/// benchmarks start inherit gitleaks' pinned rules (the secret gate needs
+/// them) from ../shared unless PROOFPACK_SECRET_RULES names a copy.
 pub fn build_release(root: &Path) -> PathBuf {
+    if std::env::var_os("PROOFPACK_SECRET_RULES").is_none() {
+        std::env::set_var(
+            "PROOFPACK_SECRET_RULES",
+            root.join("../shared/secrets/gitleaks.toml"),
+        );
+    }
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet", "--bin", "proofpack"])
         .current_dir(root)

@@ -164,28 +164,21 @@ fn real_mcp_configurations_are_classified_and_no_value_is_copied() {
     assert_nowhere(out.path(), "sbp_c0c46bc32330421d66fb959e01b1f318d2c4c62c");
     // What a reader needs is kept: the package, the flags, the paths.
     let rows = csv_records(&evidence.join("identities.csv"));
-    let supabase = rows
-        .iter()
-        .find(|r| {
-            r["id"].ends_with("0247473--cursor-supabase-app/.cursor/mcp.json")
-                && r["kind"] == "mcp-server"
-        })
-        .unwrap();
+    let details = |file: &str| {
+        rows.iter()
+            .find(|r| r["id"].ends_with(file) && r["kind"] == "mcp-server")
+            .map(|r| r["details"].clone())
+            .unwrap()
+    };
+    let supabase = details("0247473--cursor-supabase-app/.cursor/mcp.json");
     assert!(
-        supabase["details"].contains(
+        supabase.contains(
             "command=npx -y @supabase/mcp-server-supabase@latest --access-token <literal secret, 44 chars, fp:"
         ),
-        "{}",
-        supabase["details"]
+        "{supabase}"
     );
-    let obsidian = rows
-        .iter()
-        .find(|r| {
-            r["id"].ends_with("15cm--obsidian-rest-mcp/.vscode/mcp.json")
-                && r["kind"] == "mcp-server"
-        })
-        .unwrap();
-    assert!(obsidian["details"].contains("-e OBSIDIAN_OPENAPI_PATH=/openapi.yaml"));
+    assert!(details("15cm--obsidian-rest-mcp/.vscode/mcp.json")
+        .contains("-e OBSIDIAN_OPENAPI_PATH=/openapi.yaml"));
 }
 
 /// The value of every syntax a client reads, as a fixture: each secret a
@@ -256,22 +249,12 @@ fn every_client_syntax_is_read_and_no_literal_reaches_the_package() {
         std::fs::create_dir_all(file.parent().unwrap()).unwrap();
         std::fs::write(&file, text).unwrap();
     }
-    let config = tmp.path().join("proofpack.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[system]\nname = \"MCP\"\ndescription = \"MCP clients\"\norganization = \"Test\"\nclass = \"B\"\nboundary = \"test\"\n\n\
-             [inputs]\ninventories = [{:?}]\n\n[output]\ndir = \"pkg\"\n",
-            configs.display().to_string()
-        ),
-    )
-    .unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    let out = run(proofpack(cache.path())
-        .args(["generate", "--config"])
-        .arg(&config)
-        .arg("--schema-dir")
-        .arg(schema_dir()));
+    let config = write_config(
+        tmp.path(),
+        &format!("inventories = [{:?}]", configs.display().to_string()),
+        "",
+    );
+    let out = generate(&config, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let pkg = tmp.path().join("pkg");
     let found = credentials(&pkg.join("evidence"), &[&configs]);
@@ -363,6 +346,17 @@ fn every_client_syntax_is_read_and_no_literal_reaches_the_package() {
     );
 }
 
+/// `generate` on `config` with NIST's schemas and `extra` flags.
+fn generate(config: &Path, extra: &[&str]) -> std::process::Output {
+    let cache = tempfile::tempdir().unwrap();
+    run(proofpack(cache.path())
+        .args(["generate", "--config"])
+        .arg(config)
+        .arg("--schema-dir")
+        .arg(schema_dir())
+        .args(extra))
+}
+
 fn write_config(dir: &Path, inputs: &str, extra: &str) -> PathBuf {
     let config = dir.join("proofpack.toml");
     std::fs::write(
@@ -394,16 +388,7 @@ fn a_package_with_a_planted_secret_cannot_be_written() {
         &format!("logs = [{logs:?}]"),
         "\n[[attestations]]\ntitle = \"Access review\"\ndescription = \"Owners reviewed the NHIs.\"\nfile = \"review.md\"\nmethod = \"EXAMINE\"\nattested_by = \"A. Person\"\ndate = 2026-10-15\ncontrols = [\"ac-2\"]\n",
     );
-    let cache = tempfile::tempdir().unwrap();
-    let generate = |extra: &[&str]| {
-        run(proofpack(cache.path())
-            .args(["generate", "--config"])
-            .arg(&config)
-            .arg("--schema-dir")
-            .arg(schema_dir())
-            .args(extra))
-    };
-    let out = generate(&[]);
+    let out = generate(&config, &[]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
@@ -420,11 +405,11 @@ fn a_package_with_a_planted_secret_cannot_be_written() {
     assert!(leftovers.is_empty(), "no staging folder is left");
 
     // A typo in an allowed rule is refused rather than allowing nothing.
-    let out = generate(&["--allow-secret-rule", "github-pat-typo"]);
+    let out = generate(&config, &["--allow-secret-rule", "github-pat-typo"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no such rule"));
 
-    let out = generate(&["--allow-secret-rule", "github-pat"]);
+    let out = generate(&config, &["--allow-secret-rule", "github-pat"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let manifest = read_json(&tmp.path().join("pkg/manifest.json"));
     assert_eq!(manifest["secret_gate"]["allowed_rules"][0], "github-pat");
@@ -470,12 +455,7 @@ fn the_gate_passes_every_shared_sample_without_an_allowed_rule() {
         .collect();
     assert!(dirs.len() >= 12);
     let config = write_config(tmp.path(), &format!("logs = [{}]", dirs.join(", ")), "");
-    let cache = tempfile::tempdir().unwrap();
-    let out = run(proofpack(cache.path())
-        .args(["generate", "--config"])
-        .arg(&config)
-        .arg("--schema-dir")
-        .arg(schema_dir()));
+    let out = generate(&config, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let manifest = read_json(&tmp.path().join("pkg/manifest.json"));
     let scanned = &manifest["secret_gate"]["scanned"];
