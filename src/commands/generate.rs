@@ -142,7 +142,7 @@ pub fn generate(args: GenerateArgs, quiet: bool, verbose: u8) -> anyhow::Result<
     let (ui, progress) = super::ui::Ui::new(quiet, verbose);
     let allowed_secret_rules = args.secrets.install()?;
     let generated = generate::generate(&GenerateOptions {
-        allowed_secret_rules,
+        allowed_secret_rules: allowed_secret_rules.clone(),
         config: args.config.clone(),
         out: args.out.clone(),
         since_us: args.since,
@@ -166,15 +166,23 @@ pub fn generate(args: GenerateArgs, quiet: bool, verbose: u8) -> anyhow::Result<
     ui.finish();
     let generated = generated?;
     let catalogue = proofpack::checks::catalogue::Catalogue::built_in()?;
+    // The reports written beside the package pass the same gate.
+    let gate = proofpack::secrets::gate::Gate {
+        rules: proofpack::secrets::active(),
+        seen: &generated.ingest.seen_secrets,
+        allowed: &allowed_secret_rules,
+        identifiers: Default::default(),
+    };
     if let Some(path) = &args.junit {
-        std::fs::write(
-            path,
-            proofpack::checks::render::junit::junit(&generated.report),
-        )?;
+        let xml = proofpack::checks::render::junit::junit(&generated.report);
+        gate.scan_bytes(&path.display().to_string(), xml.as_bytes())?;
+        std::fs::write(path, xml)?;
     }
     if let Some(path) = &args.sarif {
         let sarif = proofpack::checks::render::sarif::sarif(&generated.report, &catalogue);
-        std::fs::write(path, serde_json::to_vec_pretty(&sarif)?)?;
+        let bytes = serde_json::to_vec_pretty(&sarif)?;
+        gate.scan_bytes(&path.display().to_string(), &bytes)?;
+        std::fs::write(path, bytes)?;
     }
     let exit = if generated.report.fails(args.fail_on) {
         ExitStatus::Failure

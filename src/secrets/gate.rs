@@ -264,18 +264,38 @@ impl Gate<'_> {
             return Ok(scan);
         }
         let bytes = std::fs::read(path).map_err(|e| read_error(e.to_string()))?;
-        scan.summary.bytes = bytes.len() as u64;
+        self.scan_text_file(&bytes, rel, &mut scan);
+        Ok(scan)
+    }
+
+    /// A file's bytes by its kind: CSV by cell, JSON by string, the rest
+    /// by line.
+    fn scan_text_file(&self, bytes: &[u8], rel: &str, scan: &mut Scan) {
+        scan.summary.bytes += bytes.len() as u64;
         if rel.ends_with(".csv") {
-            self.scan_csv(&bytes, rel, &mut scan);
+            self.scan_csv(bytes, rel, scan);
         } else if rel.ends_with(".json") || rel.ends_with(".sarif") {
-            match serde_json::from_slice::<Value>(&bytes) {
-                Ok(value) => self.scan_json(&value, &mut String::new(), rel, &mut scan),
-                Err(_) => self.scan_lines(&bytes, rel, &mut scan),
+            match serde_json::from_slice::<Value>(bytes) {
+                Ok(value) => self.scan_json(&value, &mut String::new(), rel, scan),
+                Err(_) => self.scan_lines(bytes, rel, scan),
             }
         } else {
-            self.scan_lines(&bytes, rel, &mut scan);
+            self.scan_lines(bytes, rel, scan);
         }
-        Ok(scan)
+    }
+
+    /// Gates bytes about to be written outside a package (a SARIF or JUnit
+    /// report beside it), named `rel`.
+    pub fn scan_bytes(&self, rel: &str, bytes: &[u8]) -> Result<GateSummary, GateError> {
+        let mut scan = Scan::default();
+        scan.summary.files = 1;
+        self.scan_text_file(bytes, rel, &mut scan);
+        if scan.findings.is_empty() {
+            Ok(scan.summary)
+        } else {
+            let total = scan.findings.len();
+            Err(GateError::Found(scan.findings, total))
+        }
     }
 
     /// Tests a batch of (row, value) of one column: one sweep over them
