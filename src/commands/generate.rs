@@ -104,6 +104,11 @@ pub struct VerifyArgs {
     /// Also write the result as SARIF 2.1.0 here (for code-scanning views).
     #[arg(long, value_name = "FILE")]
     sarif: Option<PathBuf>,
+    /// gitleaks' pinned rules, to run the secret gate again over the
+    /// package (default: $PROOFPACK_SECRET_RULES, then the cache; without
+    /// them the secrets are reported as not checked).
+    #[arg(long, value_name = "FILE", env = "PROOFPACK_SECRET_RULES")]
+    secret_rules: Option<PathBuf>,
 }
 
 #[derive(clap::Subcommand)]
@@ -261,7 +266,20 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitStatus> {
     if args.require_signature && trusted.is_empty() {
         anyhow::bail!("--require-signature needs the signer's public key: pass --key PUB.pem or --trusted-keys DIR");
     }
-    let report = generate::verify(&args.dir, args.schema_dir.as_deref(), as_of, &trusted)?;
+    // The gate runs again when its rules are at hand; verify does not need
+    // them to check hashes and signatures.
+    let rules = match proofpack::secrets::locate::load(args.secret_rules.as_deref()) {
+        Ok(rules) => Some(proofpack::secrets::install(rules)),
+        Err(proofpack::secrets::locate::LocateError::Missing { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let report = generate::verify(
+        &args.dir,
+        args.schema_dir.as_deref(),
+        as_of,
+        &trusted,
+        rules,
+    )?;
     if let Some(path) = &args.sarif {
         let sarif = generate::verify_sarif::sarif(&report);
         std::fs::write(path, serde_json::to_vec_pretty(&sarif)?)?;
@@ -280,6 +298,13 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<ExitStatus> {
         }
         let signature = &report.signature;
         println!("signature: {}", signature.summary());
+        println!(
+            "secrets: {}: {}",
+            report.secrets.status, report.secrets.detail
+        );
+        for f in &report.secrets.findings {
+            println!("secret: {}: {}: rule {}", f.file, f.place, f.rule);
+        }
         for problem in &signature.problems {
             println!("signature problem: {problem}");
         }

@@ -377,6 +377,18 @@ pub struct VerifyReport {
     pub freshness: Freshness,
     /// Who signed the package, and whether every file is as signed.
     pub signature: SignatureReport,
+    /// The secret gate run again over the package as it stands.
+    pub secrets: SecretsCheck,
+}
+
+/// What the secret gate found when `verify` ran it again.
+#[derive(Debug, serde::Serialize)]
+pub struct SecretsCheck {
+    /// `clean`, `found` or `not checked`.
+    pub status: &'static str,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::secrets::gate::GateFinding>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -393,6 +405,7 @@ impl VerifyReport {
         self.files.intact()
             && self.documents.values().all(|v| v.starts_with("valid"))
             && self.signature.status != SignatureStatus::Invalid
+            && self.secrets.status != "found"
     }
 }
 
@@ -403,6 +416,7 @@ pub fn verify(
     schema_dir: Option<&Path>,
     as_of_us: i64,
     trusted: &[crate::attest::keys::PublicKey],
+    secret_rules: Option<&crate::secrets::rules::RuleSet>,
 ) -> Result<VerifyReport, GenerateError> {
     let on_disk = package::on_disk(dir).map_err(GenerateError::Step)?;
     let signature = signature::check(dir, trusted, &on_disk);
@@ -472,11 +486,63 @@ pub fn verify(
         expires: expires.map(format_micros),
         stale: expires.is_some_and(|e| e < as_of_us),
     };
+    let secrets = secrets_check(dir, secret_rules, &manifest)?;
     Ok(VerifyReport {
         package: dir.display().to_string(),
         files,
         documents,
         freshness,
         signature,
+        secrets,
+    })
+}
+
+/// The gate again, with the rules in force and the rules the producer
+/// allowed (from the manifest): an auditor need not trust that it ran.
+fn secrets_check(
+    dir: &Path,
+    rules: Option<&crate::secrets::rules::RuleSet>,
+    manifest: &package::Manifest,
+) -> Result<SecretsCheck, GenerateError> {
+    let Some(rules) = rules else {
+        return Ok(SecretsCheck {
+            status: "not checked",
+            detail: "no secret rules: pass --secret-rules or run `proofpack schemas fetch`".into(),
+            findings: Vec::new(),
+        });
+    };
+    let allowed = manifest
+        .secret_gate
+        .as_ref()
+        .map(|g| g.allowed_rules.clone())
+        .unwrap_or_default();
+    let seen = crate::secrets::seen::SeenSecrets::default();
+    let gate = crate::secrets::gate::Gate {
+        rules,
+        seen: &seen,
+        allowed: &allowed,
+        identifiers: crate::secrets::gate::Identifiers::from_evidence(&dir.join("evidence"), rules),
+    };
+    Ok(match gate.scan_dir(dir) {
+        Ok(summary) => SecretsCheck {
+            status: "clean",
+            detail: format!(
+                "no secret in {} file(s), {} string(s){}",
+                summary.files,
+                summary.strings,
+                if allowed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (rules allowed by the producer: {})", allowed.join(", "))
+                }
+            ),
+            findings: Vec::new(),
+        },
+        Err(crate::secrets::gate::GateError::Found(findings, total)) => SecretsCheck {
+            status: "found",
+            detail: format!("{total} secret value(s) in the package"),
+            findings,
+        },
+        Err(e) => return Err(GenerateError::Secret(e)),
     })
 }

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use polars::prelude::{DataType, ParquetReader, SerReader};
 
 use crate::ingest::{ingest, samples};
-use crate::util::{csv_records, proofpack, read_json, result, run, schema_dir, stderr};
+use crate::util::{
+    csv_records, proofpack, read_json, result, run, schema_dir, stderr, verify_json,
+};
 
 /// Real configurations from public repositories (see its SOURCES.md).
 fn real_configs() -> PathBuf {
