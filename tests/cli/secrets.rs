@@ -419,6 +419,22 @@ fn a_package_with_a_planted_secret_cannot_be_written() {
         manifest["secret_gate"]["scanned"]["allowed_hits"]["github-pat"],
         1
     );
+
+    // `verify` runs the gate again, honouring what the producer allowed...
+    let pkg = tmp.path().join("pkg");
+    let (code, report) = verify_json(&pkg, &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["secrets"]["status"], "clean", "{report}");
+    // ...and finds a secret added after the fact, by file and rule.
+    let summary = pkg.join("summary.md");
+    let mut text = std::fs::read_to_string(&summary).unwrap();
+    text.push_str("\nslack: xoxb-1234567890123-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx\n");
+    std::fs::write(&summary, text).unwrap();
+    let (code, report) = verify_json(&pkg, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(report["secrets"]["status"], "found");
+    assert_eq!(report["secrets"]["findings"][0]["file"], "summary.md");
+    assert_eq!(report["secrets"]["findings"][0]["rule"], "slack-bot-token");
 }
 
 /// `ingest` gates the folder it writes: a secret in an input's file name
