@@ -10,7 +10,13 @@
 #![no_main]
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
+
+/// Planted secrets, and those a reader let into a table (each one an
+/// assertion on the gate); printed every 10,000 plants.
+static PLANTED: AtomicU64 = AtomicU64::new(0);
+static LEAKED: AtomicU64 = AtomicU64::new(0);
 
 use libfuzzer_sys::fuzz_target;
 use proofpack::ingest::{output::ingest_to_folder, IngestOptions};
@@ -118,6 +124,13 @@ fuzz_target!(|data: &[u8]| {
     {
         return;
     }
+    let planted = PLANTED.fetch_add(1, Ordering::Relaxed) + 1;
+    if planted % 10_000 == 0 {
+        eprintln!(
+            "secret_gate: {planted} secrets planted, {} reached a table and were caught",
+            LEAKED.load(Ordering::Relaxed)
+        );
+    }
     let (name, bytes) = plant(data[10], secret);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in").join(name);
@@ -134,6 +147,7 @@ fuzz_target!(|data: &[u8]| {
         .filter_map(|f| std::fs::read_to_string(out.join(f)).ok().map(|t| (*f, t)))
         .find(|(_, text)| text.contains(secret));
     if let Some((file, _)) = leaked {
+        LEAKED.fetch_add(1, Ordering::Relaxed);
         let gate = Gate {
             rules,
             seen: &summary.seen_secrets,
