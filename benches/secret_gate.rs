@@ -63,7 +63,7 @@ fn main() {
             rules,
             seen: &seen,
             allowed: &[],
-            identifiers: Identifiers::from_evidence(&out, rules),
+            identifiers: Identifiers::from_evidence(&out),
         };
         let summary = gate
             .scan_dir(&out)

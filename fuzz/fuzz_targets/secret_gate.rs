@@ -2,8 +2,9 @@
 //! and proofpack's own, generated from each rule's regex) at a random place
 //! of a random input (an MCP configuration's env, arguments, JSON argument
 //! or URL; a CloudTrail or Kubernetes audit record's fields; an inventory
-//! row; a scanner finding), ingests it into a folder, and asserts: if a
-//! reader let the value through into any table, the gate stops the folder.
+//! row; a scanner finding; the input's own file name, which every row
+//! keeps), ingests it into a folder, and asserts: if a reader let the value
+//! through into any table, the gate stops the folder.
 //!
 //! Needs gitleaks' rule file: $PROOFPACK_SECRET_RULES, else
 //! ../../shared/secrets/gitleaks.toml beside the checkout.
@@ -132,8 +133,15 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     let (name, bytes) = plant(data[10], secret);
+    // Half the time the file's own name carries the secret too: every row
+    // keeps its input's name, and no reader masks that (the gate must).
+    let name = if data[11] & 1 == 1 && !secret.contains(['/', '.']) {
+        format!("{secret}-{}", name.trim_start_matches('.').replace('/', "-"))
+    } else {
+        name.to_string()
+    };
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in").join(name);
+    let input = dir.path().join("in").join(&name);
     std::fs::create_dir_all(input.parent().unwrap()).unwrap();
     std::fs::write(&input, &bytes).unwrap();
     let out = dir.path().join("out");
@@ -152,7 +160,7 @@ fuzz_target!(|data: &[u8]| {
             rules,
             seen: &summary.seen_secrets,
             allowed: &[],
-            identifiers: Identifiers::from_evidence(&out, rules),
+            identifiers: Identifiers::from_evidence(&out),
         };
         assert!(
             gate.scan_dir(&out).is_err(),

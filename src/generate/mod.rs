@@ -521,7 +521,7 @@ fn secrets_check(
         rules,
         seen: &seen,
         allowed: &allowed,
-        identifiers: crate::secrets::gate::Identifiers::from_evidence(&dir.join("evidence"), rules),
+        identifiers: crate::secrets::gate::Identifiers::from_evidence(&dir.join("evidence")),
     };
     Ok(match gate.scan_dir(dir) {
         Ok(summary) => SecretsCheck {

@@ -761,7 +761,7 @@ pub(super) fn gate_files(
         rules,
         seen: &evidence.summary.seen_secrets,
         allowed: &plan.opts.allowed_secret_rules,
-        identifiers: Identifiers::from_evidence(&evidence.dir, rules),
+        identifiers: Identifiers::from_evidence(&evidence.dir),
     }
     .scan_dir(root)?;
     Ok(GateRecord {

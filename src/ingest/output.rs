@@ -216,7 +216,7 @@ pub fn ingest_to_folder(
             rules,
             seen: &summary.seen_secrets,
             allowed,
-            identifiers: crate::secrets::gate::Identifiers::from_evidence(staging.path(), rules),
+            identifiers: crate::secrets::gate::Identifiers::from_evidence(staging.path()),
         }
         .scan_dir(staging.path())?;
     }

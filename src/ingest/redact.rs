@@ -6,7 +6,10 @@
 //! (as a hash) so the gate can search every output for it.
 
 use crate::model::{Grant, Identity, Rejected, SecretFinding};
-use crate::secrets::scrub::{scrub_field, Field};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use crate::secrets::scrub::{may_need_scrub, scrub_field, Field, Masked};
 use crate::secrets::seen::SeenSecrets;
 
 use super::Normalised;
@@ -25,8 +28,40 @@ fn scrub_id_option(text: &mut Option<String>, seen: &mut SeenSecrets) {
     }
 }
 
+/// Texts a thread has masked recently (reasons, actions, user agents repeat
+/// record after record), and what masking gave.
+type Recent = HashMap<Box<str>, Option<(String, Vec<Masked>)>, foldhash::fast::RandomState>;
+/// Entries a thread remembers before it forgets them all.
+const RECENT: usize = 4096;
+
+thread_local! {
+    /// One memory per kind of field: the same text is masked differently
+    /// as free text and as an identifier.
+    static RECENTLY: RefCell<[Recent; 2]> = RefCell::new(Default::default());
+}
+
 fn scrub_as(text: &mut String, seen: &mut SeenSecrets, field: Field) {
-    if let Some((clean, masked)) = scrub_field(text, crate::secrets::active(), field) {
+    let rules = crate::secrets::active();
+    if !may_need_scrub(text, rules, field) {
+        return;
+    }
+    let slot = usize::from(field == Field::Identifier);
+    let known = RECENTLY.with(|r| r.borrow()[slot].get(text.as_str()).cloned());
+    let result = match known {
+        Some(result) => result,
+        None => {
+            let result = scrub_field(text, rules, field);
+            RECENTLY.with(|r| {
+                let recent = &mut r.borrow_mut()[slot];
+                if recent.len() >= RECENT {
+                    recent.clear();
+                }
+                recent.insert(text.as_str().into(), result.clone());
+            });
+            result
+        }
+    };
+    if let Some((clean, masked)) = result {
         *text = clean;
         // A value masked by a vendor format is a credential wherever it
         // stands: the gate looks for it everywhere. One masked by context

@@ -20,9 +20,6 @@ use super::seen::SeenSecrets;
 /// Strings swept at once (one keyword and one seen-value pass over them
 /// joined): bounds the sweep buffer.
 const BATCH: usize = 65_536;
-/// Distinct values remembered per column (beyond this, repeats are tested
-/// again rather than remembered).
-const MAX_DISTINCT: usize = 1 << 20;
 
 /// The rule name for a value proofpack saw in its inputs.
 pub const SEEN_RULE: &str = "seen-in-input";
@@ -133,15 +130,25 @@ const IDENTIFIER_COLUMNS: &[(&str, &[&str])] = &[
     ("grants", &["principal"]),
 ];
 
-/// Identifier values, for telling a key id quoted in prose from a secret.
-#[derive(Debug, Default, Clone)]
-pub struct Identifiers(std::collections::HashSet<String>);
+/// Identifier values, for telling a key id quoted in prose from a secret:
+/// read from the evidence only when a rule first hits (most packages never
+/// need them).
+#[derive(Debug, Default)]
+pub struct Identifiers {
+    dir: Option<std::path::PathBuf>,
+    values: std::sync::OnceLock<std::collections::HashSet<String>>,
+}
 
 impl Identifiers {
-    /// The identifier columns' values in an evidence folder, each kept only
-    /// if no rule finds anything in it alone and it does not read as a
-    /// long random key.
-    pub fn from_evidence(dir: &Path, rules: &RuleSet) -> Identifiers {
+    /// The identifier columns' values of the evidence folder `dir`.
+    pub fn from_evidence(dir: &Path) -> Identifiers {
+        Identifiers {
+            dir: Some(dir.to_path_buf()),
+            values: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn load(dir: &Path) -> std::collections::HashSet<String> {
         let mut values = std::collections::HashSet::new();
         for (table, columns) in IDENTIFIER_COLUMNS {
             let Ok(file) = std::fs::File::open(dir.join(format!("{table}.parquet"))) else {
@@ -160,17 +167,22 @@ impl Identifiers {
                 }
             }
         }
-        values.retain(|v: &String| {
-            rules.find(v.as_bytes(), "").is_empty()
-                && !(v.len() >= 32 && super::shape::looks_random(v))
-        });
-        Identifiers(values)
+        values
     }
 
-    fn holds(&self, span: &[u8]) -> bool {
+    /// Whether `span` is an identifier of the evidence that passes every
+    /// rule alone and does not read as a long random key.
+    fn holds(&self, span: &[u8], rules: &RuleSet) -> bool {
+        let Some(dir) = &self.dir else {
+            return false;
+        };
         let text = String::from_utf8_lossy(span);
         let trimmed = text.trim_end_matches(['.', ',', ';', ':', ')', ']', '\'', '"']);
-        self.0.contains(trimmed)
+        self.values
+            .get_or_init(|| Self::load(dir))
+            .contains(trimmed)
+            && rules.find(trimmed.as_bytes(), "").is_empty()
+            && !(trimmed.len() >= 32 && super::shape::looks_random(trimmed))
     }
 }
 
@@ -233,34 +245,19 @@ impl Gate<'_> {
         scan.summary.files = 1;
         self.test(rel.as_bytes(), rel, || "file name".into(), &mut scan);
         if rel.ends_with(".parquet") {
-            let file = std::fs::File::open(path).map_err(|e| read_error(e.to_string()))?;
-            let frame = ParquetReader::new(file)
-                .finish()
+            self.scan_parquet(path, rel, &mut scan)
                 .map_err(|e| read_error(e.to_string()))?;
-            for column in frame.columns() {
-                let name = column.name().to_string();
-                self.test(name.as_bytes(), rel, || "column name".into(), &mut scan);
-                if column.dtype() != &DataType::String {
-                    continue;
-                }
-                let values = column.str().map_err(|e| read_error(e.to_string()))?;
-                // Each distinct value once, in sweeps of BATCH values.
-                let mut distinct = std::collections::HashSet::new();
-                let mut batch: Vec<(usize, &[u8])> = Vec::with_capacity(BATCH);
-                for (row, value) in values.iter().enumerate() {
-                    let Some(v) = value else { continue };
-                    scan.summary.strings += 1;
-                    if distinct.len() < MAX_DISTINCT && !distinct.insert(v) {
-                        continue;
-                    }
-                    batch.push((row, v.as_bytes()));
-                    if batch.len() == BATCH {
-                        self.test_batch(&batch, rel, &name, &mut scan);
-                        batch.clear();
-                    }
-                }
-                self.test_batch(&batch, rel, &name, &mut scan);
-            }
+            return Ok(scan);
+        }
+        if rel.ends_with(".csv") {
+            // Streamed: a table's CSV twin can be larger than memory allows.
+            let file = std::fs::File::open(path).map_err(|e| read_error(e.to_string()))?;
+            scan.summary.bytes += file.metadata().map(|m| m.len()).unwrap_or(0);
+            self.scan_csv(
+                std::io::BufReader::with_capacity(1 << 20, file),
+                rel,
+                &mut scan,
+            );
             return Ok(scan);
         }
         let bytes = std::fs::read(path).map_err(|e| read_error(e.to_string()))?;
@@ -301,79 +298,134 @@ impl Gate<'_> {
     /// Tests a batch of (row, value) of one column: one sweep over them
     /// joined finds the values with a keyword or a seen value, and only
     /// those are tested in full.
-    fn test_batch(&self, batch: &[(usize, &[u8])], rel: &str, column: &str, scan: &mut Scan) {
-        if batch.is_empty() {
+    fn test_batch(&self, sweep: &ColumnSweep, rel: &str, scan: &mut Scan) {
+        if sweep.entries.is_empty() {
             return;
         }
+        let column = &sweep.name;
         let place = |row: usize| format!("column {column}, row {}", row + 1);
+        let value = |i: usize| {
+            let (_, start, end) = sweep.entries[i];
+            &sweep.joined[start..end]
+        };
         if self.rules.has_unkeyed() {
-            for &(row, v) in batch {
-                self.test_full(v, rel, || place(row), scan);
+            for (i, &(row, _, _)) in sweep.entries.iter().enumerate() {
+                self.test_full(value(i), rel, || place(row), scan);
             }
             return;
         }
-        let mut joined = Vec::with_capacity(batch.iter().map(|(_, v)| v.len() + 1).sum());
-        let mut starts = Vec::with_capacity(batch.len());
-        for (_, v) in batch {
-            starts.push(joined.len());
-            joined.extend_from_slice(v);
-            joined.push(b'\n');
-        }
-        let owner = |at: usize| starts.partition_point(|&s| s <= at) - 1;
-        let mut candidates: Vec<usize> = self.rules.keyword_positions(&joined).map(owner).collect();
-        candidates.extend(self.seen.find_all_in(&joined).into_iter().map(owner));
+        let owner = |at: usize| sweep.entries.partition_point(|&(_, s, _)| s <= at) - 1;
+        let mut candidates: Vec<usize> = self
+            .rules
+            .keyword_positions(&sweep.joined)
+            .map(owner)
+            .collect();
+        candidates.extend(self.seen.find_all_in(&sweep.joined).into_iter().map(owner));
         candidates.sort_unstable();
         candidates.dedup();
         for i in candidates {
-            let (row, v) = batch[i];
-            self.test_full(v, rel, || place(row), scan);
+            let (row, _, _) = sweep.entries[i];
+            self.test_full(value(i), rel, || place(row), scan);
         }
     }
 
-    /// A CSV file: one sweep over the whole file for keywords and seen
-    /// values; each line holding one is parsed and its cells tested, named
-    /// by the header.
-    fn scan_csv(&self, bytes: &[u8], rel: &str, scan: &mut Scan) {
-        let header_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
-        let headers = csv_cells(&bytes[..header_end]);
-        scan.summary.strings +=
-            memchr::memchr_iter(b'\n', bytes).count() as u64 * headers.len().max(1) as u64;
-        let mut positions: Vec<usize> = if self.rules.has_unkeyed() {
-            memchr::memchr_iter(b'\n', bytes).collect()
-        } else {
-            self.rules.keyword_positions(bytes).collect()
+    /// A Parquet table, one column at a time (memory holds one column):
+    /// each string column's values swept.
+    fn scan_parquet(
+        &self,
+        path: &Path,
+        rel: &str,
+        scan: &mut Scan,
+    ) -> polars::prelude::PolarsResult<()> {
+        let open = || -> polars::prelude::PolarsResult<ParquetReader<std::fs::File>> {
+            Ok(ParquetReader::new(std::fs::File::open(path)?))
         };
-        positions.extend(self.seen.find_all_in(bytes));
-        positions.sort_unstable();
-        let mut line_number = 1;
-        let mut counted_to = 0;
-        // Lines already tested end here: later hits inside them are skipped
-        // without looking back for their start.
-        let mut tested_to = 0;
-        for at in positions {
-            if at < tested_to {
+        let schema = open()?.schema()?;
+        for (name, field) in schema.iter() {
+            self.test(name.as_bytes(), rel, || "column name".into(), scan);
+            let frame = open()?
+                .with_columns(Some(vec![name.to_string()]))
+                .finish()?;
+            let column = frame.column(name.as_str())?;
+            if column.dtype() != &DataType::String {
+                let _ = field;
                 continue;
             }
-            let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
-            line_number += memchr::memchr_iter(b'\n', &bytes[counted_to..start]).count();
-            counted_to = start;
-            let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |p| start + p);
-            tested_to = end;
-            let cells = csv_cells(&bytes[start..end]);
-            let aligned = cells.len() == headers.len();
-            for (i, cell) in cells.iter().enumerate() {
-                let place = || {
-                    if line_number == 1 {
-                        format!("header, column {}", i + 1)
-                    } else if aligned {
-                        format!("column {}, row {}", headers[i], line_number - 1)
-                    } else {
-                        format!("line {line_number}")
-                    }
-                };
-                self.test_full(cell.as_bytes(), rel, place, scan);
+            let mut sweep = ColumnSweep::new(name.to_string());
+            for (row, value) in column.str()?.iter().enumerate() {
+                if let Some(v) = value {
+                    sweep.push(self, row, v.as_bytes(), rel, scan);
+                }
             }
+            sweep.flush(self, rel, scan);
         }
+        Ok(())
+    }
+
+    /// A CSV table, streamed record by record, each column's values swept
+    /// as a Parquet column's are (the header names them).
+    fn scan_csv(&self, input: impl std::io::Read, rel: &str, scan: &mut Scan) {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(input);
+        let mut record = csv::ByteRecord::new();
+        let mut sweeps: Vec<ColumnSweep> = Vec::new();
+        let mut row = 0usize;
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    // Not CSV from here on: what is left is tested as one
+                    // string (a reader of the file would see it).
+                    let place = format!("row {row}: {e}");
+                    scan.findings
+                        .extend(
+                            self.find_in(record.as_slice(), rel)
+                                .into_iter()
+                                .map(|rule| GateFinding {
+                                    file: rel.into(),
+                                    place: place.clone(),
+                                    rule,
+                                }),
+                        );
+                    break;
+                }
+            }
+            if row == 0 {
+                for (i, cell) in record.iter().enumerate() {
+                    self.test(cell, rel, || format!("header, column {}", i + 1), scan);
+                    sweeps.push(ColumnSweep::new(String::from_utf8_lossy(cell).into_owned()));
+                }
+            } else {
+                for (i, cell) in record.iter().enumerate() {
+                    if i >= sweeps.len() {
+                        sweeps.push(ColumnSweep::new(format!("{}", i + 1)));
+                    }
+                    sweeps[i].push(self, row - 1, cell, rel, scan);
+                }
+            }
+            row += 1;
+        }
+        for sweep in &mut sweeps {
+            sweep.flush(self, rel, scan);
+        }
+    }
+
+    /// The rules (and the seen values) that find something in `text`.
+    fn find_in(&self, text: &[u8], rel: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .rules
+            .find(text, rel)
+            .into_iter()
+            .map(|h| self.rules.rule(h.rule).id.clone())
+            .filter(|id| !self.allowed.contains(id))
+            .collect();
+        if self.seen.find_in(text).is_some() {
+            out.push(SEEN_RULE.into());
+        }
+        out
     }
 
     fn scan_json(&self, value: &Value, pointer: &mut String, rel: &str, scan: &mut Scan) {
@@ -427,7 +479,10 @@ impl Gate<'_> {
         }
         for hit in self.rules.find(text, rel) {
             let id = &self.rules.rule(hit.rule).id;
-            if self.identifiers.holds(&text[hit.start..hit.end]) {
+            if self
+                .identifiers
+                .holds(&text[hit.start..hit.end], self.rules)
+            {
                 scan.summary.identifier_hits += 1;
                 continue;
             }
@@ -444,20 +499,70 @@ impl Gate<'_> {
     }
 }
 
-/// The cells of one CSV line (quotes honoured; a line cut inside a quoted
-/// cell yields the rest as one cell).
-fn csv_cells(line: &[u8]) -> Vec<String> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(line);
-    let mut record = csv::ByteRecord::new();
-    match reader.read_byte_record(&mut record) {
-        Ok(true) => record
-            .iter()
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect(),
-        _ => vec![String::from_utf8_lossy(line).into_owned()],
+/// Distinct values remembered per column before the memory is cleared:
+/// low-cardinality columns (reasons, actions, principals) stay remembered,
+/// unique ones (event ids) cost a bounded set.
+const DISTINCT_CAP: usize = 1 << 16;
+
+/// One column's values on their way to the sweep: each distinct value
+/// once (known by a 64-bit hash with a per-process random seed), copied
+/// into one buffer, swept BATCH at a time. A column found to be mostly
+/// unique (event ids, hashes, times) stops being deduplicated.
+struct ColumnSweep {
+    name: String,
+    hasher: foldhash::quality::RandomState,
+    distinct: Option<std::collections::HashSet<u64, foldhash::fast::FixedState>>,
+    seen_values: usize,
+    joined: Vec<u8>,
+    /// (row, start, end) of each value in `joined`.
+    entries: Vec<(usize, usize, usize)>,
+}
+
+impl ColumnSweep {
+    fn new(name: String) -> Self {
+        ColumnSweep {
+            name,
+            hasher: foldhash::quality::RandomState::default(),
+            distinct: Some(Default::default()),
+            seen_values: 0,
+            joined: Vec::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, gate: &Gate<'_>, row: usize, value: &[u8], rel: &str, scan: &mut Scan) {
+        scan.summary.strings += 1;
+        if value.is_empty() {
+            return;
+        }
+        self.seen_values += 1;
+        if let Some(distinct) = &mut self.distinct {
+            let hash = std::hash::BuildHasher::hash_one(&self.hasher, value);
+            if !distinct.insert(hash) {
+                return;
+            }
+            if distinct.len() >= DISTINCT_CAP {
+                // Mostly unique: remembering costs more than it saves.
+                if distinct.len() * 2 > self.seen_values {
+                    self.distinct = None;
+                } else {
+                    distinct.clear();
+                }
+            }
+        }
+        let start = self.joined.len();
+        self.joined.extend_from_slice(value);
+        self.entries.push((row, start, self.joined.len()));
+        self.joined.push(b'\n');
+        if self.entries.len() >= BATCH {
+            self.flush(gate, rel, scan);
+        }
+    }
+
+    fn flush(&mut self, gate: &Gate<'_>, rel: &str, scan: &mut Scan) {
+        gate.test_batch(self, rel, scan);
+        self.joined.clear();
+        self.entries.clear();
     }
 }
 

@@ -384,6 +384,11 @@ impl RuleSet {
             .map(|m| m.start())
     }
 
+    /// Whether any rule's keyword is in `text`.
+    pub fn has_keyword(&self, text: &[u8]) -> bool {
+        self.prefilter.is_match(text)
+    }
+
     /// Whether some rule has no keyword (and must be tried on every string).
     pub fn has_unkeyed(&self) -> bool {
         !self.always.is_empty()

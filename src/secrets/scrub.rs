@@ -71,10 +71,19 @@ pub type Masked = (String, bool);
 /// How a field is read: free text (a message, a user agent, details) is
 /// also searched for random-looking tokens; an identifier (an event id, a
 /// key id, a principal), random by design, only for the rules' formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
     FreeText,
     Identifier,
+}
+
+/// Whether [`scrub_field`] could mask anything in `text`: a rule's keyword,
+/// or (in free text) a long token. A byte sweep: most fields are passed
+/// here without more work.
+pub fn may_need_scrub(text: &str, rules: &RuleSet, field: Field) -> bool {
+    (field == Field::FreeText && may_hold_token(text.as_bytes()))
+        || rules.has_unkeyed()
+        || rules.has_keyword(text.as_bytes())
 }
 
 /// The text with every secret masked, and the secrets masked; `None` when
