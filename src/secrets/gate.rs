@@ -191,6 +191,10 @@ impl Identifiers {
 struct Scan {
     summary: GateSummary,
     findings: Vec<GateFinding>,
+    /// Rule hits whose value may be an identifier of the evidence, with
+    /// that value (in memory only): judged after the parallel scan, where
+    /// reading the identifiers can block nothing.
+    pending: Vec<(GateFinding, Vec<u8>)>,
 }
 
 impl Gate<'_> {
@@ -218,15 +222,32 @@ impl Gate<'_> {
             .par_iter()
             .map(|rel| self.scan_file(&root.join(rel), rel))
             .collect();
+        let scans = scans
+            .into_iter()
+            .collect::<Result<Vec<Scan>, GateError>>()?;
+        self.resolve(scans)
+    }
+
+    /// Merges the scans, judging the pending hits against the evidence's
+    /// identifiers (read once, only if any hit is pending).
+    fn resolve(&self, scans: Vec<Scan>) -> Result<GateSummary, GateError> {
         let mut summary = GateSummary {
             seen_values: self.seen.len(),
             ..GateSummary::default()
         };
         let mut findings = Vec::new();
+        let mut pending = Vec::new();
         for scan in scans {
-            let scan = scan?;
             summary.merge(scan.summary);
             findings.extend(scan.findings);
+            pending.extend(scan.pending);
+        }
+        for (finding, span) in pending {
+            if self.identifiers.holds(&span, self.rules) {
+                summary.identifier_hits += 1;
+            } else {
+                findings.push(finding);
+            }
         }
         if findings.is_empty() {
             Ok(summary)
@@ -287,12 +308,7 @@ impl Gate<'_> {
         let mut scan = Scan::default();
         scan.summary.files = 1;
         self.scan_text_file(bytes, rel, &mut scan);
-        if scan.findings.is_empty() {
-            Ok(scan.summary)
-        } else {
-            let total = scan.findings.len();
-            Err(GateError::Found(scan.findings, total))
-        }
+        self.resolve(vec![scan])
     }
 
     /// Tests a batch of (row, value) of one column: one sweep over them
@@ -479,22 +495,21 @@ impl Gate<'_> {
         }
         for hit in self.rules.find(text, rel) {
             let id = &self.rules.rule(hit.rule).id;
-            if self
-                .identifiers
-                .holds(&text[hit.start..hit.end], self.rules)
-            {
-                scan.summary.identifier_hits += 1;
-                continue;
-            }
             if self.allowed.iter().any(|a| a == id) {
                 *scan.summary.allowed_hits.entry(id.clone()).or_default() += 1;
                 continue;
             }
-            scan.findings.push(GateFinding {
+            let finding = GateFinding {
                 file: rel.to_string(),
                 place: place(),
                 rule: id.clone(),
-            });
+            };
+            if self.identifiers.dir.is_some() {
+                scan.pending
+                    .push((finding, text[hit.start..hit.end].to_vec()));
+            } else {
+                scan.findings.push(finding);
+            }
         }
     }
 }
