@@ -7,15 +7,17 @@ use std::path::Path;
 use polars::prelude::*;
 use serde_json::Value;
 
+use super::aggregate::engine::Engine;
+use super::aggregate::{EventStats, Needs};
 use super::CheckError;
 use crate::model::tables::{
-    access_events_frame, grants_frame, identities_frame, read_table, read_table_columns,
-    secret_findings_frame, ACCESS_EVENTS, GRANTS, IDENTITIES, SECRET_FINDINGS,
+    access_events_frame, grants_frame, identities_frame, read_table, secret_findings_frame,
+    ACCESS_EVENTS, GRANTS, IDENTITIES, SECRET_FINDINGS,
 };
 
 /// The access-event columns the checks read (the raw references and free
 /// text are left on disk).
-const EVENT_COLUMNS: [&str; 14] = [
+pub const EVENT_COLUMNS: [&str; 14] = [
     "time",
     "source",
     "principal_id",
@@ -78,23 +80,26 @@ pub struct Events {
 }
 
 impl Events {
-    fn from_frame(f: &DataFrame) -> PolarsResult<Self> {
+    /// A batch of events; columns the frame lacks read as empty (a pass
+    /// that needs only a few reads only those).
+    pub fn from_frame(f: &DataFrame) -> PolarsResult<Self> {
+        let s = |name| optional_str_col(f, name);
         Ok(Events {
             len: f.height(),
             time: time_col(f, "time")?,
-            source: str_col(f, "source")?,
-            principal: str_col(f, "principal_id")?,
-            principal_type: str_col(f, "principal_type")?,
-            principal_reason: str_col(f, "principal_reason")?,
-            credential_id: str_col(f, "credential_id")?,
-            credential_type: str_col(f, "credential_type")?,
-            auth_method: str_col(f, "auth_method")?,
-            action: str_col(f, "action")?,
-            resource: str_col(f, "resource")?,
-            decision: str_col(f, "decision")?,
-            user_agent: str_col(f, "user_agent")?,
-            account: str_col(f, "account")?,
-            environment: str_col(f, "environment")?,
+            source: s("source")?,
+            principal: s("principal_id")?,
+            principal_type: s("principal_type")?,
+            principal_reason: s("principal_reason")?,
+            credential_id: s("credential_id")?,
+            credential_type: s("credential_type")?,
+            auth_method: s("auth_method")?,
+            action: s("action")?,
+            resource: s("resource")?,
+            decision: s("decision")?,
+            user_agent: s("user_agent")?,
+            account: s("account")?,
+            environment: s("environment")?,
         })
     }
 
@@ -151,6 +156,24 @@ const CREDENTIAL_KINDS: [&str; 9] = [
 ];
 
 impl Identities {
+    /// What aggregating the events needs from the inventories: every id
+    /// (whose last use matters) and each expiry (the last row of an id
+    /// wins, as in the check).
+    pub fn needs(&self, interactive_agents: &[String]) -> Needs {
+        let mut needs = Needs {
+            interactive_agents: interactive_agents.to_vec(),
+            ..Needs::default()
+        };
+        for i in 0..self.len {
+            let Some(id) = self.id.get(i) else { continue };
+            needs.identity_ids.insert(id.to_string());
+            if let Some(expiry) = self.expires[i] {
+                needs.expiring.insert(id.to_string(), expiry);
+            }
+        }
+        needs
+    }
+
     fn from_frame(f: &DataFrame) -> PolarsResult<Self> {
         Ok(Identities {
             len: f.height(),
@@ -282,9 +305,10 @@ impl Findings {
     }
 }
 
-/// Everything one ingest folder holds.
+/// Everything one ingest folder holds: the inventories, grants and
+/// findings whole (they are small), the access events as statistics.
 pub struct Evidence {
-    pub events: Events,
+    pub events: EventStats,
     pub identities: Identities,
     pub grants: Grants,
     pub findings: Findings,
@@ -293,7 +317,16 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    pub fn load(dir: &Path) -> Result<Self, CheckError> {
+    pub fn load(dir: &Path, interactive_agents: &[String]) -> Result<Self, CheckError> {
+        Self::load_with(dir, interactive_agents, Engine::Embedded)
+    }
+
+    /// The evidence of `dir`, its access events aggregated by `engine`.
+    pub fn load_with(
+        dir: &Path,
+        interactive_agents: &[String],
+        engine: Engine,
+    ) -> Result<Self, CheckError> {
         let summary_path = dir.join(crate::ingest::output::SUMMARY);
         let summary: Value = std::fs::read_to_string(&summary_path)
             .ok()
@@ -309,15 +342,26 @@ impl Evidence {
                 reason: format!("{name}.parquet: {e}"),
             })
         };
-        let events = read_table_columns(dir, ACCESS_EVENTS, &EVENT_COLUMNS).map_err(|e| {
-            CheckError::Evidence {
-                dir: dir.display().to_string(),
-                reason: format!("{ACCESS_EVENTS}.parquet: {e}"),
-            }
-        })?;
+        let identities = Identities::from_frame(&table(IDENTITIES)?)?;
+        let needs = identities.needs(interactive_agents);
+        let events_path = dir.join(format!("{ACCESS_EVENTS}.parquet"));
+        let events =
+            match engine {
+                Engine::Embedded => super::aggregate::read::event_stats(&events_path, &needs)
+                    .map_err(|e| CheckError::Evidence {
+                        dir: dir.display().to_string(),
+                        reason: format!("{ACCESS_EVENTS}.parquet: {e}"),
+                    })?,
+                _ => super::aggregate::engine::event_stats(engine, &events_path, &needs).map_err(
+                    |e| CheckError::Evidence {
+                        dir: dir.display().to_string(),
+                        reason: e.to_string(),
+                    },
+                )?,
+            };
         Ok(Evidence {
-            events: Events::from_frame(&events)?,
-            identities: Identities::from_frame(&table(IDENTITIES)?)?,
+            events,
+            identities,
             grants: Grants::from_frame(&table(GRANTS)?)?,
             findings: Findings::from_frame(&table(SECRET_FINDINGS)?)?,
             summary,
@@ -332,9 +376,16 @@ impl Evidence {
         grants: &[Grant],
         findings: &[SecretFinding],
     ) -> Result<Self, CheckError> {
+        let identities = Identities::from_frame(&identities_frame(identities)?)?;
+        let needs = identities.needs(&super::aggregate::stats::default_interactive_agents());
+        let frame = access_events_frame(events)?;
+        let mut stats = EventStats::default();
+        stats.add(&Events::from_frame(&frame)?, 0, &needs);
+        stats.revoked_uses =
+            super::aggregate::read::uses_after(&Events::from_frame(&frame)?, 0, &stats.revocations);
         Ok(Evidence {
-            events: Events::from_frame(&access_events_frame(events)?)?,
-            identities: Identities::from_frame(&identities_frame(identities)?)?,
+            events: stats,
+            identities,
             grants: Grants::from_frame(&grants_frame(grants)?)?,
             findings: Findings::from_frame(&secret_findings_frame(findings)?)?,
             summary: Value::Null,

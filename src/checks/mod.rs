@@ -8,6 +8,7 @@
 //! (`not-applicable` and `not-evaluated` say why), metrics, the failing
 //! subjects with their evidence rows, and the subjects a waiver covers.
 
+pub mod aggregate;
 pub mod catalogue;
 pub mod config;
 pub mod coverage;

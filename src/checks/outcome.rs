@@ -108,7 +108,20 @@ impl Outcome {
 
     /// Records a failing subject, or a waived one if a waiver covers it.
     pub fn fail(&mut self, ctx: &Ctx<'_>, id: &str, detail: String, rows: Vec<RowRef>) {
-        let rows_total = rows.len();
+        let total = rows.len();
+        self.fail_counted(ctx, id, detail, rows, total);
+    }
+
+    /// Records a failing subject whose rows were already capped: `rows`
+    /// are the first of `rows_total`.
+    pub fn fail_counted(
+        &mut self,
+        ctx: &Ctx<'_>,
+        id: &str,
+        detail: String,
+        rows: Vec<RowRef>,
+        rows_total: usize,
+    ) {
         let mut rows = rows;
         rows.truncate(MAX_ROWS_PER_SUBJECT);
         let subject = Subject {

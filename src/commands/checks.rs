@@ -79,6 +79,25 @@ Exit status: 0 no check failed, 1 at least one failed, 2 usage or input error."
         /// high-severity check, or nothing.
         #[arg(long, value_enum, default_value = "not-satisfied")]
         fail_on: proofpack::checks::run::FailOn,
+        /// What aggregates the access events: proofpack itself, or the same
+        /// SQL (sql/event_stats.sql) on DuckDB or Spark.
+        #[arg(long, value_enum, default_value = "embedded")]
+        engine: proofpack::checks::aggregate::engine::Engine,
+    },
+    /// Print the statistics of the access events the log-based checks are
+    /// computed from (JSON), as an engine computes them: the same from
+    /// every engine, which is what makes their packages the same.
+    Stats {
+        /// A folder written by `proofpack ingest`.
+        #[arg(value_name = "EVIDENCE_DIR")]
+        dir: PathBuf,
+        /// proofpack.toml (its [checks.human-use-of-nhi] agents count).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        catalogues: Catalogues,
+        #[arg(long, value_enum, default_value = "embedded")]
+        engine: proofpack::checks::aggregate::engine::Engine,
     },
 }
 
@@ -131,6 +150,24 @@ pub fn checks(command: ChecksCommand) -> anyhow::Result<ExitStatus> {
             }
             Ok(ExitStatus::Success)
         }
+        ChecksCommand::Stats {
+            dir,
+            config,
+            catalogues,
+            engine,
+        } => {
+            let (catalogue, _) = load(&catalogues)?;
+            let config = match &config {
+                Some(path) => proofpack::config::Config::load(path, &catalogue)?.validated,
+                None => ChecksConfig::default(),
+            };
+            let agents =
+                proofpack::checks::aggregate::stats::interactive_agents(&catalogue, &config);
+            let evidence = Evidence::load_with(&dir, &agents, engine)
+                .with_context(|| format!("reading the evidence in {}", dir.display()))?;
+            print_json(&evidence.events)?;
+            Ok(ExitStatus::Success)
+        }
         ChecksCommand::Run {
             dir,
             config,
@@ -141,6 +178,7 @@ pub fn checks(command: ChecksCommand) -> anyhow::Result<ExitStatus> {
             until,
             format,
             fail_on,
+            engine,
         } => {
             let (catalogue, frameworks) = load(&catalogues)?;
             for id in &only {
@@ -152,7 +190,9 @@ pub fn checks(command: ChecksCommand) -> anyhow::Result<ExitStatus> {
                 Some(path) => proofpack::config::Config::load(path, &catalogue)?.validated,
                 None => ChecksConfig::default(),
             };
-            let evidence = Evidence::load(&dir)
+            let agents =
+                proofpack::checks::aggregate::stats::interactive_agents(&catalogue, &config);
+            let evidence = Evidence::load_with(&dir, &agents, engine)
                 .with_context(|| format!("reading the evidence in {}", dir.display()))?;
             let report = run(
                 &display(&dir),

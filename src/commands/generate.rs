@@ -51,6 +51,11 @@ pub struct GenerateArgs {
     /// not seen (overrides the config's `[state] dir`; see `ingest --state`).
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
+    /// What aggregates the access events for the checks: proofpack itself
+    /// (row group by row group), or the same SQL (sql/event_stats.sql) on
+    /// DuckDB or Spark (spark-submit, SPARK_REMOTE, or pyspark).
+    #[arg(long, value_enum, default_value = "embedded")]
+    engine: proofpack::checks::aggregate::engine::Engine,
     /// What makes the exit status 1 once the package is written: any
     /// not-satisfied finding, a failing high-severity check, or nothing.
     #[arg(long, value_enum, default_value = "never")]
@@ -167,6 +172,7 @@ pub fn generate(args: GenerateArgs, quiet: bool, verbose: u8) -> anyhow::Result<
             (None, None) => None,
         },
         progress,
+        engine: args.engine,
     });
     ui.finish();
     let generated = generated?;

@@ -87,6 +87,8 @@ pub struct GenerateOptions {
     pub progress: Option<crate::progress::Progress>,
     /// Secret rules (by id) whose hits the gate lets through.
     pub allowed_secret_rules: Vec<String>,
+    /// What aggregates the access events for the checks.
+    pub engine: crate::checks::aggregate::engine::Engine,
 }
 
 pub struct Generated {

@@ -252,10 +252,14 @@ pub(super) fn read_evidence(plan: &Plan<'_>, root: &Path) -> Result<Gathered, Ge
             "ingest: the record counts do not reconcile".into(),
         ));
     }
-    let tables = Evidence::load(&dir)?;
+    let agents = crate::checks::aggregate::stats::interactive_agents(
+        &plan.catalogue,
+        &plan.config.validated,
+    );
+    let tables = Evidence::load_with(&dir, &agents, plan.opts.engine)?;
     let since_us = plan
         .since_us
-        .or_else(|| tables.events.time.iter().flatten().min().copied())
+        .or(tables.events.min_time)
         .unwrap_or(plan.until_us);
     Ok(Gathered {
         tables,

@@ -197,14 +197,19 @@ fn delegated(s: &SummaryInputs<'_>) -> (Vec<DelegatedView>, usize) {
         });
     }
     // Agents the logs show that no identity row names (by user agent).
-    let e = &s.evidence.events;
-    for i in 0..e.len {
-        if e.principal_type.get(i) != Some("agent") {
-            continue;
-        }
-        let Some(name) = e.principal.get(i) else {
-            continue;
-        };
+    let mut agents: Vec<(u64, &str, &str)> = s
+        .evidence
+        .events
+        .principals
+        .iter()
+        .filter(|(name, _)| !name.is_empty())
+        .filter_map(|(name, p)| {
+            let (row, why) = p.first_as_agent.as_ref()?;
+            Some((*row, name.as_str(), why.as_str()))
+        })
+        .collect();
+    agents.sort_unstable();
+    for (row, name, why) in agents {
         if !seen.insert(name) {
             continue;
         }
@@ -215,10 +220,10 @@ fn delegated(s: &SummaryInputs<'_>) -> (Vec<DelegatedView>, usize) {
             platform: String::new(),
             on_behalf_of: String::new(),
             owner: String::new(),
-            why: e.principal_reason.get(i).unwrap_or("").to_string(),
+            why: why.to_string(),
             evidence: link(&crate::checks::outcome::RowRef {
                 table: crate::model::tables::ACCESS_EVENTS,
-                row: i,
+                row: row as usize,
             }),
         });
     }
@@ -379,24 +384,16 @@ fn charts(s: &SummaryInputs<'_>) -> BTreeMap<&'static str, String> {
     let mut out = BTreeMap::new();
     let e = &s.evidence.events;
     // Credential types per source.
-    let mut mix: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
-    let mut days: BTreeMap<String, [u64; 2]> = BTreeMap::new();
-    for i in 0..e.len {
-        let slot = match e.credential_type.get(i) {
-            Some("ephemeral") => 0,
-            Some("static") => 1,
-            _ => 2,
-        };
-        mix.entry(e.source.get(i).unwrap_or("?")).or_default()[slot] += 1;
-        if let Some(t) = e.time[i] {
-            let day = crate::time::format_micros(t)[..10].to_string();
-            let entry = days.entry(day).or_default();
-            entry[0] += 1;
-            if e.decision.get(i) == Some("deny") {
-                entry[1] += 1;
-            }
-        }
-    }
+    let mix: BTreeMap<&str, [u64; 3]> = e
+        .sources
+        .iter()
+        .map(|(name, stats)| (name.as_str(), stats.all_credentials))
+        .collect();
+    let days: BTreeMap<String, [u64; 2]> = e
+        .days
+        .iter()
+        .map(|(day, counts)| (crate::time::format_micros(*day)[..10].to_string(), *counts))
+        .collect();
     if !mix.is_empty() {
         out.insert(
             "credential_mix",

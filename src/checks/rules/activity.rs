@@ -1,62 +1,45 @@
 //! What the logs show about activity: attribution, human use of machine
 //! identities, continuity of each source, denials.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use super::{date, group, pct, rows, share};
+use super::{date, event_rows, fail_events, pct, share};
+use crate::checks::aggregate::stats::{EventStats, Interactive};
+use crate::checks::aggregate::{rows::union, Rows};
 use crate::checks::evidence::Evidence;
 use crate::checks::outcome::{Ctx, Outcome, Status, HOUR_US};
-use crate::model::tables::ACCESS_EVENTS;
 use crate::time::format_micros;
 
 /// Records with principal, decision, resource and time all present.
 pub fn attributable_records(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let e = &ev.events;
-    if e.len == 0 {
+    if e.records == 0 {
         return Outcome::not_applicable("no access records");
     }
     let min = ctx.number("min_share");
-    let mut missing: BTreeMap<&'static str, Vec<usize>> = BTreeMap::new();
-    let mut complete = 0;
-    for i in 0..e.len {
-        let principal = e.principal.get(i).filter(|p| !p.starts_with("unknown"));
-        let absent = [
-            ("principal", principal.is_none()),
-            ("decision", e.decision.get(i).is_none()),
-            ("resource", e.resource.get(i).is_none()),
-            ("time", e.time[i].is_none()),
-        ];
-        let mut whole = true;
-        for (field, _) in absent.iter().filter(|(_, a)| *a) {
-            whole = false;
-            missing.entry(field).or_default().push(i);
-        }
-        if whole {
-            complete += 1;
-        }
-    }
     let mut out = Outcome::new();
-    let s = share(complete, e.len);
-    out.metric("records", e.len as u64);
-    out.metric("attributable", complete as u64);
+    let s = share(e.attributable as usize, e.records as usize);
+    out.metric("records", e.records);
+    out.metric("attributable", e.attributable);
     out.metric("share", s);
     out.metric("min_share", min);
-    for (field, idx) in &missing {
-        out.metric(&format!("missing_{field}"), idx.len() as u64);
-        out.fail(
+    for (field, list) in &e.missing {
+        out.metric(&format!("missing_{field}"), list.total);
+        fail_events(
+            &mut out,
             ctx,
             &format!("records without {field}"),
-            format!("{} record(s) name no {field}", idx.len()),
-            rows(ACCESS_EVENTS, idx),
+            format!("{} record(s) name no {field}", list.total),
+            list,
         );
     }
     out.status = if s >= min { Status::Pass } else { Status::Fail };
     out.reason = format!(
         "{} of {} access records carry identity, decision, resource and time (minimum {})",
         pct(s),
-        e.len,
+        e.records,
         pct(min)
     );
     out
@@ -66,47 +49,48 @@ pub fn attributable_records(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
 pub fn human_use(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let e = &ev.events;
     let agents = ctx.strings("interactive_agents");
-    let methods = ["console", "password", "interactive"];
-    let mut considered = 0;
-    let mut hits: Vec<(usize, &str, String)> = Vec::new();
-    for i in (0..e.len).filter(|&i| e.is_nhi(i)) {
-        considered += 1;
-        let method = e.auth_method.get(i).unwrap_or("");
-        let agent = e.user_agent.get(i).unwrap_or("");
-        let why = if methods.contains(&method) {
-            Some(format!("{method} authentication"))
-        } else {
-            agents
-                .iter()
-                .find(|a| agent.contains(a.as_str()))
-                .map(|a| format!("interactive client ({a})"))
-        };
-        if let Some(why) = why {
-            hits.push((i, e.principal.get(i).unwrap_or("?"), why));
-        }
-    }
-    if considered == 0 {
+    if e.nhi_events == 0 {
         return Outcome::not_applicable("no access events by non-human principals");
     }
+    // Each principal's interactive events, with why, as this check's own
+    // list of agents reads them (the first it names that matched).
+    let mut hits: Vec<(u64, &str, Rows, BTreeSet<String>)> = Vec::new();
+    for (principal, p) in &e.principals {
+        let mut reasons = BTreeSet::new();
+        let mut lists = Vec::new();
+        for (why, list) in &p.interactive {
+            let reason = match why {
+                Interactive::Method(method) => format!("{method} authentication"),
+                Interactive::Agents(matched) => match agents.iter().find(|a| matched.contains(a)) {
+                    Some(a) => format!("interactive client ({a})"),
+                    None => continue,
+                },
+            };
+            reasons.insert(reason);
+            lists.push(list);
+        }
+        let all = union(lists);
+        if let Some(first) = all.lowest() {
+            let name = if principal.is_empty() { "?" } else { principal };
+            hits.push((first, name, all, reasons));
+        }
+    }
+    hits.sort_by_key(|h| h.0);
     let mut out = Outcome::new();
-    for (principal, idx) in group(hits.iter().map(|(i, p, _)| (*i, *p))) {
-        let reasons: std::collections::BTreeSet<&str> = hits
-            .iter()
-            .filter(|(_, p, _)| *p == principal)
-            .map(|(_, _, w)| w.as_str())
-            .collect();
-        out.fail(
+    for (_, principal, list, reasons) in &hits {
+        fail_events(
+            &mut out,
             ctx,
             principal,
             format!(
                 "{} event(s): {}",
-                idx.len(),
-                reasons.into_iter().collect::<Vec<_>>().join(", ")
+                list.total,
+                reasons.iter().cloned().collect::<Vec<_>>().join(", ")
             ),
-            rows(ACCESS_EVENTS, &idx),
+            list,
         );
     }
-    out.judge_by_subjects("NHI events' principals", considered)
+    out.judge_by_subjects("NHI events' principals", e.nhi_events as usize)
 }
 
 /// The longest silence per source within the window.
@@ -114,44 +98,24 @@ pub fn logging_continuity(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let e = &ev.events;
     let max_hours = ctx.number("max_gap_hours");
     let limit = (max_hours * HOUR_US as f64) as i64;
-    let mut by_source: BTreeMap<&str, Vec<(i64, usize)>> = BTreeMap::new();
-    for i in 0..e.len {
-        if let (Some(t), Some(s)) = (e.time[i], e.source.get(i)) {
-            by_source.entry(s).or_default().push((t, i));
-        }
-    }
-    if by_source.is_empty() {
+    let sources: Vec<_> = e.sources.iter().filter(|(_, s)| s.timed > 0).collect();
+    if sources.is_empty() {
         return Outcome::not_applicable("no access records, so no log source to judge");
     }
     let mut out = Outcome::new();
     let mut gaps = serde_json::Map::new();
-    for (source, mut times) in by_source {
-        times.sort_unstable();
-        // Edges count only when the window is known.
-        let mut longest = (0i64, None::<usize>, None::<usize>, 0i64, 0i64);
-        let mut consider = |from: i64, to: i64, a: Option<usize>, b: Option<usize>| {
-            if to - from > longest.0 {
-                longest = (to - from, a, b, from, to);
-            }
-        };
-        if let Some(since) = ctx.since_us {
-            consider(since, times[0].0, None, Some(times[0].1));
-        }
-        for w in times.windows(2) {
-            consider(w[0].0, w[1].0, Some(w[0].1), Some(w[1].1));
-        }
-        if let Some(until) = ctx.until_us {
-            let last = times[times.len() - 1];
-            consider(last.0, until, Some(last.1), None);
-        }
-        let (gap, a, b, from, to) = longest;
+    for (source, stats) in &sources {
+        let (gap, from, to, a, b) = EventStats::longest_gap(stats, ctx.since_us, ctx.until_us);
         gaps.insert(
             source.to_string(),
-            json!({"records": times.len(), "longest_gap_hours": gap as f64 / HOUR_US as f64}),
+            json!({"records": stats.timed, "longest_gap_hours": gap as f64 / HOUR_US as f64}),
         );
         if gap > limit {
-            let bounding: Vec<usize> = [a, b].into_iter().flatten().collect();
-            out.fail(
+            let bounding = Rows {
+                total: [a, b].iter().flatten().count() as u64,
+                first: [a, b].into_iter().flatten().collect(),
+            };
+            out.fail_counted(
                 ctx,
                 source,
                 format!(
@@ -160,7 +124,8 @@ pub fn logging_continuity(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
                     format_micros(from),
                     format_micros(to)
                 ),
-                rows(ACCESS_EVENTS, &bounding),
+                event_rows(&bounding),
+                bounding.total as usize,
             );
         }
     }
@@ -184,50 +149,39 @@ pub fn denied_spikes(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let e = &ev.events;
     let max_share = ctx.number("max_denied_share");
     let max_per_hour = ctx.number("max_denials_per_hour");
-    let mut nhi = 0;
-    let mut denied: Vec<(usize, &str)> = Vec::new();
-    for i in (0..e.len).filter(|&i| e.is_nhi(i)) {
-        nhi += 1;
-        if e.decision.get(i) == Some("deny") {
-            denied.push((i, e.principal.get(i).unwrap_or("?")));
-        }
-    }
+    let nhi = e.nhi_events;
     if nhi == 0 {
         return Outcome::not_applicable("no access events by non-human principals");
     }
     let mut out = Outcome::new();
-    let s = share(denied.len(), nhi);
-    out.metric("nhi_events", nhi as u64);
-    out.metric("denied", denied.len() as u64);
+    let s = share(e.nhi_denied as usize, nhi as usize);
+    out.metric("nhi_events", nhi);
+    out.metric("denied", e.nhi_denied);
     out.metric("share", s);
     out.metric("max_denied_share", max_share);
     out.metric("max_denials_per_hour", max_per_hour);
+    let denied = e.principals_by_first(|p| &p.denied_nhi);
+    let name = |p: &str| if p.is_empty() { "?" } else { p }.to_string();
     let mut spikes = 0;
-    for (principal, idx) in group(denied.iter().copied()) {
-        let mut per_hour: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-        for &i in &idx {
-            per_hour
-                .entry(e.time[i].unwrap_or(0).div_euclid(HOUR_US))
-                .or_default()
-                .push(i);
-        }
-        let (hour, worst) = per_hour
-            .iter()
-            .max_by_key(|(_, v)| v.len())
-            .map(|(h, v)| (*h, v.clone()))
-            .unwrap_or_default();
-        if worst.len() as f64 > max_per_hour {
+    for (principal, p) in &denied {
+        // The busiest hour; of equals, the latest (as a scan keeping the
+        // last maximum finds it).
+        let Some((hour, worst)) = p.denied_by_hour.iter().max_by_key(|(_, list)| list.total) else {
+            continue;
+        };
+        if worst.total as f64 > max_per_hour {
             spikes += 1;
-            out.fail(
+            fail_events(
+                &mut out,
                 ctx,
-                principal,
+                &name(principal),
                 format!(
                     "{} denials in the hour from {} ({} in all)",
-                    worst.len(),
+                    worst.total,
                     format_micros(hour * HOUR_US),
-                    idx.len()
+                    p.denied_nhi.total
                 ),
-                rows(ACCESS_EVENTS, &worst),
+                worst,
             );
         }
     }
@@ -251,16 +205,14 @@ pub fn denied_spikes(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     );
     if !share_ok && out.subjects.is_empty() {
         // The share fails without a single spiking NHI: list who was denied.
-        for (principal, idx) in group(denied.iter().copied()) {
-            out.fail(
+        for (principal, p) in &denied {
+            let first = p.first_denied.and_then(|(_, t)| t).unwrap_or(0);
+            fail_events(
+                &mut out,
                 ctx,
-                principal,
-                format!(
-                    "{} denial(s), first {}",
-                    idx.len(),
-                    date(e.time[idx[0]].unwrap_or(0))
-                ),
-                rows(ACCESS_EVENTS, &idx),
+                &name(principal),
+                format!("{} denial(s), first {}", p.denied_nhi.total, date(first)),
+                &p.denied_nhi,
             );
         }
     }

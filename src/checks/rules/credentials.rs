@@ -1,50 +1,35 @@
 //! Credential strength and lifetime: ephemeral use in the logs, rotation and
 //! expiry in the inventories.
 
-use std::collections::BTreeMap;
-
 use serde_json::json;
 
-use super::{date, days, group, pct, rows, share};
+use super::{date, days, fail_events, pct, rows, share};
 use crate::checks::evidence::Evidence;
 use crate::checks::outcome::{Ctx, Outcome, Status, DAY_US};
-use crate::model::tables::{ACCESS_EVENTS, IDENTITIES};
+use crate::model::tables::IDENTITIES;
 
 /// Share of NHI events with ephemeral credentials, overall and per source.
 pub fn ephemeral_share(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let e = &ev.events;
     let min = ctx.number("min_share");
-    let mut per_source: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
-    let mut static_by_principal: Vec<(usize, &str)> = Vec::new();
-    let mut waived_events = 0;
-    for i in (0..e.len).filter(|&i| e.is_nhi(i)) {
-        let principal = e.principal.get(i).unwrap_or("");
-        if ctx.waiver_for(principal).is_some() {
-            waived_events += 1;
-        }
-        let counts = per_source
-            .entry(e.source.get(i).unwrap_or("?"))
-            .or_default();
-        match e.credential_type.get(i) {
-            Some("ephemeral") => counts.0 += 1,
-            Some("static") => {
-                counts.1 += 1;
-                static_by_principal.push((i, principal));
-            }
-            _ => counts.2 += 1,
-        }
-    }
-    let (ephemeral, fixed, unknown) = per_source
-        .values()
-        .fold((0, 0, 0), |a, c| (a.0 + c.0, a.1 + c.1, a.2 + c.2));
+    let waived_events: u64 = e
+        .principals
+        .iter()
+        .filter(|(name, _)| ctx.waiver_for(name).is_some())
+        .map(|(_, p)| p.nhi_events)
+        .sum();
+    let (ephemeral, fixed, unknown) = e.sources.values().fold((0, 0, 0), |a, s| {
+        let c = s.nhi_credentials;
+        (a.0 + c[0], a.1 + c[1], a.2 + c[2])
+    });
     if ephemeral + fixed + unknown == 0 {
         return Outcome::not_applicable("no access events by non-human principals");
     }
     let mut out = Outcome::new();
-    out.metric("nhi_events", (ephemeral + fixed + unknown) as u64);
-    out.metric("ephemeral", ephemeral as u64);
-    out.metric("static", fixed as u64);
-    out.metric("unknown", unknown as u64);
+    out.metric("nhi_events", ephemeral + fixed + unknown);
+    out.metric("ephemeral", ephemeral);
+    out.metric("static", fixed);
+    out.metric("unknown", unknown);
     out.metric("min_share", min);
     if ephemeral + fixed == 0 {
         out.status = Status::NotEvaluated;
@@ -52,21 +37,30 @@ pub fn ephemeral_share(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         return out;
     }
     // Waived principals' static events leave both sides of the ratio.
-    for (principal, idx) in group(static_by_principal.iter().copied()) {
-        out.fail(
+    for (principal, p) in e.principals_by_first(|p| &p.static_nhi) {
+        fail_events(
+            &mut out,
             ctx,
             principal,
-            format!("{} event(s) with static credentials", idx.len()),
-            rows(ACCESS_EVENTS, &idx),
+            format!("{} event(s) with static credentials", p.static_nhi.total),
+            &p.static_nhi,
         );
     }
-    let waived_static: usize = out.waived.iter().map(|w| w.subject.rows_total).sum();
-    let overall = share(ephemeral, ephemeral + fixed - waived_static);
+    let waived_static: u64 = out.waived.iter().map(|w| w.subject.rows_total as u64).sum();
+    let overall = share(
+        ephemeral as usize,
+        (ephemeral + fixed - waived_static) as usize,
+    );
     out.metric("share", overall);
     let mut low_sources = Vec::new();
     let mut by_source = serde_json::Map::new();
-    for (source, (eph, st, unk)) in &per_source {
-        let s = share(*eph, eph + st);
+    for (source, stats) in e
+        .sources
+        .iter()
+        .filter(|(_, s)| s.nhi_credentials.iter().sum::<u64>() > 0)
+    {
+        let [eph, st, unk] = stats.nhi_credentials;
+        let s = share(eph as usize, (eph + st) as usize);
         by_source.insert(
             source.to_string(),
             json!({"ephemeral": eph, "static": st, "unknown": unk, "share": s}),
@@ -77,7 +71,7 @@ pub fn ephemeral_share(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     }
     out.metric("by_source", serde_json::Value::Object(by_source));
     if waived_events > 0 {
-        out.metric("waived_events", waived_events as u64);
+        out.metric("waived_events", waived_events);
     }
     let pass = overall >= min && (low_sources.is_empty() || out.subjects.is_empty());
     out.status = if pass { Status::Pass } else { Status::Fail };

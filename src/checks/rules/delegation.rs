@@ -3,10 +3,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::{date, days, group, rows};
+use super::{date, days, event_rows, group, rows};
+use crate::checks::aggregate::stats::PrincipalStats;
 use crate::checks::evidence::Evidence;
-use crate::checks::outcome::{Ctx, Outcome};
-use crate::model::tables::{ACCESS_EVENTS, GRANTS, IDENTITIES};
+use crate::checks::outcome::{Ctx, Outcome, RowRef, MAX_ROWS_PER_SUBJECT};
+use crate::model::tables::{GRANTS, IDENTITIES};
 
 /// Third-party identities, each with all the rows naming its id (an
 /// inventory row may add the owner and review date a log cannot show).
@@ -124,16 +125,12 @@ pub fn agent_own_identity(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let id = &ev.identities;
     let max_shared = ctx.number("max_shared_share");
     // Every principal that acted as an agent at least once, with all its calls.
-    let agents: HashSet<&str> = (0..e.len)
-        .filter(|&i| e.principal_type.get(i) == Some("agent"))
-        .filter_map(|i| e.principal.get(i))
+    let calls: Vec<(&str, &PrincipalStats)> = e
+        .principals
+        .iter()
+        .filter(|(name, p)| !name.is_empty() && p.as_agent > 0)
+        .map(|(name, p)| (name.as_str(), p))
         .collect();
-    let calls = group((0..e.len).filter_map(|i| {
-        e.principal
-            .get(i)
-            .filter(|p| agents.contains(p))
-            .map(|p| (i, p))
-    }));
     // Agent identities and the credentials agents fetched, from any source.
     let held: Vec<usize> = (0..id.len)
         .filter(|&i| {
@@ -148,72 +145,51 @@ pub fn agent_own_identity(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         return Outcome::not_applicable("no AI agents in the logs or inventories");
     }
     let mut out = Outcome::new();
-    let mut failing: BTreeMap<String, (Vec<String>, Vec<crate::checks::outcome::RowRef>)> =
-        BTreeMap::new();
-    for (principal, at) in &calls {
+    let mut failing: BTreeMap<String, (Vec<String>, Vec<RowRef>, usize)> = BTreeMap::new();
+    for (principal, p) in &calls {
         let mut problems = Vec::new();
-        let as_agent: Vec<usize> = at
-            .iter()
-            .copied()
-            .filter(|&i| e.principal_type.get(i) == Some("agent"))
-            .collect();
-        let human: Vec<usize> = as_agent
-            .iter()
-            .copied()
-            .filter(|&i| {
-                e.principal_reason
-                    .get(i)
-                    .is_some_and(|r| r.contains("identity alone says human"))
-            })
-            .collect();
+        let human = &p.agent_with_human_identity;
         if !human.is_empty() {
             problems.push(format!(
                 "{} call(s) made with a person's identity",
-                human.len()
+                human.total
             ));
         }
-        let static_calls: Vec<usize> = as_agent
-            .iter()
-            .copied()
-            .filter(|&i| e.credential_type.get(i) == Some("static"))
-            .collect();
+        let static_calls = &p.agent_static;
         if !static_calls.is_empty() {
-            let credential = static_calls
-                .iter()
-                .find_map(|&i| e.credential_id.get(i))
-                .unwrap_or("a static credential");
+            let credential = p
+                .agent_static_credential
+                .as_ref()
+                .map_or("a static credential", |(_, c)| c.as_str());
             problems.push(format!(
                 "{} call(s) with a static credential ({credential})",
-                static_calls.len()
+                static_calls.total
             ));
         }
         // The same identity used by other, non-agent callers. Only an agent
         // known by its user agent can be told from other callers of its
         // identity: an agent platform's role (an AgentCore runtime's, a
         // Vertex AI app's service account) makes all its calls as the agent.
-        let by_user_agent = as_agent.iter().any(|&i| {
-            e.principal_reason
-                .get(i)
-                .is_some_and(|r| r.starts_with("user agent names"))
-        });
-        let others = at.len() - as_agent.len();
-        if by_user_agent && others > 0 && others as f64 / at.len() as f64 > max_shared {
+        let all = p.events.total;
+        let others = all - p.as_agent;
+        if p.agent_by_user_agent && others > 0 && others as f64 / all as f64 > max_shared {
             problems.push(format!(
-                "identity shared: {others} of {} calls were not the agent's",
-                at.len()
+                "identity shared: {others} of {all} calls were not the agent's"
             ));
         }
         if !problems.is_empty() {
-            let flagged: Vec<usize> = human.into_iter().chain(static_calls).collect();
-            let evidence = if flagged.is_empty() {
-                at.clone()
+            // The calls at fault (a person's identity first, then static
+            // credentials), else all of them.
+            let (evidence, total) = if human.is_empty() && static_calls.is_empty() {
+                (event_rows(&p.events), p.events.total)
             } else {
-                flagged
+                let mut rows = event_rows(human);
+                if (human.total as usize) < MAX_ROWS_PER_SUBJECT {
+                    rows.extend(event_rows(static_calls));
+                }
+                (rows, human.total + static_calls.total)
             };
-            failing.insert(
-                principal.to_string(),
-                (problems, rows(ACCESS_EVENTS, &evidence)),
-            );
+            failing.insert(principal.to_string(), (problems, evidence, total as usize));
         }
     }
     for &i in &held {
@@ -237,14 +213,15 @@ pub fn agent_own_identity(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         let entry = failing.entry(name.to_string()).or_default();
         entry.0.push(problem);
         entry.1.extend(rows(IDENTITIES, &[i]));
+        entry.2 += 1;
     }
     let subjects: HashSet<&str> = calls
         .iter()
         .map(|(p, _)| *p)
         .chain(held.iter().filter_map(|&i| id.id.get(i)))
         .collect();
-    for (name, (problems, evidence)) in failing {
-        out.fail(ctx, &name, problems.join("; "), evidence);
+    for (name, (problems, evidence, total)) in failing {
+        out.fail_counted(ctx, &name, problems.join("; "), evidence, total);
     }
     out.metric("agents_in_logs", calls.len() as u64);
     out.metric("agent_identities", held.len() as u64);

@@ -1,10 +1,13 @@
 //! Secrets exposed in code, machine traffic without mutual
 //! authentication, and access with no identity at all.
 
-use super::{group, rows};
+use std::collections::BTreeMap;
+
+use super::rows;
+use crate::checks::aggregate::Rows;
 use crate::checks::evidence::Evidence;
 use crate::checks::outcome::{Ctx, Outcome};
-use crate::model::tables::{ACCESS_EVENTS, GRANTS, IDENTITIES, SECRET_FINDINGS};
+use crate::model::tables::{GRANTS, IDENTITIES, SECRET_FINDINGS};
 
 const SCANNERS: [&str; 2] = ["gitleaks", "trufflehog"];
 
@@ -185,38 +188,49 @@ mod tests {
 /// `system:unauthenticated` (see the policy readers).
 const OPEN_GRANT_FLAGS: [&str; 2] = ["public (", "granted to anonymous requests"];
 
+/// The first row of a group and its action.
+type FirstAction<'a> = (u64, &'a str);
+
 /// Anonymous requests the policy allowed on resources not declared public,
 /// and grants open to anyone.
 pub fn anonymous_access(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let (e, g) = (&ev.events, &ev.grants);
-    if e.len == 0 && g.len == 0 {
+    if e.records == 0 && g.len == 0 {
         return Outcome::not_applicable("no access records and no grants");
     }
     let public = super::lifecycle::globs(&ctx.strings("public_resources"));
     let public_actions = super::lifecycle::globs(&ctx.strings("public_actions"));
-    let anonymous: Vec<usize> = (0..e.len)
-        .filter(|&i| e.principal_type.get(i) == Some("anonymous"))
-        .collect();
-    let allowed: Vec<(usize, &str)> = anonymous
-        .iter()
-        .filter(|&&i| e.decision.get(i) == Some("allow"))
-        .filter(|&&i| !public_actions.is_match(e.action.get(i).unwrap_or("")))
-        .map(|&i| (i, e.resource.get(i).unwrap_or("(no resource named)")))
-        .filter(|(_, resource)| !public.is_match(resource))
-        .collect();
+    // Resource → its allowed anonymous requests, and the action of the first.
+    let mut allowed: BTreeMap<&str, (Rows, Option<FirstAction<'_>>)> = BTreeMap::new();
+    for ((resource, action), list) in &e.anonymous_allowed {
+        if public_actions.is_match(action) || public.is_match(resource) {
+            continue;
+        }
+        let entry = allowed.entry(resource.as_str()).or_default();
+        entry.0.merge(list.clone());
+        if let Some(first) = list.lowest() {
+            if entry.1.is_none_or(|(row, _)| first < row) {
+                entry.1 = Some((first, action.as_str()));
+            }
+        }
+    }
+    let allowed_total: u64 = allowed.values().map(|(l, _)| l.total).sum();
     let mut out = Outcome::new();
-    out.metric("anonymous_events", anonymous.len() as u64);
-    out.metric("allowed_on_non_public", allowed.len() as u64);
-    for (resource, idx) in group(allowed.iter().copied()) {
-        out.fail(
+    out.metric("anonymous_events", e.anonymous);
+    out.metric("allowed_on_non_public", allowed_total);
+    let mut by_first: Vec<_> = allowed.into_iter().collect();
+    by_first.sort_by_key(|(_, (list, _))| list.lowest());
+    for (resource, (list, first)) in &by_first {
+        let action = first.map_or("?", |(_, a)| if a.is_empty() { "?" } else { a });
+        super::fail_events(
+            &mut out,
             ctx,
             resource,
             format!(
-                "{} anonymous request(s) allowed, first {}",
-                idx.len(),
-                e.action.get(idx[0]).unwrap_or("?")
+                "{} anonymous request(s) allowed, first {action}",
+                list.total
             ),
-            rows(ACCESS_EVENTS, &idx),
+            list,
         );
     }
     let open_grants: Vec<usize> = (0..g.len)
@@ -245,12 +259,12 @@ pub fn anonymous_access(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
             rows(GRANTS, &[i]),
         );
     }
-    let considered = anonymous.len() + open_grants.len();
+    let considered = e.anonymous as usize + open_grants.len();
     if considered == 0 {
         out.status = crate::checks::outcome::Status::Pass;
         out.reason = format!(
             "no anonymous request in {} access record(s), and none of {} grant(s) is open to anyone",
-            e.len, g.len
+            e.records, g.len
         );
         return out;
     }

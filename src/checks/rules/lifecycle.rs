@@ -5,27 +5,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use super::{date, days, group, rows};
+use super::{date, days, fail_events, rows};
+use crate::checks::aggregate::Rows;
 use crate::checks::evidence::Evidence;
-use crate::checks::outcome::{Ctx, Outcome, DAY_US};
+use crate::checks::outcome::{Ctx, Outcome, RowRef, DAY_US};
 use crate::model::tables::{ACCESS_EVENTS, IDENTITIES};
-
-/// The latest event time per principal and per credential id.
-fn last_seen(ev: &Evidence) -> HashMap<&str, i64> {
-    let e = &ev.events;
-    let mut seen: HashMap<&str, i64> = HashMap::new();
-    for i in 0..e.len {
-        let Some(t) = e.time[i] else { continue };
-        for key in [e.principal.get(i), e.credential_id.get(i)]
-            .into_iter()
-            .flatten()
-        {
-            let latest = seen.entry(key).or_insert(t);
-            *latest = (*latest).max(t);
-        }
-    }
-    seen
-}
 
 /// Active identities and credentials idle for longer than `max_idle_days`.
 pub fn unused_active(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
@@ -35,7 +19,7 @@ pub fn unused_active(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     if !(0..id.len).any(|i| id.active[i] && !id.is_human(i)) {
         return Outcome::not_applicable("no active identities in the inventories");
     }
-    let seen = last_seen(ev);
+    let seen = &ev.events.last_seen;
     let mut out = Outcome::new();
     let mut considered = 0;
     let mut undetermined = Vec::new();
@@ -93,67 +77,12 @@ pub fn unused_active(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     out
 }
 
-/// Actions that end an identity or credential, and how to name what they
-/// ended from the event's resource.
-fn revoked_target(action: &str, resource: &str) -> Option<String> {
-    const ENDINGS: [&str; 6] = [
-        "DeleteUser",
-        "DeleteRole",
-        "DeleteServiceAccount",
-        "DisableServiceAccount",
-        "DeleteServiceAccountKey",
-        "DisableServiceAccountKey",
-    ];
-    if action == "delete" {
-        // Kubernetes: namespaces/NS/serviceaccounts/NAME
-        let parts: Vec<&str> = resource.split('/').collect();
-        if let ["namespaces", ns, "serviceaccounts", name] = parts.as_slice() {
-            return Some(format!("system:serviceaccount:{ns}:{name}"));
-        }
-        return None;
-    }
-    let name = action.rsplit([':', '.']).next().unwrap_or(action);
-    if !ENDINGS.contains(&name) {
-        return None;
-    }
-    resource
-        .rsplit('/')
-        .next()
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-}
-
-/// The name an event principal has for matching a revoked target: the full
-/// id, and its last path segment (`arn:...:user/ci` → `ci`).
-fn principal_names(principal: &str) -> [&str; 2] {
-    [
-        principal,
-        principal.rsplit(['/', ':']).next().unwrap_or(principal),
-    ]
-}
-
 /// Events after their identity was deleted or disabled (by the logs), or
 /// after their credential expired (by the inventory).
 pub fn used_after_disabled(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let e = &ev.events;
     // target → (time, event row) of its earliest revocation
-    let mut revoked: BTreeMap<String, (i64, usize)> = BTreeMap::new();
-    for i in 0..e.len {
-        let (Some(action), Some(resource), Some(t)) =
-            (e.action.get(i), e.resource.get(i), e.time[i])
-        else {
-            continue;
-        };
-        if e.decision.get(i) != Some("allow") {
-            continue;
-        }
-        if let Some(target) = revoked_target(action, resource) {
-            let entry = revoked.entry(target).or_insert((t, i));
-            if t < entry.0 {
-                *entry = (t, i);
-            }
-        }
-    }
+    let revoked = &e.revocations;
     let id = &ev.identities;
     let expiring: HashMap<&str, (i64, usize)> = (0..id.len)
         .filter_map(|i| Some((id.id.get(i)?, (id.expires[i]?, i))))
@@ -163,66 +92,94 @@ pub fn used_after_disabled(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
             "no delete or disable events in the logs and no credential with an expiry",
         );
     }
-    // (subject, what happened, the revocation or expiry row and the use)
-    let mut hits: Vec<(String, String, Vec<crate::checks::outcome::RowRef>)> = Vec::new();
-    for i in 0..e.len {
-        let (Some(principal), Some(t)) = (e.principal.get(i), e.time[i]) else {
+    let mut by_subject: BTreeMap<&str, Hits> = BTreeMap::new();
+    for (key, list) in &e.revoked_uses {
+        // Keyed principal NUL the name its revocation was recorded under.
+        let (principal, name) = key.split_once('\0').unwrap_or((key, key));
+        let Some(&(when, row)) = revoked.get(name) else {
             continue;
         };
-        for name in principal_names(principal) {
-            if let Some(&(when, row)) = revoked.get(name) {
-                if t > when {
-                    let mut refs = rows(ACCESS_EVENTS, &[row]);
-                    refs.extend(rows(ACCESS_EVENTS, &[i]));
-                    hits.push((
-                        principal.to_string(),
-                        format!(
-                            "used after its deletion or disabling on {}",
-                            crate::time::format_micros(when)
-                        ),
-                        refs,
-                    ));
-                    break;
-                }
-            }
-        }
-        for key in [Some(principal), e.credential_id.get(i)]
-            .into_iter()
-            .flatten()
-        {
-            if let Some(&(expiry, row)) = expiring.get(key) {
-                if t > expiry {
-                    let mut refs = rows(IDENTITIES, &[row]);
-                    refs.extend(rows(ACCESS_EVENTS, &[i]));
-                    hits.push((
-                        key.to_string(),
-                        format!("used after it expired on {}", date(expiry)),
-                        refs,
-                    ));
-                }
-            }
-        }
+        by_subject.entry(principal).or_default().add(
+            list,
+            RowRef {
+                table: ACCESS_EVENTS,
+                row: row as usize,
+            },
+            format!(
+                "used after its deletion or disabling on {}",
+                crate::time::format_micros(when)
+            ),
+        );
+    }
+    for (key, list) in &e.used_after_expiry {
+        let Some(&(expiry, row)) = expiring.get(key.as_str()) else {
+            continue;
+        };
+        by_subject.entry(key).or_default().add(
+            list,
+            RowRef {
+                table: IDENTITIES,
+                row,
+            },
+            format!("used after it expired on {}", date(expiry)),
+        );
     }
     let mut out = Outcome::new();
     out.metric("revocations_in_logs", revoked.len() as u64);
     out.metric("credentials_with_expiry", expiring.len() as u64);
-    let mut by_subject: BTreeMap<String, (String, Vec<crate::checks::outcome::RowRef>)> =
-        BTreeMap::new();
-    for (subject, detail, refs) in hits {
-        let entry = by_subject.entry(subject).or_insert((detail, Vec::new()));
-        for r in refs {
-            if !entry.1.contains(&r) {
-                entry.1.push(r);
-            }
-        }
-    }
-    for (subject, (detail, refs)) in by_subject {
-        out.fail(ctx, &subject, detail, refs);
+    for (subject, hits) in by_subject {
+        let (detail, refs, total) = hits.cited();
+        out.fail_counted(ctx, subject, detail, refs, total);
     }
     out.judge_by_subjects(
         "revoked or expiring identities",
         revoked.len() + expiring.len(),
     )
+}
+
+/// One subject's uses after a revocation or expiry: each use with the
+/// anchor (the revoking event or the expiring identity row) it followed.
+#[derive(Default)]
+struct Hits {
+    /// (event row, anchor index), the first of each list.
+    uses: Vec<(u64, usize)>,
+    total: u64,
+    anchors: Vec<(RowRef, String)>,
+}
+
+impl Hits {
+    fn add(&mut self, list: &Rows, anchor: RowRef, detail: String) {
+        let at = self.anchors.len();
+        self.anchors.push((anchor, detail));
+        self.uses.extend(list.first.iter().map(|&r| (r, at)));
+        self.total += list.total;
+    }
+
+    /// What the finding says (the first use's reason) and cites: each use
+    /// in table order after its anchor, each row once.
+    fn cited(mut self) -> (String, Vec<RowRef>, usize) {
+        self.uses.sort_unstable();
+        let detail = self
+            .uses
+            .first()
+            .map(|&(_, a)| self.anchors[a].1.clone())
+            .unwrap_or_default();
+        let mut refs: Vec<RowRef> = Vec::new();
+        for &(row, a) in &self.uses {
+            let used = RowRef {
+                table: ACCESS_EVENTS,
+                row: row as usize,
+            };
+            for r in [self.anchors[a].0, used] {
+                if !refs.contains(&r) {
+                    refs.push(r);
+                }
+            }
+        }
+        let anchors: std::collections::BTreeSet<RowRef> =
+            self.anchors.iter().map(|(r, _)| *r).collect();
+        (detail, refs, self.total as usize + anchors.len())
+    }
 }
 
 /// Identities with no accountable owner.
@@ -281,35 +238,29 @@ pub fn shadow_nhis(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         .filter_map(|i| id.id.get(i))
         .collect();
     let ignore = globs(&ctx.strings("ignore"));
-    let e = &ev.events;
-    let mut actors: Vec<(usize, &str)> = Vec::new();
-    for i in 0..e.len {
-        if !matches!(e.principal_type.get(i), Some("workload" | "agent")) {
-            continue;
-        }
-        let Some(p) = e.principal.get(i) else {
-            continue;
-        };
-        actors.push((i, p));
-    }
+    let mut actors = ev.events.principals_by_first(|p| &p.workload_or_agent);
+    actors.retain(|(principal, _)| !principal.is_empty());
     if actors.is_empty() {
         return Outcome::not_applicable("no workload or agent principals in the logs");
     }
     let mut out = Outcome::new();
-    let groups = group(actors.iter().copied());
-    let considered = groups.len();
+    let considered = actors.len();
     let mut ignored = 0;
-    for (principal, idx) in groups {
+    for (principal, p) in actors {
         if ignore.is_match(principal) {
             ignored += 1;
             continue;
         }
         if !known.contains(principal) {
-            out.fail(
+            fail_events(
+                &mut out,
                 ctx,
                 principal,
-                format!("acts in {} event(s) but is in no inventory", idx.len()),
-                rows(ACCESS_EVENTS, &idx),
+                format!(
+                    "acts in {} event(s) but is in no inventory",
+                    p.workload_or_agent.total
+                ),
+                &p.workload_or_agent,
             );
         }
     }
@@ -321,6 +272,7 @@ pub fn shadow_nhis(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::aggregate::stats::revoked_target;
     use crate::checks::outcome::Status;
     use crate::checks::rules::testing::*;
     use crate::model::CredentialType::{Ephemeral, Static};

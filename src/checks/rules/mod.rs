@@ -11,6 +11,7 @@ mod privilege;
 
 use std::collections::BTreeMap;
 
+use super::aggregate::Rows;
 use super::evidence::Evidence;
 use super::outcome::{Ctx, Outcome, RowRef};
 
@@ -62,6 +63,22 @@ pub fn function(name: &str) -> Option<CheckFn> {
 
 fn rows(table: &'static str, indices: &[usize]) -> Vec<RowRef> {
     indices.iter().map(|&row| RowRef { table, row }).collect()
+}
+
+/// Fails `id` citing the first access-event rows of `list` (all counted).
+fn fail_events(out: &mut Outcome, ctx: &Ctx<'_>, id: &str, detail: String, list: &Rows) {
+    out.fail_counted(ctx, id, detail, event_rows(list), list.total as usize);
+}
+
+/// The access-event rows a capped list keeps.
+fn event_rows(list: &Rows) -> Vec<RowRef> {
+    list.first
+        .iter()
+        .map(|&row| RowRef {
+            table: crate::model::tables::ACCESS_EVENTS,
+            row: row as usize,
+        })
+        .collect()
 }
 
 /// Row indices grouped by a key, in first-seen key order.

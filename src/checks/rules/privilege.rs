@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use super::{group, rows};
 use crate::checks::evidence::Evidence;
 use crate::checks::outcome::{Ctx, Outcome, RowRef};
-use crate::model::tables::{ACCESS_EVENTS, GRANTS, IDENTITIES};
+use crate::model::tables::{GRANTS, IDENTITIES};
 
 /// Principals the evidence shows to be non-human: by their form (service
 /// accounts, workload identities, roles other than SSO roles), by acting
@@ -14,10 +14,9 @@ use crate::model::tables::{ACCESS_EVENTS, GRANTS, IDENTITIES};
 /// active access keys.
 fn nhi_principals(ev: &Evidence) -> HashSet<String> {
     let mut out = HashSet::new();
-    let e = &ev.events;
-    for i in (0..e.len).filter(|&i| e.is_nhi(i)) {
-        if let Some(p) = e.principal.get(i) {
-            out.insert(p.to_string());
+    for (name, p) in &ev.events.principals {
+        if p.nhi_events > 0 && !name.is_empty() {
+            out.insert(name.clone());
         }
     }
     let id = &ev.identities;
@@ -148,13 +147,14 @@ pub fn open_trust(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
 
 type Places<'a> = HashMap<&'a str, BTreeMap<&'a str, (usize, Vec<RowRef>)>>;
 
+/// Rows kept per (subject, environment); the rest are counted.
+const KEPT_PER_PLACE: usize = 10;
+
 /// Counts a row for (subject, place), keeping the first few.
 fn note<'a>(places: &mut Places<'a>, subject: &'a str, place: &'a str, row: RowRef) {
-    /// Rows kept per (subject, environment); the rest are counted.
-    const KEPT: usize = 10;
     let entry = places.entry(subject).or_default().entry(place).or_default();
     entry.0 += 1;
-    if entry.1.len() < KEPT {
+    if entry.1.len() < KEPT_PER_PLACE {
         entry.1.push(row);
     }
 }
@@ -164,29 +164,17 @@ pub fn environment_reuse(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let e = &ev.events;
     // subject → environment → (rows seen, the first rows)
     let mut places: Places<'_> = HashMap::new();
-    let mut considered: HashSet<&str> = HashSet::new();
-    for i in 0..e.len {
-        if !matches!(e.principal_type.get(i), Some("workload" | "agent")) {
-            continue;
-        }
-        let Some(place) = e.account.get(i).or(e.environment.get(i)) else {
-            continue;
-        };
-        let principal = e.principal.get(i).unwrap_or("?");
-        considered.insert(principal);
-        for subject in [Some(principal), e.credential_id.get(i)]
-            .into_iter()
-            .flatten()
-        {
-            note(
-                &mut places,
-                subject,
-                place,
-                RowRef {
-                    table: ACCESS_EVENTS,
-                    row: i,
-                },
-            );
+    let mut considered: HashSet<&str> = e.placed_principals.iter().map(String::as_str).collect();
+    for (subject, envs) in &e.places {
+        for (place, list) in envs {
+            let kept: Vec<RowRef> = super::event_rows(list)
+                .into_iter()
+                .take(KEPT_PER_PLACE)
+                .collect();
+            places
+                .entry(subject.as_str())
+                .or_default()
+                .insert(place.as_str(), (list.total as usize, kept));
         }
     }
     let id = &ev.identities;
