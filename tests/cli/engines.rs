@@ -1,0 +1,256 @@
+//! The engines behind the log-based checks (issue 24): proofpack's own
+//! (row group by row group), DuckDB and Spark in local mode running
+//! `sql/event_stats.sql` give the same statistics, hence the same checks
+//! and the same OSCAL, on the bundled scenario and on a generated
+//! multi-day corpus. Spark runs for real: `.ci/run` installs pyspark and
+//! Debian's Java runtime.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs proofpack with the test Python (DuckDB and pyspark) as the
+/// engines' Python.
+fn with_engines(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    cmd.env("PROOFPACK_PYTHON", crate::store::python())
+        .env_remove("SPARK_HOME")
+        .env("PROOFPACK_SPARK_PARTITIONS", "4")
+}
+
+fn generate(out: &Path, engine: &str) {
+    let cache = tempfile::tempdir().unwrap();
+    let mut cmd = proofpack(cache.path());
+    with_engines(&mut cmd)
+        .arg("generate")
+        .arg("--config")
+        .arg(repo().join("samples/proofpack.toml"))
+        .arg("--out")
+        .arg(out)
+        .arg("--schema-dir")
+        .arg(schema_dir())
+        .args(["--last-modified", "2026-11-03T06:00:00Z"])
+        .arg("--history")
+        .arg(out.with_extension("history"))
+        .args(["--engine", engine]);
+    let output = run(&mut cmd);
+    assert!(
+        output.status.success(),
+        "generate --engine {engine}: {}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+}
+
+#[test]
+fn spark_duckdb_and_the_embedded_engine_write_the_same_checks_and_oscal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let packages: Vec<PathBuf> = ["embedded", "duckdb", "spark"]
+        .iter()
+        .map(|engine| {
+            let out = tmp.path().join(engine);
+            generate(&out, engine);
+            out
+        })
+        .collect();
+    let checks = read_json(&packages[0].join("checks.json"));
+    let failing = checks["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "fail")
+        .count();
+    assert!(failing >= 5, "the scenario fails several checks: {failing}");
+    for file in [
+        "checks.json",
+        "oscal/assessment-results.json",
+        "oscal/assessment-plan.json",
+        "oscal/poam.json",
+        "fedramp/security-decision-record.json",
+    ] {
+        let expected = std::fs::read(packages[0].join(file)).unwrap();
+        for other in &packages[1..] {
+            assert!(
+                std::fs::read(other.join(file)).unwrap() == expected,
+                "{file} from {} differs from the embedded engine's",
+                other.display()
+            );
+        }
+    }
+}
+
+/// Five days of CloudTrail: roles and keys of several accounts, denials
+/// in bursts, a user deleted on day 2 who keeps calling, console use of
+/// a role; `days` files of `per_day` records.
+fn multi_day_corpus(dir: &Path, days: u32, per_day: u32) {
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for day in 1..=days {
+        let folder = dir.join(format!(
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/{day:02}"
+        ));
+        std::fs::create_dir_all(&folder).unwrap();
+        let mut records = Vec::new();
+        for i in 0..per_day {
+            let seconds = (i as u64 * 86_000) / per_day as u64 + next(60);
+            let when = format!(
+                "2026-11-{day:02}T{:02}:{:02}:{:02}Z",
+                seconds / 3600,
+                (seconds / 60) % 60,
+                seconds % 60
+            );
+            let account = ["111122223333", "444455556666"][next(2) as usize];
+            let n = next(12);
+            let identity = match next(5) {
+                0 | 1 => format!(
+                    r#"{{"type":"AssumedRole","arn":"arn:aws:sts::{account}:assumed-role/app-{n}/s","accountId":"{account}","accessKeyId":"ASIAX{n}","sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"arn:aws:iam::{account}:role/app-{n}","accountId":"{account}","userName":"app-{n}"}},"attributes":{{"creationDate":"{when}","mfaAuthenticated":"false"}}}}}}"#
+                ),
+                2 => format!(
+                    r#"{{"type":"IAMUser","arn":"arn:aws:iam::{account}:user/ci","accountId":"{account}","accessKeyId":"AKIACI{n}","userName":"ci"}}"#
+                ),
+                3 => format!(
+                    r#"{{"type":"IAMUser","arn":"arn:aws:iam::{account}:user/svc-{n}","accountId":"{account}","accessKeyId":"AKIASVC{n}","userName":"svc-{n}"}}"#
+                ),
+                _ => r#"{"type":"AWSService","invokedBy":"lambda.amazonaws.com"}"#.to_string(),
+            };
+            let deletion = day == 2 && i == per_day / 2;
+            let identity = if deletion {
+                r#"{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/admin","accountId":"111122223333","accessKeyId":"AKIAADMIN","userName":"admin"}"#.to_string()
+            } else {
+                identity
+            };
+            let (source, name, params) = if deletion {
+                ("iam", "DeleteUser", r#"{"userName":"ci"}"#.to_string())
+            } else {
+                match next(3) {
+                    0 => (
+                        "s3",
+                        "GetObject",
+                        format!(r#"{{"bucketName":"data-{n}","key":"k"}}"#),
+                    ),
+                    1 => ("sts", "GetCallerIdentity", "null".to_string()),
+                    _ => (
+                        "secretsmanager",
+                        "GetSecretValue",
+                        format!(r#"{{"secretId":"db-{n}"}}"#),
+                    ),
+                }
+            };
+            // Denials come in bursts in the day's third hour.
+            let error = if deletion {
+                ""
+            } else if (seconds / 3600 == 3 && next(2) == 0) || next(25) == 0 {
+                r#","errorCode":"AccessDenied","errorMessage":"not authorized""#
+            } else {
+                ""
+            };
+            let agent = if next(30) == 0 {
+                "Mozilla/5.0 (X11; Linux x86_64)"
+            } else {
+                "aws-sdk-go-v2/1.30.3"
+            };
+            records.push(format!(
+                r#"{{"eventVersion":"1.09","userIdentity":{identity},"eventTime":"{when}","eventSource":"{source}.amazonaws.com","eventName":"{name}","awsRegion":"us-east-1","sourceIPAddress":"10.0.0.{n}","userAgent":"{agent}","requestParameters":{params},"responseElements":null,"eventID":"{day:02}{i:08}-0000-4000-8000-000000000000","eventType":"AwsApiCall","recipientAccountId":"{account}"{error}}}"#
+            ));
+        }
+        let path = folder.join(format!(
+            "111122223333_CloudTrail_us-east-1_202611{day:02}.json.gz"
+        ));
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(path).unwrap(),
+            flate2::Compression::fast(),
+        );
+        write!(gz, r#"{{"Records":[{}]}}"#, records.join(",")).unwrap();
+        gz.finish().unwrap();
+    }
+}
+
+fn stats(evidence: &Path, engine: &str) -> Value {
+    let cache = tempfile::tempdir().unwrap();
+    let mut cmd = proofpack(cache.path());
+    with_engines(&mut cmd)
+        .args(["checks", "stats"])
+        .arg(evidence)
+        .args(["--engine", engine]);
+    let output = run(&mut cmd);
+    assert!(
+        output.status.success(),
+        "checks stats --engine {engine}: {}",
+        stderr(&output)
+    );
+    serde_json::from_str(&stdout(&output)).unwrap()
+}
+
+#[test]
+fn the_engines_compute_the_same_statistics_of_a_multi_day_corpus() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    multi_day_corpus(&corpus, 5, 3000);
+    let evidence = tmp.path().join("evidence");
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .args(["ingest", "--quiet"])
+        .arg(&corpus)
+        .arg(&repo().join("samples/inventory"))
+        .arg("--out")
+        .arg(&evidence));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let embedded = stats(&evidence, "embedded");
+    assert_eq!(embedded["records"], 15_000);
+    assert_eq!(embedded["days"].as_object().unwrap().len(), 5);
+    assert!(
+        embedded["revocations"].get("ci").is_some(),
+        "the deleted user is a revocation: {}",
+        embedded["revocations"]
+    );
+    assert!(
+        !embedded["revoked_uses"].as_object().unwrap().is_empty(),
+        "and it was used after"
+    );
+    for engine in ["duckdb", "spark"] {
+        let other = stats(&evidence, engine);
+        assert!(
+            other == embedded,
+            "{engine} differs from the embedded engine: {}",
+            first_difference(&embedded, &other, "")
+        );
+    }
+}
+
+/// Where two JSON values first differ, as a pointer and both values.
+fn first_difference(a: &Value, b: &Value, at: &str) -> String {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for key in x.keys().chain(y.keys()) {
+                let (va, vb) = (x.get(key), y.get(key));
+                if va != vb {
+                    return match (va, vb) {
+                        (Some(va), Some(vb)) => first_difference(va, vb, &format!("{at}/{key}")),
+                        _ => format!("{at}/{key}: {va:?} vs {vb:?}"),
+                    };
+                }
+            }
+            String::new()
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                if va != vb {
+                    return first_difference(va, vb, &format!("{at}/{i}"));
+                }
+            }
+            String::new()
+        }
+        _ => format!("{at}: {a} vs {b}"),
+    }
+}
