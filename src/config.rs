@@ -119,6 +119,9 @@ pub struct Output {
     /// Where the package will be published (`https://evidence.example.com/pkg/`):
     /// evidence locations in the FedRAMP records are URIs under it.
     pub base_uri: Option<String>,
+    /// Evidence tables with more rows than this get no CSV copy (default
+    /// 100,000; the Parquet file holds them, the manifest says so).
+    pub csv_max_rows: Option<u64>,
 }
 
 /// Where each run's metrics are kept for trends.

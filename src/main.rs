@@ -278,6 +278,10 @@ struct IngestArgs {
     /// Refuse files larger than this, on disk or decompressed.
     #[arg(long, value_name = "SIZE", default_value = "2GiB", value_parser = parse_byte_size)]
     max_size: u64,
+    /// Tables with more rows than this get no CSV copy beside their
+    /// Parquet file (0: no CSV at all); summary.json lists them.
+    #[arg(long, value_name = "ROWS", default_value_t = ingest::DEFAULT_CSV_MAX_ROWS)]
+    csv_max_rows: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -518,6 +522,7 @@ fn ingest(args: IngestArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStat
         state: None,
         shard: args.shard,
         secret_gate: Some(args.secrets.install()?),
+        csv_max_rows: args.csv_max_rows,
     };
     let mut options = options;
     if let Some(dir) = &args.state {

@@ -61,6 +61,22 @@ pub struct Report {
     pub results: Vec<CheckResult>,
     /// Waivers past their date: listed, not honoured.
     pub expired_waivers: Vec<Waiver>,
+    /// Evidence tables with no CSV copy (too many rows): a row is cited
+    /// in the Parquet file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub csv_omitted: Vec<String>,
+}
+
+impl Report {
+    /// The package file a row of `table` is cited in (relative to the
+    /// package root), and whether it is the CSV copy.
+    pub fn evidence_file(&self, table: &str) -> (String, bool) {
+        if self.csv_omitted.iter().any(|t| t == table) {
+            (format!("evidence/{table}.parquet"), false)
+        } else {
+            (format!("evidence/{table}.csv"), true)
+        }
+    }
 }
 
 impl Report {
@@ -222,5 +238,11 @@ pub fn run(
         counts,
         results,
         expired_waivers,
+        csv_omitted: ev
+            .summary
+            .get("csv_omitted")
+            .and_then(|v| v.as_object())
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default(),
     }
 }

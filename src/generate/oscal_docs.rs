@@ -670,10 +670,11 @@ fn observation(
             evidence.push(json!({
                 "href": format!("#{}", res.uuid),
                 "description": format!(
-                    "rows {}{} of {} (0-based; CSV line = row + 2)",
+                    "rows {}{} of {} ({})",
                     list.join(", "),
                     if set.len() > list.len() { format!(" and {} more", set.len() - list.len()) } else { String::new() },
-                    res.path
+                    res.path,
+                    if res.path.ends_with(".csv") { "0-based; CSV line = row + 2" } else { "0-based" }
                 )
             }));
         }

@@ -53,6 +53,10 @@ pub struct Manifest {
     /// What the secret gate read, and with which rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_gate: Option<crate::secrets::gate::GateRecord>,
+    /// Evidence tables written without a CSV copy, each with its rows and
+    /// why: the Parquet file is the table, and findings cite rows in it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub csv_omitted: BTreeMap<String, String>,
 }
 
 /// Every file under `root` except the manifest and the signed attestation

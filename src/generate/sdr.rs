@@ -191,7 +191,7 @@ pub fn build(s: &SdrInputs<'_>) -> Sdr {
             evidence.push(json!({
                 "evidenceType": evidence_type(table),
                 "evidenceDescription": format!("The {table} rows the checks name, with the raw file, position and SHA-256 of each source record."),
-                "evidenceLocation": location(s.base_uri, &format!("evidence/{table}.csv")),
+                "evidenceLocation": location(s.base_uri, &s.report.evidence_file(table).0),
                 "lastUpdated": s.last_updated,
             }));
         }

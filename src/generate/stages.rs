@@ -231,6 +231,11 @@ pub(super) fn read_evidence(plan: &Plan<'_>, root: &Path) -> Result<Gathered, Ge
         until: Some(plan.until_us),
         bearer_token: plan.bearer_token.clone(),
         progress: plan.opts.progress.clone(),
+        csv_max_rows: plan
+            .config
+            .output
+            .csv_max_rows
+            .unwrap_or(crate::ingest::DEFAULT_CSV_MAX_ROWS),
         ..IngestOptions::default()
     };
     let mut ingest_options = ingest_options;
@@ -353,17 +358,22 @@ pub(super) fn write_oscal(
     let mut resources = Vec::new();
     for table in crate::model::tables::EVIDENCE_TABLES {
         let t: &'static str = table;
-        resources.push(file_resource(
-            root,
-            &format!("evidence/{table}.csv"),
-            format!("Evidence table {table} (CSV)"),
-            Some(t),
-        )?);
+        // Rows are cited in the CSV copy, or in the Parquet file of a table
+        // too large for one.
+        let csv = !report.csv_omitted.iter().any(|o| o == t);
+        if csv {
+            resources.push(file_resource(
+                root,
+                &format!("evidence/{table}.csv"),
+                format!("Evidence table {table} (CSV)"),
+                Some(t),
+            )?);
+        }
         resources.push(file_resource(
             root,
             &format!("evidence/{table}.parquet"),
             format!("Evidence table {table} (Parquet)"),
-            None,
+            (!csv).then_some(t),
         )?);
     }
     resources.push(file_resource(
@@ -835,6 +845,23 @@ pub(super) fn write_manifest(
         validation,
         missing: decision.sdr.missing.clone(),
         secret_gate: Some(gate),
+        csv_omitted: evidence
+            .summary
+            .csv_omitted
+            .iter()
+            .map(|(table, rows)| {
+                (
+                    table.clone(),
+                    format!(
+                        "{rows} rows, above [output] csv_max_rows = {}: evidence/{table}.parquet holds them",
+                        plan.config
+                            .output
+                            .csv_max_rows
+                            .unwrap_or(crate::ingest::DEFAULT_CSV_MAX_ROWS)
+                    ),
+                )
+            })
+            .collect(),
     };
     write_json(&root.join(MANIFEST), &manifest)?;
     Ok(manifest)

@@ -201,7 +201,13 @@ pub struct IngestOptions {
     /// allowed; `None` leaves gating to the caller (`generate` gates the
     /// whole package).
     pub secret_gate: Option<Vec<String>>,
+    /// A table with more rows than this gets no CSV copy (its Parquet file
+    /// holds it; the summary says so).
+    pub csv_max_rows: u64,
 }
+
+/// Rows up to which an evidence table also gets a CSV copy, unless told.
+pub const DEFAULT_CSV_MAX_ROWS: u64 = 100_000;
 
 /// A value that must never be printed (a bearer token).
 #[derive(Clone)]
@@ -225,6 +231,7 @@ impl Default for IngestOptions {
             state: None,
             shard: None,
             secret_gate: None,
+            csv_max_rows: DEFAULT_CSV_MAX_ROWS,
         }
     }
 }
@@ -258,6 +265,10 @@ pub struct Summary {
     /// Object-store objects read: URL, ETag or version, size, SHA-256.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub objects: Vec<reader::ObjectRead>,
+    /// Tables written without a CSV copy (more rows than `csv_max_rows`),
+    /// with their rows: the Parquet file is the table.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub csv_omitted: BTreeMap<String, u64>,
     /// Credential values seen in the inputs, as hashes only (never
     /// written): what the secret gate searches the outputs for.
     #[serde(skip)]

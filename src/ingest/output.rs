@@ -118,16 +118,28 @@ pub fn ingest_to_folder(
             std::io::Write::flush(&mut parquet_file).map_err(PolarsError::from)
         });
         let csv_schema = schema.clone();
-        let csv_thread = scope.spawn(move || -> PolarsResult<()> {
+        let csv_max_rows = options.csv_max_rows;
+        let csv_thread = scope.spawn(move || -> PolarsResult<bool> {
             let mut csv = csv_writer(&mut csv_file).batched(&csv_schema)?;
-            for chunk in csv_chunks {
+            let mut rows = 0u64;
+            let mut chunks = csv_chunks.into_iter();
+            for chunk in chunks.by_ref() {
+                rows += chunk.height() as u64;
+                if rows > csv_max_rows {
+                    // Too large for a CSV copy: the rest is only drained,
+                    // and the partial file is removed below.
+                    drop(csv);
+                    for _ in chunks {}
+                    return Ok(false);
+                }
                 csv.write_batch(&chunk)?;
             }
             csv.finish()?;
             drop(csv);
             // Flushed here, so a full disk on the last bytes is an error,
             // not a short file.
-            std::io::Write::flush(&mut csv_file).map_err(PolarsError::from)
+            std::io::Write::flush(&mut csv_file).map_err(PolarsError::from)?;
+            Ok(true)
         });
         // Files arrive one at a time, often a few hundred events each;
         // they are gathered into batches of BATCH_ROWS so that each Parquet
@@ -170,33 +182,86 @@ pub fn ingest_to_folder(
         });
         drop(parquet_queue);
         drop(csv_queue);
-        let joined = |handle: std::thread::ScopedJoinHandle<'_, PolarsResult<()>>| {
+        fn joined<T>(
+            handle: std::thread::ScopedJoinHandle<'_, PolarsResult<T>>,
+        ) -> PolarsResult<T> {
             handle.join().unwrap_or_else(|_| {
                 Err(PolarsError::ComputeError(
                     "an evidence writer failed unexpectedly (a proofpack bug)".into(),
                 ))
             })
-        };
+        }
         (streamed, joined(parquet_thread), joined(csv_thread))
     });
     // A writer's own error explains a stopped queue better than the
     // ingest's "writer stopped".
     parquet_done.map_err(|e| fail(dir, &e))?;
-    csv_done.map_err(|e| fail(dir, &e))?;
+    let events_csv = csv_done.map_err(|e| fail(dir, &e))?;
     let streamed = streamed.map_err(|e| fail(dir, &e))?;
 
     let (identities, rejected, mut summary) =
         (streamed.identities, streamed.rejected, streamed.summary);
+    if !events_csv {
+        let partial = staging.path().join(format!("{ACCESS_EVENTS}.csv"));
+        std::fs::remove_file(&partial).map_err(|e| fail(&partial, &e))?;
+        summary
+            .csv_omitted
+            .insert(ACCESS_EVENTS.to_string(), summary.normalised as u64);
+    }
     summary.seen_secrets = streamed.seen;
     let mut findings_table =
         secret_findings_frame(&streamed.findings).map_err(|e| fail(dir, &e))?;
-    write_table(staging.path(), SECRET_FINDINGS, &mut findings_table).map_err(|e| fail(dir, &e))?;
+    if !write_table(
+        staging.path(),
+        SECRET_FINDINGS,
+        &mut findings_table,
+        options.csv_max_rows,
+    )
+    .map_err(|e| fail(dir, &e))?
+    {
+        summary
+            .csv_omitted
+            .insert(SECRET_FINDINGS.to_string(), findings_table.height() as u64);
+    }
     let mut grants_table = grants_frame(&streamed.grants).map_err(|e| fail(dir, &e))?;
-    write_table(staging.path(), GRANTS, &mut grants_table).map_err(|e| fail(dir, &e))?;
+    if !write_table(
+        staging.path(),
+        GRANTS,
+        &mut grants_table,
+        options.csv_max_rows,
+    )
+    .map_err(|e| fail(dir, &e))?
+    {
+        summary
+            .csv_omitted
+            .insert(GRANTS.to_string(), grants_table.height() as u64);
+    }
     let mut identities_table = identities_frame(&identities).map_err(|e| fail(dir, &e))?;
-    write_table(staging.path(), IDENTITIES, &mut identities_table).map_err(|e| fail(dir, &e))?;
+    if !write_table(
+        staging.path(),
+        IDENTITIES,
+        &mut identities_table,
+        options.csv_max_rows,
+    )
+    .map_err(|e| fail(dir, &e))?
+    {
+        summary
+            .csv_omitted
+            .insert(IDENTITIES.to_string(), identities_table.height() as u64);
+    }
     let mut rejected_table = rejected_frame(&rejected).map_err(|e| fail(dir, &e))?;
-    write_table(staging.path(), REJECTED, &mut rejected_table).map_err(|e| fail(dir, &e))?;
+    if !write_table(
+        staging.path(),
+        REJECTED,
+        &mut rejected_table,
+        options.csv_max_rows,
+    )
+    .map_err(|e| fail(dir, &e))?
+    {
+        summary
+            .csv_omitted
+            .insert(REJECTED.to_string(), rejected_table.height() as u64);
+    }
     let record = SummaryFile {
         tool: "proofpack",
         version: env!("CARGO_PKG_VERSION"),

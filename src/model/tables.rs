@@ -312,13 +312,23 @@ pub fn write_parquet<W: std::io::Write>(sink: W, frame: &mut DataFrame) -> Polar
 }
 
 /// Writes `NAME.parquet` and `NAME.csv` into `dir`.
-pub fn write_table(dir: &Path, name: &str, frame: &mut DataFrame) -> PolarsResult<()> {
+/// Writes `NAME.parquet`, and `NAME.csv` when the table has at most
+/// `csv_max_rows` rows; says whether the CSV was written.
+pub fn write_table(
+    dir: &Path,
+    name: &str,
+    frame: &mut DataFrame,
+    csv_max_rows: u64,
+) -> PolarsResult<bool> {
     let parquet = std::fs::File::create(dir.join(format!("{name}.parquet")))?;
     write_parquet(parquet, frame)?;
+    if frame.height() as u64 > csv_max_rows {
+        return Ok(false);
+    }
     let mut csv = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("{name}.csv")))?);
     csv_writer(&mut csv).finish(frame)?;
     std::io::Write::flush(&mut csv)?;
-    Ok(())
+    Ok(true)
 }
 
 /// The columns a query selects on, for one row, without building the row.

@@ -113,7 +113,8 @@ impl FrameworkTable {
 struct EvidenceLink {
     table: String,
     row: usize,
-    line: usize,
+    /// The CSV line; none when the table is cited in its Parquet file.
+    line: Option<usize>,
     href: String,
 }
 
@@ -190,10 +191,13 @@ fn delegated(s: &SummaryInputs<'_>) -> (Vec<DelegatedView>, usize) {
             on_behalf_of: id.on_behalf_of.get(i).unwrap_or("").to_string(),
             owner: id.owner.get(i).unwrap_or("").to_string(),
             why: id.ownership_reason.get(i).unwrap_or("").to_string(),
-            evidence: link(&crate::checks::outcome::RowRef {
-                table: crate::model::tables::IDENTITIES,
-                row: i,
-            }),
+            evidence: link(
+                s.report,
+                &crate::checks::outcome::RowRef {
+                    table: crate::model::tables::IDENTITIES,
+                    row: i,
+                },
+            ),
         });
     }
     // Agents the logs show that no identity row names (by user agent).
@@ -221,10 +225,13 @@ fn delegated(s: &SummaryInputs<'_>) -> (Vec<DelegatedView>, usize) {
             on_behalf_of: String::new(),
             owner: String::new(),
             why: why.to_string(),
-            evidence: link(&crate::checks::outcome::RowRef {
-                table: crate::model::tables::ACCESS_EVENTS,
-                row: row as usize,
-            }),
+            evidence: link(
+                s.report,
+                &crate::checks::outcome::RowRef {
+                    table: crate::model::tables::ACCESS_EVENTS,
+                    row: row as usize,
+                },
+            ),
         });
     }
     let total = views.len();
@@ -235,12 +242,15 @@ fn delegated(s: &SummaryInputs<'_>) -> (Vec<DelegatedView>, usize) {
 /// Subjects shown per check; the rest are counted (all are in checks.json).
 const SHOWN: usize = 25;
 
-fn link(row: &crate::checks::outcome::RowRef) -> EvidenceLink {
+/// Where a cited row is: its CSV line, or (a table too large for a CSV
+/// copy) its row in the Parquet file.
+fn link(report: &Report, row: &crate::checks::outcome::RowRef) -> EvidenceLink {
+    let (href, csv) = report.evidence_file(row.table);
     EvidenceLink {
         table: row.table.to_string(),
         row: row.row,
-        line: row.row + 2,
-        href: format!("evidence/{}.csv", row.table),
+        line: csv.then_some(row.row + 2),
+        href,
     }
 }
 
@@ -367,11 +377,16 @@ fn ksi_table(s: &SummaryInputs<'_>) -> Option<FrameworkTable> {
     Some(FrameworkTable::new(f, f.title.clone(), rows))
 }
 
-fn subject_view(subject: &crate::checks::outcome::Subject) -> SubjectView {
+fn subject_view(report: &Report, subject: &crate::checks::outcome::Subject) -> SubjectView {
     SubjectView {
         id: subject.id.clone(),
         detail: subject.detail.clone(),
-        rows: subject.rows.iter().take(10).map(link).collect(),
+        rows: subject
+            .rows
+            .iter()
+            .take(10)
+            .map(|r| link(report, r))
+            .collect(),
         more_rows: subject
             .rows_total
             .saturating_sub(subject.rows.len().min(10)),
@@ -539,7 +554,7 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
                     .subjects
                     .iter()
                     .take(SHOWN)
-                    .map(subject_view)
+                    .map(|subject| subject_view(s.report, subject))
                     .collect(),
                 more_subjects: r.outcome.subjects.len().saturating_sub(SHOWN),
                 waived: r
@@ -552,7 +567,7 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
                             "{} (approved by {})",
                             w.waiver.justification, w.waiver.approver
                         )),
-                        ..subject_view(&w.subject)
+                        ..subject_view(s.report, &w.subject)
                     })
                     .collect(),
                 ksis: items("fedramp-20x-ksi"),

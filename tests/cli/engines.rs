@@ -254,3 +254,72 @@ fn first_difference(a: &Value, b: &Value, at: &str) -> String {
         _ => format!("{at}: {a} vs {b}"),
     }
 }
+
+/// The bundled config with absolute input paths and `extra` appended to
+/// its [output] table, written into `dir`.
+fn config_with(dir: &Path, output_extra: &str) -> PathBuf {
+    let samples = repo().join("samples");
+    let mut text = std::fs::read_to_string(samples.join("proofpack.toml")).unwrap();
+    for folder in [
+        "logs/",
+        "inventory/",
+        "policies/",
+        "scanners/",
+        "attestations/",
+    ] {
+        text = text.replace(
+            &format!("\"{folder}"),
+            &format!("\"{}/{folder}", samples.display()),
+        );
+    }
+    text = text.replace("[output]\n", &format!("[output]\n{output_extra}\n"));
+    let path = dir.join("proofpack.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_table_above_the_csv_limit_is_cited_in_its_parquet_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_with(tmp.path(), "csv_max_rows = 40");
+    let out = tmp.path().join("package");
+    let cache = tempfile::tempdir().unwrap();
+    let output = run(proofpack(cache.path())
+        .arg("generate")
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .arg("--schema-dir")
+        .arg(schema_dir())
+        .args(["--last-modified", "2026-11-03T06:00:00Z"])
+        .arg("--history")
+        .arg(tmp.path().join("history")));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let evidence = out.join("evidence");
+    assert!(!evidence.join("access_events.csv").exists());
+    assert!(evidence.join("access_events.parquet").is_file());
+    // The small tables keep their CSV copy.
+    assert!(evidence.join("grants.csv").is_file() || evidence.join("grants.parquet").is_file());
+    let manifest = read_json(&out.join("manifest.json"));
+    let said = manifest["csv_omitted"]["access_events"].as_str().unwrap();
+    assert!(said.contains("csv_max_rows = 40"), "{said}");
+    let summary = read_json(&evidence.join("summary.json"));
+    assert!(summary["csv_omitted"]["access_events"].as_u64().unwrap() > 40);
+    // Every cited access-event row points at the Parquet file, and every
+    // file a summary or the SARIF names exists.
+    let markdown = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(markdown.contains("(evidence/access_events.parquet)"));
+    assert!(!markdown.contains("evidence/access_events.csv"));
+    let results = std::fs::read_to_string(out.join("oscal/assessment-results.json")).unwrap();
+    assert!(!results.contains("access_events.csv"));
+    assert!(results.contains("of evidence/access_events.parquet (0-based)"));
+    for link in markdown.split("](").skip(1) {
+        let target = link.split(')').next().unwrap();
+        if !target.starts_with("http") && !target.starts_with('#') {
+            assert!(out.join(target).is_file(), "{target} is not in the package");
+        }
+    }
+    let (code, report) = verify_json(&out, &[]);
+    assert_eq!(code, 0, "{report}");
+}

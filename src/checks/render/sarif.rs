@@ -43,12 +43,21 @@ pub fn sarif(report: &Report, catalogue: &Catalogue) -> Value {
                 "partialFingerprints": {"subject": s.id},
             });
             if let Some(row) = s.rows.first() {
-                result["locations"] = json!([{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": format!("evidence/{}.csv", row.table)},
-                        "region": {"startLine": row.row + 2}
-                    }
-                }]);
+                let (uri, csv) = report.evidence_file(row.table);
+                // A Parquet file has no lines: the row is a property.
+                result["locations"] = if csv {
+                    json!([{
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": uri},
+                            "region": {"startLine": row.row + 2}
+                        }
+                    }])
+                } else {
+                    json!([{
+                        "physicalLocation": {"artifactLocation": {"uri": uri}},
+                        "properties": {"row": row.row}
+                    }])
+                };
             }
             results.push(result);
         }
