@@ -71,7 +71,8 @@ UNION ALL SELECT 'places', COALESCE(principal, '?'), place, row FROM ev
   WHERE kind IN ('workload', 'agent') AND place IS NOT NULL
 UNION ALL SELECT 'places', credential, place, row FROM ev
   WHERE kind IN ('workload', 'agent') AND place IS NOT NULL AND credential IS NOT NULL
-    AND credential <> COALESCE(principal, '?');
+    AND credential <> COALESCE(principal, '?')
+    AND COALESCE(credential_type, '') <> 'ephemeral';
 
 -- The first {rows_kept} rows of each list, with its total.
 SELECT list, k1, k2, total, row FROM (

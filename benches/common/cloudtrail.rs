@@ -87,7 +87,9 @@ pub fn record(out: &mut String, rng: &mut Rng, account: &str, region: &str, time
             rng.below(1000)
         ),
         5..=6 => format!(
-            r#"{{"type":"IAMUser","principalId":"AIDA{key_tail}","arn":"arn:aws:iam::{account}:user/svc-{n}","accountId":"{account}","accessKeyId":"AKIA{key_tail}","userName":"svc-{n}"}}"#
+            r#"{{"type":"IAMUser","principalId":"AIDA{key_tail}","arn":"arn:aws:iam::{account}:user/svc-{n}","accountId":"{account}","accessKeyId":"AKIA{:0>16}","userName":"svc-{n}"}}"#,
+            // A user's key is the same from call to call, as in a real trail.
+            format!("SVC{n}")
         ),
         7 => r#"{"type":"AWSService","invokedBy":"lambda.amazonaws.com"}"#.to_string(),
         8 => format!(

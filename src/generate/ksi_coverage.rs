@@ -166,6 +166,7 @@ mod tests {
             counts: BTreeMap::new(),
             results: Vec::new(),
             expired_waivers: Vec::new(),
+            csv_omitted: Vec::new(),
         };
         let snu = &ksi.find("KSI-IAM-SNU").unwrap().controls;
         let attestation: Attestation = toml::from_str(&format!(

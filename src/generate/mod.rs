@@ -30,7 +30,6 @@ use crate::config::{Config, Impact};
 use crate::fedramp::Class;
 use crate::hash::sha256_hex;
 use crate::ingest::Summary;
-use crate::model::tables::{read_table, string_column};
 use crate::oscal::diagnostic::FileStatus;
 use crate::oscal::schema_store::SchemaStore;
 use crate::oscal::validate::{validate_paths, ValidateOptions};
@@ -284,20 +283,27 @@ fn hash_input(path: &str) -> (String, u64) {
 /// Rows per table whose raw file is `input` (or inside it).
 fn record_counts(evidence_dir: &Path, inputs: &[String]) -> Vec<BTreeMap<String, u64>> {
     let mut out = vec![BTreeMap::new(); inputs.len()];
+    // An input names its records' raw file, or a folder above it.
+    let folders: Vec<String> = inputs
+        .iter()
+        .map(|input| format!("{}/", input.trim_end_matches('/')))
+        .collect();
     for table in crate::model::tables::EVIDENCE_TABLES {
-        let Ok(frame) = read_table(evidence_dir, table) else {
-            continue;
-        };
-        let Ok(files) = string_column(&frame, "raw_file") else {
-            continue;
-        };
-        for file in files.iter().flatten() {
-            if let Some(i) = inputs.iter().position(|input| {
-                file == input || file.starts_with(&format!("{}/", input.trim_end_matches('/')))
-            }) {
-                *out[i].entry(table.to_string()).or_insert(0) += 1;
-            }
-        }
+        let path = evidence_dir.join(format!("{table}.parquet"));
+        // Only the raw-file column, a row group at a time: a month of
+        // events is never held to count them.
+        let _ =
+            crate::model::tables::for_each_row_group(&path, &["raw_file"], |frame, _| {
+                let files = frame.column("raw_file")?.str()?;
+                for file in files.iter().flatten() {
+                    if let Some(i) = inputs.iter().zip(&folders).position(|(input, folder)| {
+                        file == input || file.starts_with(folder.as_str())
+                    }) {
+                        *out[i].entry(table.to_string()).or_insert(0) += 1;
+                    }
+                }
+                Ok(())
+            });
     }
     out
 }

@@ -388,6 +388,31 @@ pub fn read_table(dir: &Path, name: &str) -> PolarsResult<DataFrame> {
     ParquetReader::new(file).finish()
 }
 
+/// Calls `each` with `columns` of every row group of the Parquet file at
+/// `path` in turn, and the row group's first row: memory holds one row
+/// group's columns, whatever the table's size.
+pub fn for_each_row_group(
+    path: &Path,
+    columns: &[&str],
+    mut each: impl FnMut(&DataFrame, usize) -> PolarsResult<()>,
+) -> PolarsResult<()> {
+    let mut reader = ParquetReader::new(std::fs::File::open(path)?);
+    let metadata = reader.get_metadata()?.clone();
+    let mut offset = 0usize;
+    for group in &metadata.row_groups {
+        let rows = group.num_rows();
+        let mut reader = ParquetReader::new(std::fs::File::open(path)?);
+        reader.set_metadata(metadata.clone());
+        let frame = reader
+            .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
+            .with_slice(Some((offset, rows)))
+            .finish()?;
+        each(&frame, offset)?;
+        offset += rows;
+    }
+    Ok(())
+}
+
 /// Only `columns` of `NAME.parquet`: the rest are never decoded.
 pub fn read_table_columns(dir: &Path, name: &str, columns: &[&str]) -> PolarsResult<DataFrame> {
     let file = std::fs::File::open(dir.join(format!("{name}.parquet")))?;

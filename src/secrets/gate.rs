@@ -130,13 +130,12 @@ const IDENTIFIER_COLUMNS: &[(&str, &[&str])] = &[
     ("grants", &["principal"]),
 ];
 
-/// Identifier values, for telling a key id quoted in prose from a secret:
-/// read from the evidence only when a rule first hits (most packages never
-/// need them).
+/// The evidence folder whose identifier columns tell a key id quoted in
+/// prose from a secret: searched after the scan, for the hit values only
+/// (most packages never need it).
 #[derive(Debug, Default)]
 pub struct Identifiers {
     dir: Option<std::path::PathBuf>,
-    values: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
 impl Identifiers {
@@ -144,45 +143,83 @@ impl Identifiers {
     pub fn from_evidence(dir: &Path) -> Identifiers {
         Identifiers {
             dir: Some(dir.to_path_buf()),
-            values: std::sync::OnceLock::new(),
         }
     }
 
-    fn load(dir: &Path) -> std::collections::HashSet<String> {
-        let mut values = std::collections::HashSet::new();
+    /// Which of `candidates` (their trimmed text) appear in the evidence's
+    /// identifier columns, read one row group at a time: memory holds the
+    /// candidates and a row group, never the columns.
+    fn present(
+        dir: &Path,
+        candidates: &std::collections::HashSet<String>,
+    ) -> std::collections::HashSet<String> {
+        let mut found = std::collections::HashSet::new();
         for (table, columns) in IDENTIFIER_COLUMNS {
-            let Ok(file) = std::fs::File::open(dir.join(format!("{table}.parquet"))) else {
+            let path = dir.join(format!("{table}.parquet"));
+            let open = || -> polars::prelude::PolarsResult<ParquetReader<std::fs::File>> {
+                Ok(ParquetReader::new(std::fs::File::open(&path)?))
+            };
+            let Ok(mut first) = open() else { continue };
+            let Ok(metadata) = first.get_metadata().cloned() else {
                 continue;
             };
-            let cols: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
-            let Ok(frame) = ParquetReader::new(file).with_columns(Some(cols)).finish() else {
-                continue;
-            };
-            for column in frame.columns() {
-                let Ok(strings) = column.str() else { continue };
-                for v in strings.iter().flatten() {
-                    if v.len() >= 8 && !values.contains(v) {
-                        values.insert(v.to_string());
+            let mut offset = 0usize;
+            for group in &metadata.row_groups {
+                let rows = group.num_rows();
+                let cols: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+                let frame = open().and_then(|mut r| {
+                    r.set_metadata(metadata.clone());
+                    r.with_columns(Some(cols))
+                        .with_slice(Some((offset, rows)))
+                        .finish()
+                });
+                offset += rows;
+                let Ok(frame) = frame else { continue };
+                for column in frame.columns() {
+                    let Ok(strings) = column.str() else { continue };
+                    for v in strings.iter().flatten() {
+                        if candidates.contains(v) && !found.contains(v) {
+                            found.insert(v.to_string());
+                        }
                     }
                 }
             }
         }
-        values
+        found
     }
 
-    /// Whether `span` is an identifier of the evidence that passes every
-    /// rule alone and does not read as a long random key.
-    fn holds(&self, span: &[u8], rules: &RuleSet) -> bool {
+    /// The spans among `spans` that are identifiers of the evidence, pass
+    /// every rule alone and do not read as long random keys.
+    fn among<'s>(
+        &self,
+        spans: impl Iterator<Item = &'s Vec<u8>>,
+        rules: &RuleSet,
+    ) -> std::collections::HashSet<Vec<u8>> {
         let Some(dir) = &self.dir else {
-            return false;
+            return Default::default();
         };
-        let text = String::from_utf8_lossy(span);
-        let trimmed = text.trim_end_matches(['.', ',', ';', ':', ')', ']', '\'', '"']);
-        self.values
-            .get_or_init(|| Self::load(dir))
-            .contains(trimmed)
-            && rules.find(trimmed.as_bytes(), "").is_empty()
-            && !(trimmed.len() >= 32 && super::shape::looks_random(trimmed))
+        let trimmed: Vec<(Vec<u8>, String)> = spans
+            .filter_map(|span| {
+                let text = String::from_utf8_lossy(span);
+                let t = text
+                    .trim_end_matches(['.', ',', ';', ':', ')', ']', '\'', '"'])
+                    .to_string();
+                (t.len() >= 8
+                    && rules.find(t.as_bytes(), "").is_empty()
+                    && !(t.len() >= 32 && super::shape::looks_random(&t)))
+                .then(|| (span.clone(), t))
+            })
+            .collect();
+        if trimmed.is_empty() {
+            return Default::default();
+        }
+        let candidates = trimmed.iter().map(|(_, t)| t.clone()).collect();
+        let present = Self::present(dir, &candidates);
+        trimmed
+            .into_iter()
+            .filter(|(_, t)| present.contains(t))
+            .map(|(span, _)| span)
+            .collect()
     }
 }
 
@@ -191,10 +228,11 @@ impl Identifiers {
 struct Scan {
     summary: GateSummary,
     findings: Vec<GateFinding>,
-    /// Rule hits whose value may be an identifier of the evidence, with
-    /// that value (in memory only): judged after the parallel scan, where
-    /// reading the identifiers can block nothing.
-    pending: Vec<(GateFinding, Vec<u8>)>,
+    /// Rule hits whose value may be an identifier of the evidence, by that
+    /// value (in memory only), with the first place and the count: judged
+    /// after the parallel scan, where reading the identifiers can block
+    /// nothing.
+    pending: std::collections::HashMap<Vec<u8>, (GateFinding, usize)>,
 }
 
 impl Gate<'_> {
@@ -236,23 +274,31 @@ impl Gate<'_> {
             ..GateSummary::default()
         };
         let mut findings = Vec::new();
-        let mut pending = Vec::new();
+        let mut pending: std::collections::HashMap<Vec<u8>, (GateFinding, usize)> =
+            std::collections::HashMap::new();
         for scan in scans {
             summary.merge(scan.summary);
             findings.extend(scan.findings);
-            pending.extend(scan.pending);
+            for (span, (finding, count)) in scan.pending {
+                pending.entry(span).or_insert((finding, 0)).1 += count;
+            }
         }
-        for (finding, span) in pending {
-            if self.identifiers.holds(&span, self.rules) {
-                summary.identifier_hits += 1;
+        let mut total = findings.len();
+        let known = self.identifiers.among(pending.keys(), self.rules);
+        let mut pending: Vec<_> = pending.into_iter().collect();
+        // In the order the files and places were found, as the report lists them.
+        pending.sort_by(|a, b| (&a.1 .0.file, &a.1 .0.place).cmp(&(&b.1 .0.file, &b.1 .0.place)));
+        for (span, (finding, count)) in pending {
+            if known.contains(&span) {
+                summary.identifier_hits += count as u64;
             } else {
                 findings.push(finding);
+                total += count;
             }
         }
         if findings.is_empty() {
             Ok(summary)
         } else {
-            let total = findings.len();
             Err(GateError::Found(findings, total))
         }
     }
@@ -345,8 +391,9 @@ impl Gate<'_> {
         }
     }
 
-    /// A Parquet table, one column at a time (memory holds one column):
-    /// each string column's values swept.
+    /// A Parquet table, one column of one row group at a time (memory
+    /// holds that much, whatever the table's size): each string column's
+    /// values swept.
     fn scan_parquet(
         &self,
         path: &Path,
@@ -356,21 +403,38 @@ impl Gate<'_> {
         let open = || -> polars::prelude::PolarsResult<ParquetReader<std::fs::File>> {
             Ok(ParquetReader::new(std::fs::File::open(path)?))
         };
-        let schema = open()?.schema()?;
+        let mut first = open()?;
+        let schema = first.schema()?;
+        let metadata = first.get_metadata()?.clone();
+        let groups: Vec<(usize, usize)> = metadata
+            .row_groups
+            .iter()
+            .scan(0usize, |at, g| {
+                let group = (*at, g.num_rows());
+                *at += g.num_rows();
+                Some(group)
+            })
+            .collect();
         for (name, field) in schema.iter() {
             self.test(name.as_bytes(), rel, || "column name".into(), scan);
-            let frame = open()?
-                .with_columns(Some(vec![name.to_string()]))
-                .finish()?;
-            let column = frame.column(name.as_str())?;
-            if column.dtype() != &DataType::String {
-                let _ = field;
-                continue;
-            }
+            let _ = field;
             let mut sweep = ColumnSweep::new(name.to_string());
-            for (row, value) in column.str()?.iter().enumerate() {
-                if let Some(v) = value {
-                    sweep.push(self, row, v.as_bytes(), rel, scan);
+            for &(offset, rows) in &groups {
+                let mut reader = open()?;
+                reader.set_metadata(metadata.clone());
+                let frame = reader
+                    .with_columns(Some(vec![name.to_string()]))
+                    .with_slice(Some((offset, rows)))
+                    .finish()?;
+                let column = frame.column(name.as_str())?;
+                // Only text columns hold what a rule could find.
+                if column.dtype() != &DataType::String {
+                    break;
+                }
+                for (row, value) in column.str()?.iter().enumerate() {
+                    if let Some(v) = value {
+                        sweep.push(self, offset + row, v.as_bytes(), rel, scan);
+                    }
                 }
             }
             sweep.flush(self, rel, scan);
@@ -505,8 +569,13 @@ impl Gate<'_> {
                 rule: id.clone(),
             };
             if self.identifiers.dir.is_some() {
-                scan.pending
-                    .push((finding, text[hit.start..hit.end].to_vec()));
+                // One entry per value: a key id a table repeats on every
+                // row is judged once.
+                let entry = scan
+                    .pending
+                    .entry(text[hit.start..hit.end].to_vec())
+                    .or_insert_with(|| (finding, 0));
+                entry.1 += 1;
             } else {
                 scan.findings.push(finding);
             }

@@ -303,7 +303,7 @@ fn lists(
         let target: &mut Rows = match list.as_str() {
             "missing" => stats.missing.entry(k1).or_default(),
             "anonymous_allowed" => stats.anonymous_allowed.entry((k1, k2)).or_default(),
-            "places" => stats.places.entry(k1).or_default().entry(k2).or_default(),
+            "places" => stats.places.entry(k1).or_default().entry(k2),
             "revoked_uses" => stats.revoked_uses.entry(format!("{k1}\0{k2}")).or_default(),
             "used_after_expiry" => stats.used_after_expiry.entry(k1).or_default(),
             _ => {
@@ -347,7 +347,7 @@ fn lists(
     stats
         .places
         .values_mut()
-        .flat_map(|m| m.values_mut())
+        .flat_map(|m| m.0.iter_mut().map(|(_, rows)| rows))
         .for_each(sort);
     stats.revoked_uses.values_mut().for_each(sort);
     stats.used_after_expiry.values_mut().for_each(sort);

@@ -144,9 +144,12 @@ pub struct EventStats {
     /// (resource, action) → anonymous requests allowed.
     #[serde(with = "pairs")]
     pub anonymous_allowed: BTreeMap<(String, String), Rows>,
-    /// Subject (principal or credential of a workload or agent) → account
-    /// or environment → rows.
-    pub places: BTreeMap<String, BTreeMap<String, Rows>>,
+    /// Subject (principal, or a credential that is not ephemeral, of a
+    /// workload or agent) → account or environment → rows. An ephemeral
+    /// credential lives for one session of its principal, which is judged
+    /// itself (and a trail holds one per session: keeping them would make
+    /// memory grow with the events).
+    pub places: BTreeMap<String, Places>,
     /// Workload and agent principals with a known account or environment.
     pub placed_principals: BTreeSet<String>,
 }
@@ -334,14 +337,15 @@ impl EventStats {
                 if !self.placed_principals.contains(who) {
                     self.placed_principals.insert(who.to_string());
                 }
-                let credential = credential.filter(|c| *c != who);
+                let credential = credential
+                    .filter(|c| *c != who)
+                    .filter(|_| credential_type != Some("ephemeral"));
                 for subject in [Some(who), credential].into_iter().flatten() {
-                    self.places
-                        .entry(subject.to_string())
-                        .or_default()
-                        .entry(place.to_string())
-                        .or_default()
-                        .push(row);
+                    let places = match self.places.get_mut(subject) {
+                        Some(p) => p,
+                        None => self.places.entry(subject.to_string()).or_default(),
+                    };
+                    places.push(place, row);
                 }
             }
         }
@@ -469,7 +473,12 @@ impl EventStats {
         self.anonymous += other.anonymous;
         merge_rows_map(&mut self.anonymous_allowed, other.anonymous_allowed);
         for (subject, places) in other.places {
-            merge_rows_map(self.places.entry(subject).or_default(), places);
+            match self.places.get_mut(&subject) {
+                Some(mine) => mine.merge(places),
+                None => {
+                    self.places.insert(subject, places);
+                }
+            }
         }
         self.placed_principals.extend(other.placed_principals);
     }
@@ -564,6 +573,75 @@ pub(super) fn merge_rows_map<K: Ord>(into: &mut BTreeMap<K, Rows>, from: BTreeMa
                 into.insert(k, rows);
             }
         }
+    }
+}
+
+/// The places one subject acts in, with their rows: a short sorted list (a
+/// subject is in one place or a few; a map per subject would cost a tree
+/// node each).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Places(#[serde(with = "pairs_vec")] pub Vec<(String, Rows)>);
+
+impl Places {
+    fn push(&mut self, place: &str, row: u64) {
+        match self.0.binary_search_by(|(p, _)| p.as_str().cmp(place)) {
+            Ok(i) => self.0[i].1.push(row),
+            Err(i) => {
+                let mut rows = Rows::default();
+                rows.push(row);
+                self.0.insert(i, (place.to_string(), rows));
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Places) {
+        for (place, rows) in other.0 {
+            match self.0.binary_search_by(|(p, _)| p.cmp(&place)) {
+                Ok(i) => self.0[i].1.merge(rows),
+                Err(i) => self.0.insert(i, (place, rows)),
+            }
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Rows)> {
+        self.0.iter().map(|(p, r)| (p, r))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The rows of `place`, added to by an engine's results.
+    pub fn entry(&mut self, place: String) -> &mut Rows {
+        let i = match self.0.binary_search_by(|(p, _)| p.cmp(&place)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (place, Rows::default()));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+}
+
+/// A list of pairs as a JSON object (its keys are strings).
+mod pairs_vec {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Rows;
+
+    pub fn serialize<S: Serializer>(pairs: &[(String, Rows)], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, Rows)>, D::Error> {
+        let map = std::collections::BTreeMap::<String, Rows>::deserialize(d)?;
+        Ok(map.into_iter().collect())
     }
 }
 

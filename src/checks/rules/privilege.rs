@@ -166,7 +166,7 @@ pub fn environment_reuse(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     let mut places: Places<'_> = HashMap::new();
     let mut considered: HashSet<&str> = e.placed_principals.iter().map(String::as_str).collect();
     for (subject, envs) in &e.places {
-        for (place, list) in envs {
+        for (place, list) in envs.iter() {
             let kept: Vec<RowRef> = super::event_rows(list)
                 .into_iter()
                 .take(KEPT_PER_PLACE)
