@@ -202,7 +202,7 @@ fn the_engines_compute_the_same_statistics_of_a_multi_day_corpus() {
     let output = run(proofpack(cache.path())
         .args(["ingest", "--quiet"])
         .arg(&corpus)
-        .arg(&repo().join("samples/inventory"))
+        .arg(repo().join("samples/inventory"))
         .arg("--out")
         .arg(&evidence));
     assert!(output.status.success(), "{}", stderr(&output));
