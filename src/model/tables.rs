@@ -388,6 +388,50 @@ pub fn read_table(dir: &Path, name: &str) -> PolarsResult<DataFrame> {
     ParquetReader::new(file).finish()
 }
 
+/// One row group of a Parquet file, readable alone.
+pub struct RowGroup {
+    /// Its first row in the file.
+    pub offset: usize,
+    pub rows: usize,
+    /// The file's footer with this row group only: the reader then decodes
+    /// nothing else (a slice of the whole file makes polars walk, and
+    /// touch, every row group before it).
+    metadata: std::sync::Arc<polars_parquet::parquet::metadata::FileMetadata>,
+}
+
+impl RowGroup {
+    /// `columns` of this row group.
+    pub fn read(&self, path: &Path, columns: &[&str]) -> PolarsResult<DataFrame> {
+        let mut reader = ParquetReader::new(std::fs::File::open(path)?);
+        reader.set_metadata(self.metadata.clone());
+        reader
+            .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
+            .read_parallel(ParallelStrategy::None)
+            .finish()
+    }
+}
+
+/// The row groups of the Parquet file at `path`, in order.
+pub fn row_groups(path: &Path) -> PolarsResult<Vec<RowGroup>> {
+    let mut reader = ParquetReader::new(std::fs::File::open(path)?);
+    let metadata = reader.get_metadata()?.clone();
+    let mut offset = 0usize;
+    let mut out = Vec::with_capacity(metadata.row_groups.len());
+    for group in &metadata.row_groups {
+        let mut alone = (*metadata).clone();
+        alone.row_groups = vec![group.clone()];
+        alone.num_rows = group.num_rows();
+        alone.max_row_group_height = group.num_rows();
+        out.push(RowGroup {
+            offset,
+            rows: group.num_rows(),
+            metadata: std::sync::Arc::new(alone),
+        });
+        offset += group.num_rows();
+    }
+    Ok(out)
+}
+
 /// Calls `each` with `columns` of every row group of the Parquet file at
 /// `path` in turn, and the row group's first row: memory holds one row
 /// group's columns, whatever the table's size.
@@ -396,19 +440,8 @@ pub fn for_each_row_group(
     columns: &[&str],
     mut each: impl FnMut(&DataFrame, usize) -> PolarsResult<()>,
 ) -> PolarsResult<()> {
-    let mut reader = ParquetReader::new(std::fs::File::open(path)?);
-    let metadata = reader.get_metadata()?.clone();
-    let mut offset = 0usize;
-    for group in &metadata.row_groups {
-        let rows = group.num_rows();
-        let mut reader = ParquetReader::new(std::fs::File::open(path)?);
-        reader.set_metadata(metadata.clone());
-        let frame = reader
-            .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
-            .with_slice(Some((offset, rows)))
-            .finish()?;
-        each(&frame, offset)?;
-        offset += rows;
+    for group in row_groups(path)? {
+        each(&group.read(path, columns)?, group.offset)?;
     }
     Ok(())
 }

@@ -156,24 +156,12 @@ impl Identifiers {
         let mut found = std::collections::HashSet::new();
         for (table, columns) in IDENTIFIER_COLUMNS {
             let path = dir.join(format!("{table}.parquet"));
-            let open = || -> polars::prelude::PolarsResult<ParquetReader<std::fs::File>> {
-                Ok(ParquetReader::new(std::fs::File::open(&path)?))
-            };
-            let Ok(mut first) = open() else { continue };
-            let Ok(metadata) = first.get_metadata().cloned() else {
+            // A table the evidence lacks holds no identifiers.
+            let Ok(groups) = crate::model::tables::row_groups(&path) else {
                 continue;
             };
-            let mut offset = 0usize;
-            for group in &metadata.row_groups {
-                let rows = group.num_rows();
-                let cols: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
-                let frame = open().and_then(|mut r| {
-                    r.set_metadata(metadata.clone());
-                    r.with_columns(Some(cols))
-                        .with_slice(Some((offset, rows)))
-                        .finish()
-                });
-                offset += rows;
+            for group in &groups {
+                let frame = group.read(&path, columns);
                 let Ok(frame) = frame else { continue };
                 for column in frame.columns() {
                     let Ok(strings) = column.str() else { continue };
@@ -403,29 +391,15 @@ impl Gate<'_> {
         let open = || -> polars::prelude::PolarsResult<ParquetReader<std::fs::File>> {
             Ok(ParquetReader::new(std::fs::File::open(path)?))
         };
-        let mut first = open()?;
-        let schema = first.schema()?;
-        let metadata = first.get_metadata()?.clone();
-        let groups: Vec<(usize, usize)> = metadata
-            .row_groups
-            .iter()
-            .scan(0usize, |at, g| {
-                let group = (*at, g.num_rows());
-                *at += g.num_rows();
-                Some(group)
-            })
-            .collect();
+        let schema = open()?.schema()?;
+        let groups = crate::model::tables::row_groups(path)?;
         for (name, field) in schema.iter() {
             self.test(name.as_bytes(), rel, || "column name".into(), scan);
             let _ = field;
             let mut sweep = ColumnSweep::new(name.to_string());
-            for &(offset, rows) in &groups {
-                let mut reader = open()?;
-                reader.set_metadata(metadata.clone());
-                let frame = reader
-                    .with_columns(Some(vec![name.to_string()]))
-                    .with_slice(Some((offset, rows)))
-                    .finish()?;
+            for group in &groups {
+                let offset = group.offset;
+                let frame = group.read(path, &[name.as_str()])?;
                 let column = frame.column(name.as_str())?;
                 // Only text columns hold what a rule could find.
                 if column.dtype() != &DataType::String {

@@ -11,43 +11,8 @@ use rayon::prelude::*;
 
 use super::rows::Rows;
 
-/// A Parquet file's parsed footer, shared by the readers of its row groups.
-type MetadataRef = std::sync::Arc<polars_parquet::parquet::metadata::FileMetadata>;
 use super::stats::{principal_names, EventStats, Needs};
 use crate::checks::evidence::{Events, EVENT_COLUMNS};
-
-/// The row groups of a Parquet file: (first row, rows).
-fn row_groups(path: &Path) -> PolarsResult<(Vec<(usize, usize)>, MetadataRef)> {
-    let mut reader = ParquetReader::new(std::fs::File::open(path)?);
-    let metadata = reader.get_metadata()?.clone();
-    let mut at = 0;
-    let groups = metadata
-        .row_groups
-        .iter()
-        .map(|g| {
-            let group = (at, g.num_rows());
-            at += g.num_rows();
-            group
-        })
-        .collect();
-    Ok((groups, metadata))
-}
-
-/// Reads `columns` of the rows `group` of `path`, reusing its metadata.
-fn read_group(
-    path: &Path,
-    metadata: &MetadataRef,
-    columns: &[&str],
-    group: (usize, usize),
-) -> PolarsResult<DataFrame> {
-    let mut reader = ParquetReader::new(std::fs::File::open(path)?);
-    reader.set_metadata(metadata.clone());
-    reader
-        .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
-        .with_slice(Some(group))
-        .read_parallel(ParallelStrategy::None)
-        .finish()
-}
 
 /// Folds every row group of `path` with `fold` and merges the partial
 /// results in table order.
@@ -57,12 +22,11 @@ fn fold_groups<T: Send + Default>(
     fold: impl Fn(&DataFrame, u64) -> PolarsResult<T> + Sync,
     merge: impl Fn(T, T) -> T + Sync + Send,
 ) -> PolarsResult<T> {
-    let (groups, metadata) = row_groups(path)?;
-    groups
+    crate::model::tables::row_groups(path)?
         .into_par_iter()
         .map(|group| {
-            let frame = read_group(path, &metadata, columns, group)?;
-            fold(&frame, group.0 as u64)
+            let frame = group.read(path, columns)?;
+            fold(&frame, group.offset as u64)
         })
         .try_reduce(T::default, |a, b| Ok(merge(a, b)))
 }
