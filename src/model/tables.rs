@@ -392,7 +392,6 @@ pub fn read_table(dir: &Path, name: &str) -> PolarsResult<DataFrame> {
 pub struct RowGroup {
     /// Its first row in the file.
     pub offset: usize,
-    pub rows: usize,
     /// The file's footer with this row group only: the reader then decodes
     /// nothing else (a slice of the whole file makes polars walk, and
     /// touch, every row group before it).
@@ -415,16 +414,19 @@ impl RowGroup {
 pub fn row_groups(path: &Path) -> PolarsResult<Vec<RowGroup>> {
     let mut reader = ParquetReader::new(std::fs::File::open(path)?);
     let metadata = reader.get_metadata()?.clone();
+    // The footer without its row groups, cloned once per group (not the
+    // whole footer per group).
+    let mut bare = (*metadata).clone();
+    bare.row_groups = Vec::new();
     let mut offset = 0usize;
     let mut out = Vec::with_capacity(metadata.row_groups.len());
     for group in &metadata.row_groups {
-        let mut alone = (*metadata).clone();
+        let mut alone = bare.clone();
         alone.row_groups = vec![group.clone()];
         alone.num_rows = group.num_rows();
         alone.max_row_group_height = group.num_rows();
         out.push(RowGroup {
             offset,
-            rows: group.num_rows(),
             metadata: std::sync::Arc::new(alone),
         });
         offset += group.num_rows();

@@ -161,8 +161,9 @@ impl Identifiers {
                 continue;
             };
             for group in &groups {
-                let frame = group.read(&path, columns);
-                let Ok(frame) = frame else { continue };
+                let Ok(frame) = group.read(&path, columns) else {
+                    continue;
+                };
                 for column in frame.columns() {
                     let Ok(strings) = column.str() else { continue };
                     for v in strings.iter().flatten() {
@@ -388,17 +389,12 @@ impl Gate<'_> {
         rel: &str,
         scan: &mut Scan,
     ) -> polars::prelude::PolarsResult<()> {
-        let open = || -> polars::prelude::PolarsResult<ParquetReader<std::fs::File>> {
-            Ok(ParquetReader::new(std::fs::File::open(path)?))
-        };
-        let schema = open()?.schema()?;
+        let schema = ParquetReader::new(std::fs::File::open(path)?).schema()?;
         let groups = crate::model::tables::row_groups(path)?;
-        for (name, field) in schema.iter() {
+        for name in schema.iter_names() {
             self.test(name.as_bytes(), rel, || "column name".into(), scan);
-            let _ = field;
             let mut sweep = ColumnSweep::new(name.to_string());
             for group in &groups {
-                let offset = group.offset;
                 let frame = group.read(path, &[name.as_str()])?;
                 let column = frame.column(name.as_str())?;
                 // Only text columns hold what a rule could find.
@@ -407,7 +403,7 @@ impl Gate<'_> {
                 }
                 for (row, value) in column.str()?.iter().enumerate() {
                     if let Some(v) = value {
-                        sweep.push(self, offset + row, v.as_bytes(), rel, scan);
+                        sweep.push(self, group.offset + row, v.as_bytes(), rel, scan);
                     }
                 }
             }
