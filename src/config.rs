@@ -97,8 +97,13 @@ pub struct Window {
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Inputs {
+    /// Paths, globs, URLs or object-store prefixes; an entry may be a table
+    /// `{ path = "...", naive_times = "utc" }` to set options for it alone.
     #[serde(default)]
-    pub logs: Vec<String>,
+    pub logs: Vec<LogInput>,
+    /// How zone-less date-times in every log input are read (default:
+    /// refused); `"utc"` for exports that document UTC (SIEM data lakes).
+    pub naive_times: Option<NaiveTimes>,
     #[serde(default)]
     pub inventories: Vec<String>,
     #[serde(default)]
@@ -107,6 +112,52 @@ pub struct Inputs {
     pub scanners: Vec<String>,
     /// The environment variable holding a bearer token for URL inputs.
     pub token_env: Option<String>,
+}
+
+/// One log input: its path alone, or with options of its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum LogInput {
+    Path(String),
+    WithOptions(LogInputOptions),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogInputOptions {
+    pub path: String,
+    pub naive_times: Option<NaiveTimes>,
+}
+
+impl LogInput {
+    pub fn path(&self) -> &str {
+        match self {
+            LogInput::Path(path) => path,
+            LogInput::WithOptions(o) => &o.path,
+        }
+    }
+
+    /// Its own `naive_times`, else the inputs' one.
+    pub fn naive_times(&self, default: Option<NaiveTimes>) -> NaiveTimes {
+        match self {
+            LogInput::WithOptions(LogInputOptions {
+                naive_times: Some(n),
+                ..
+            }) => *n,
+            _ => default.unwrap_or_default(),
+        }
+    }
+}
+
+/// How a date-time without a zone (`2022-12-10 23:33:04.667`) is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum NaiveTimes {
+    /// Refused: the record is rejected, naming this option.
+    #[default]
+    Reject,
+    /// UTC, as the export's producer documents.
+    Utc,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

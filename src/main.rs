@@ -296,6 +296,11 @@ struct IngestArgs {
     /// Parquet file (0: no CSV at all); summary.json lists them.
     #[arg(long, value_name = "ROWS", default_value_t = ingest::DEFAULT_CSV_MAX_ROWS)]
     csv_max_rows: u64,
+    /// Date-times without a zone (`2022-12-10 23:33:04.667`, as SIEM data
+    /// lakes such as Panther write them): `utc` reads them as UTC, `reject`
+    /// (the default) refuses the record and says so.
+    #[arg(long, value_enum, value_name = "HOW", default_value = "reject")]
+    naive_times: proofpack::config::NaiveTimes,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -538,6 +543,10 @@ fn ingest(args: IngestArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStat
         shard: args.shard,
         secret_gate: Some(args.secrets.install()?),
         csv_max_rows: args.csv_max_rows,
+        naive_utc: match args.naive_times {
+            proofpack::config::NaiveTimes::Utc => vec![String::new()],
+            proofpack::config::NaiveTimes::Reject => Vec::new(),
+        },
     };
     let mut options = options;
     if let Some(dir) = &args.state {

@@ -2,9 +2,40 @@
 //! fractional digits, a space instead of `T`, and epoch numbers in seconds,
 //! milliseconds, microseconds or nanoseconds. Always returned as UTC µs.
 
-use chrono::DateTime;
+use std::cell::Cell;
+
+use chrono::{DateTime, NaiveDateTime};
 
 use crate::json::JsonRef;
+
+thread_local! {
+    /// Whether the record being read comes from an input whose zone-less
+    /// times the user declared UTC (`naive_times = "utc"`).
+    static NAIVE_IS_UTC: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `read` with zone-less times taken as UTC (or not), on this thread:
+/// one record is read on one thread, so the setting covers exactly it.
+pub fn with_naive_utc<T>(naive_utc: bool, read: impl FnOnce() -> T) -> T {
+    let before = NAIVE_IS_UTC.replace(naive_utc);
+    let out = read();
+    NAIVE_IS_UTC.set(before);
+    out
+}
+
+/// The option that reads zone-less times, named in a reject that a
+/// zone-less time caused (and only while that option is off).
+pub fn explain_zoneless(reason: String) -> String {
+    let about_time = reason.contains("with a time zone") || reason.contains("not a point in time");
+    if NAIVE_IS_UTC.get() || !about_time {
+        return reason;
+    }
+    format!(
+        "{reason}; if the export writes UTC without a zone (as SIEM data lakes such as Panther \
+         do), read it with --naive-times utc (config: naive_times = \"utc\" under [inputs] or on \
+         the log input)"
+    )
+}
 
 /// Microseconds since the epoch, or `None` if the value is not a time.
 pub fn parse_time<'a, J: JsonRef<'a>>(value: J) -> Option<i64> {
@@ -65,7 +96,15 @@ pub fn parse_time_text(text: &str) -> Option<i64> {
         return text.parse::<i64>().ok().map(epoch_to_micros);
     }
     // A date-time with no zone is not a point in time: refuse it rather
-    // than guess a zone (the caller records why).
+    // than guess a zone (the caller records why), unless the user declared
+    // the input's zone-less times UTC.
+    if NAIVE_IS_UTC.get() {
+        for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"] {
+            if let Ok(t) = NaiveDateTime::parse_from_str(text, format) {
+                return Some(t.and_utc().timestamp_micros());
+            }
+        }
+    }
     None
 }
 
@@ -104,6 +143,27 @@ mod tests {
     }
 
     const T: i64 = 1_644_272_617_000_000; // 2022-02-07T22:23:37Z
+
+    #[test]
+    fn zone_less_times_are_refused_unless_declared_utc() {
+        let naive = json!("2022-02-07 22:23:37.000000000");
+        assert_eq!(parse_time(&naive), None);
+        assert_eq!(with_naive_utc(true, || parse_time(&naive)), Some(T));
+        assert_eq!(
+            with_naive_utc(true, || parse_time(&json!("2022-02-07T22:23:37"))),
+            Some(T)
+        );
+        // The setting ends with the record it was set for.
+        assert_eq!(parse_time(&naive), None);
+        // An explicit zone is never overridden.
+        assert_eq!(
+            with_naive_utc(true, || parse_time(&json!("2022-02-08 09:23:37+11:00"))),
+            Some(T)
+        );
+        let why = explain_zoneless("time \"x\" is not a date-time with a time zone".into());
+        assert!(why.contains("--naive-times utc"), "{why}");
+        assert_eq!(explain_zoneless("no eventTime".into()), "no eventTime");
+    }
 
     #[test]
     fn forms_of_the_same_instant() {

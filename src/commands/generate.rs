@@ -73,6 +73,10 @@ pub struct GenerateArgs {
     /// Sign with the PKCS#8 PEM held in this environment variable.
     #[arg(long, value_name = "VAR")]
     sign_key_env: Option<String>,
+    /// Read date-times without a zone in every input as UTC (`utc`), or
+    /// refuse them (`reject`); overrides the config's `naive_times`.
+    #[arg(long, value_enum, value_name = "HOW")]
+    naive_times: Option<proofpack::config::NaiveTimes>,
 }
 
 fn parse_window(text: &str) -> Result<i64, String> {
@@ -173,6 +177,7 @@ pub fn generate(args: GenerateArgs, quiet: bool, verbose: u8) -> anyhow::Result<
         },
         progress,
         engine: args.engine,
+        naive_times: args.naive_times,
     });
     ui.finish();
     let generated = generated?;

@@ -26,7 +26,7 @@ use thiserror::Error;
 
 use crate::checks::run::Report;
 use crate::checks::CheckError;
-use crate::config::{Config, Impact};
+use crate::config::{Config, Impact, NaiveTimes};
 use crate::fedramp::Class;
 use crate::hash::sha256_hex;
 use crate::ingest::Summary;
@@ -88,6 +88,9 @@ pub struct GenerateOptions {
     pub allowed_secret_rules: Vec<String>,
     /// What aggregates the access events for the checks.
     pub engine: crate::checks::aggregate::engine::Engine,
+    /// How zone-less times in every input are read (overrides the config's
+    /// `naive_times`).
+    pub naive_times: Option<NaiveTimes>,
 }
 
 pub struct Generated {
@@ -191,16 +194,31 @@ fn lexical(path: &Path) -> PathBuf {
     }
 }
 
-/// The inputs a config names, globs expanded, in config order.
-fn expand_inputs(config: &Config) -> Result<Vec<String>, GenerateError> {
+/// The inputs a config names, globs expanded, in config order, and those
+/// of them whose zone-less times are UTC.
+fn expand_inputs(config: &Config) -> Result<(Vec<String>, Vec<String>), GenerateError> {
     let mut out = Vec::new();
+    let mut naive_utc = Vec::new();
+    let logs: Vec<(&str, bool)> = config
+        .inputs
+        .logs
+        .iter()
+        .map(|l| {
+            let utc = l.naive_times(config.inputs.naive_times) == NaiveTimes::Utc;
+            (l.path(), utc)
+        })
+        .collect();
+    let mut lists: Vec<(&str, Vec<(&str, bool)>)> = vec![("inputs.logs", logs)];
     for (key, list) in [
-        ("inputs.logs", &config.inputs.logs),
         ("inputs.inventories", &config.inputs.inventories),
         ("inputs.policies", &config.inputs.policies),
         ("inputs.scanners", &config.inputs.scanners),
     ] {
-        for pattern in list {
+        lists.push((key, list.iter().map(|p| (p.as_str(), false)).collect()));
+    }
+    for (key, list) in lists {
+        for (pattern, utc) in list {
+            let first = out.len();
             let full = config.path(pattern);
             // URLs and object-store prefixes are checked when read (a store
             // that cannot be listed stops the run there, naming the bucket).
@@ -208,6 +226,9 @@ fn expand_inputs(config: &Config) -> Result<Vec<String>, GenerateError> {
                 || full.starts_with("https://")
                 || crate::ingest::store::is_store_url(&full);
             if remote {
+                if utc {
+                    naive_utc.push(full.clone());
+                }
                 out.push(full);
                 continue;
             }
@@ -239,6 +260,9 @@ fn expand_inputs(config: &Config) -> Result<Vec<String>, GenerateError> {
                     reason: format!("{pattern:?} does not exist (looked for {full})"),
                 });
             }
+            if utc {
+                naive_utc.extend(out[first..].iter().cloned());
+            }
         }
     }
     if out.is_empty() {
@@ -247,7 +271,7 @@ fn expand_inputs(config: &Config) -> Result<Vec<String>, GenerateError> {
             reason: "no logs, inventories, policies or scanner reports are configured".into(),
         });
     }
-    Ok(out)
+    Ok((out, naive_utc))
 }
 
 /// SHA-256 and size of an input: the file's bytes, or for a folder a hash

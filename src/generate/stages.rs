@@ -17,7 +17,7 @@ use crate::checks::catalogue::{self, Catalogue};
 use crate::checks::evidence::Evidence;
 use crate::checks::frameworks::Frameworks;
 use crate::checks::run::{run, Report, RunOptions};
-use crate::config::{parse_length, toml_time, Attestation, Config, System};
+use crate::config::{parse_length, toml_time, Attestation, Config, NaiveTimes, System};
 use crate::ingest::{IngestOptions, Secret, Summary};
 use crate::oscal::diagnostic::FileStatus;
 use crate::oscal::schema_store::SchemaStore;
@@ -39,6 +39,8 @@ pub(super) struct Plan<'o> {
     pub since_us: Option<i64>,
     pub until_us: i64,
     pub inputs: Vec<String>,
+    /// Inputs whose zone-less times are UTC (see `IngestOptions::naive_utc`).
+    pub naive_utc: Vec<String>,
     pub bearer_token: Option<Secret>,
     pub cadence_days: i64,
     pub cadence_text: String,
@@ -117,7 +119,12 @@ pub(super) fn plan(opts: &GenerateOptions) -> Result<Plan<'_>, GenerateError> {
             reason: "the window starts at or after its end".into(),
         });
     }
-    let inputs = expand_inputs(&config)?;
+    let (inputs, naive_utc) = expand_inputs(&config)?;
+    let naive_utc = match opts.naive_times {
+        Some(NaiveTimes::Utc) => vec![String::new()],
+        Some(NaiveTimes::Reject) => Vec::new(),
+        None => naive_utc,
+    };
     let bearer_token = match &config.inputs.token_env {
         Some(var) => Some(Secret(std::env::var(var).map_err(|_| {
             GenerateError::Input {
@@ -177,6 +184,7 @@ pub(super) fn plan(opts: &GenerateOptions) -> Result<Plan<'_>, GenerateError> {
         since_us,
         until_us,
         inputs,
+        naive_utc,
         bearer_token,
         cadence_days,
         cadence_text,
@@ -236,6 +244,7 @@ pub(super) fn read_evidence(plan: &Plan<'_>, root: &Path) -> Result<Gathered, Ge
             .output
             .csv_max_rows
             .unwrap_or(crate::ingest::DEFAULT_CSV_MAX_ROWS),
+        naive_utc: plan.naive_utc.clone(),
         ..IngestOptions::default()
     };
     let mut ingest_options = ingest_options;

@@ -1,5 +1,5 @@
-//! Microsoft Entra ID sign-ins of service principals and managed identities
-//! (Azure Monitor `ServicePrincipalSignInLogs` / `ManagedIdentitySignInLogs`
+//! Microsoft Entra ID sign-ins of service principals, managed identities,
+//! agents and people (Azure Monitor `ServicePrincipalSignInLogs` / `ManagedIdentitySignInLogs`
 //! records, and Graph `signIn` objects).
 //!
 //! Credential type from `clientCredentialType`: `clientSecret` and
@@ -11,13 +11,16 @@
 //! certificate registered on the app); otherwise unknown.
 //!
 //! Principal: the service principal id (else the app id); service
-//! principals are workloads, managed identities are workloads. Decision:
+//! principals are workloads, managed identities are workloads. A person's
+//! sign-in (`SignInLogs`, `NonInteractiveUserSignInLogs`, a Graph `signIn`
+//! with a `userPrincipalName` and no service principal) is read as a human
+//! by `userPrincipalName`, the app signed in to as the resource. Decision:
 //! error code 0 → allow; sign-in failures are denials (the credential or
 //! policy was refused).
 
 use crate::json::JsonRef;
 
-use super::fields::{owned, text};
+use super::fields::{owned, text, truthy};
 use super::observed::Observed;
 use super::Normalised;
 use crate::model::{CredentialType, Decision, Identity, Ownership, PrincipalType};
@@ -28,10 +31,24 @@ pub const SOURCE: &str = "entra-signin";
 pub fn detect<'a, J: JsonRef<'a>>(record: J) -> bool {
     let category = text(record, "/category").unwrap_or("");
     category.ends_with("SignInLogs")
-        && (category != "SignInLogs" && category != "NonInteractiveUserSignInLogs"
-            || agent_type(record).is_some())
         || record.get("createdDateTime").is_some()
-            && (record.get("servicePrincipalId").is_some() || agent_type(record).is_some())
+            && (record.get("servicePrincipalId").is_some()
+                || agent_type(record).is_some()
+                || record.get("userPrincipalName").is_some() && record.get("appId").is_some())
+}
+
+/// A person's sign-in (`SignInLogs`, `NonInteractiveUserSignInLogs`, a
+/// Graph `signIn` with no service principal): read for the human side of
+/// the review (who uses which app), never judged as an NHI.
+fn is_person<'a, J: JsonRef<'a>>(record: J, props: J) -> bool {
+    let category = text(record, "/category").unwrap_or("");
+    if matches!(category, "SignInLogs" | "NonInteractiveUserSignInLogs") {
+        return true;
+    }
+    category.is_empty()
+        && text(props, "/servicePrincipalId")
+            .is_none_or(|s| s.chars().all(|c| c == '0' || c == '-'))
+        && text(props, "/userPrincipalName").is_some()
 }
 
 /// The platform named for Entra's agents.
@@ -87,6 +104,10 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     let agent_user = agent
         .filter(|t| agent_kind(t) == "agent-user")
         .and_then(|_| text(props, "/userPrincipalName").or_else(|| text(props, "/userId")));
+    let person = agent.is_none() && is_person(record, props);
+    if person {
+        return person_sign_in(record, props, time_us);
+    }
     let principal_id = agent_user
         .or(sp_id)
         .or_else(|| text(props, "/appId"))
@@ -125,23 +146,7 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
         None => (CredentialType::Unknown, "no clientCredentialType nor credential key id".to_string(), "unknown".to_string()),
     };
 
-    let error_code = props
-        .pointer("/status/errorCode")
-        .and_then(J::as_i64)
-        .unwrap_or(0);
-    let (decision, decision_reason) = if error_code == 0 {
-        (Decision::Allow, None)
-    } else {
-        let detail =
-            text(props, "/status/failureReason").or_else(|| text(record, "/resultDescription"));
-        (
-            Decision::Deny,
-            Some(match detail {
-                Some(d) => format!("AADSTS{error_code}: {d}"),
-                None => format!("AADSTS{error_code}"),
-            }),
-        )
-    };
+    let (decision, decision_reason) = decision(record, props);
     Ok(Normalised {
         time_us,
         event_id: owned(props, "/id"),
@@ -168,6 +173,72 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
         source_address: owned(props, "/ipAddress").or_else(|| owned(record, "/callerIpAddress")),
         user_agent: owned(props, "/userAgent"),
         account: owned(record, "/tenantId").or_else(|| owned(props, "/resourceTenantId")),
+        environment: owned(record, "/location"),
+    })
+}
+
+/// The decision of a sign-in: error code 0 → allow, any other → deny.
+fn decision<'a, J: JsonRef<'a>>(record: J, props: J) -> (Decision, Option<String>) {
+    let error_code = props
+        .pointer("/status/errorCode")
+        .and_then(J::as_i64)
+        .unwrap_or(0);
+    if error_code == 0 {
+        return (Decision::Allow, None);
+    }
+    let detail =
+        text(props, "/status/failureReason").or_else(|| text(record, "/resultDescription"));
+    (
+        Decision::Deny,
+        Some(match detail {
+            Some(d) => format!("AADSTS{error_code}: {d}"),
+            None => format!("AADSTS{error_code}"),
+        }),
+    )
+}
+
+/// A person signing in to an app: the app is the resource.
+fn person_sign_in<'a, J: JsonRef<'a>>(
+    record: J,
+    props: J,
+    time_us: i64,
+) -> Result<Normalised, String> {
+    let principal_id = text(props, "/userPrincipalName")
+        .or_else(|| text(props, "/userId"))
+        .map(str::to_string)
+        .ok_or("a user sign-in with no userPrincipalName or userId")?;
+    let (decision, decision_reason) = decision(record, props);
+    let interactive = truthy(props, "/isInteractive");
+    Ok(Normalised {
+        time_us,
+        event_id: owned(props, "/id"),
+        principal_id,
+        principal_type: PrincipalType::Human,
+        principal_reason: format!(
+            "{} user sign-in",
+            if interactive {
+                "an interactive"
+            } else {
+                "a non-interactive"
+            }
+        ),
+        session_name: None,
+        credential_id: None,
+        credential_type: CredentialType::Unknown,
+        credential_reason: "a person's sign-in: authentication methods, not a workload credential"
+            .into(),
+        auth_method: text(props, "/authenticationRequirement")
+            .unwrap_or("user")
+            .to_string(),
+        action: "sign-in".to_string(),
+        resource: owned(props, "/appDisplayName")
+            .or_else(|| owned(props, "/resourceDisplayName"))
+            .or_else(|| owned(props, "/appId")),
+        decision,
+        decision_reason,
+        source_address: owned(props, "/ipAddress").or_else(|| owned(record, "/callerIpAddress")),
+        user_agent: owned(props, "/userAgent"),
+        account: owned(record, "/tenantId").or_else(|| owned(props, "/homeTenantId")),
         environment: owned(record, "/location"),
     })
 }
@@ -276,8 +347,13 @@ mod tests {
         assert_eq!(n.principal_id, "agent-7@contoso.com");
         assert_eq!(observe(&user, &n).identities[0].kind, "agent-user");
 
-        let person = json!({"time": "2026-05-01T10:00:00Z", "category": "SignInLogs", "properties": {"userPrincipalName": "ana@contoso.com", "agent": {"agentType": "notAgentic"}}});
-        assert!(!detect(&person));
+        let person = json!({"time": "2026-05-01T10:00:00Z", "category": "SignInLogs", "properties": {"userPrincipalName": "ana@contoso.com", "appDisplayName": "Azure Portal", "isInteractive": true, "agent": {"agentType": "notAgentic"}}});
+        assert!(detect(&person));
+        let n = normalise(&person).unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Human);
+        assert_eq!(n.principal_id, "ana@contoso.com");
+        assert_eq!(n.resource.as_deref(), Some("Azure Portal"));
+        assert!(observe(&person, &n).identities.is_empty());
     }
 
     #[test]

@@ -7,12 +7,15 @@
 //! position and reason. [`Summary`] reconciles the counts.
 
 pub mod agent;
+pub mod anthropic_audit;
 pub mod aws_credential_report;
 pub mod aws_iam_policy;
 pub mod azure_activity;
 pub mod bedrock_agentcore;
+pub mod bedrock_invocation;
 pub mod cloudtrail;
 pub mod cloudtrail_observe;
+pub mod entra_audit;
 pub mod entra_signin;
 pub mod fields;
 pub mod gcp_audit;
@@ -37,6 +40,7 @@ pub mod records;
 pub mod redact;
 pub mod secret_scanners;
 pub mod shipper;
+pub mod siem;
 pub mod spire;
 pub mod state;
 mod state_place;
@@ -66,27 +70,33 @@ pub enum SourceKind {
     K8sAudit,
     GcpAudit,
     EntraSignin,
+    EntraAudit,
     AzureActivity,
     Ocsf,
     GithubAudit,
     OktaSystemLog,
     OpenAiAudit,
     BedrockAgentCore,
+    BedrockInvocation,
+    AnthropicAudit,
     GoogleWorkspace,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 11] = [
+    pub const ALL: [SourceKind; 14] = [
         SourceKind::CloudTrail,
         SourceKind::K8sAudit,
         SourceKind::GcpAudit,
         SourceKind::EntraSignin,
+        SourceKind::EntraAudit,
         SourceKind::AzureActivity,
         SourceKind::Ocsf,
         SourceKind::GithubAudit,
         SourceKind::OktaSystemLog,
         SourceKind::OpenAiAudit,
         SourceKind::BedrockAgentCore,
+        SourceKind::BedrockInvocation,
+        SourceKind::AnthropicAudit,
         SourceKind::GoogleWorkspace,
     ];
 
@@ -96,12 +106,15 @@ impl SourceKind {
             SourceKind::K8sAudit => k8s_audit::SOURCE,
             SourceKind::GcpAudit => gcp_audit::SOURCE,
             SourceKind::EntraSignin => entra_signin::SOURCE,
+            SourceKind::EntraAudit => entra_audit::SOURCE,
             SourceKind::AzureActivity => azure_activity::SOURCE,
             SourceKind::Ocsf => ocsf::SOURCE,
             SourceKind::GithubAudit => github_audit::SOURCE,
             SourceKind::OktaSystemLog => okta_system_log::SOURCE,
             SourceKind::OpenAiAudit => openai_audit::SOURCE,
             SourceKind::BedrockAgentCore => bedrock_agentcore::SOURCE,
+            SourceKind::BedrockInvocation => bedrock_invocation::SOURCE,
+            SourceKind::AnthropicAudit => anthropic_audit::SOURCE,
             SourceKind::GoogleWorkspace => google_workspace::SOURCE,
         }
     }
@@ -123,6 +136,8 @@ impl SourceKind {
             Some(SourceKind::GcpAudit)
         } else if entra_signin::detect(record) {
             Some(SourceKind::EntraSignin)
+        } else if entra_audit::detect(record) {
+            Some(SourceKind::EntraAudit)
         } else if azure_activity::detect(record) {
             Some(SourceKind::AzureActivity)
         } else if github_audit::detect(record) {
@@ -133,6 +148,10 @@ impl SourceKind {
             Some(SourceKind::OpenAiAudit)
         } else if bedrock_agentcore::detect(record) {
             Some(SourceKind::BedrockAgentCore)
+        } else if bedrock_invocation::detect(record) {
+            Some(SourceKind::BedrockInvocation)
+        } else if anthropic_audit::detect(record) {
+            Some(SourceKind::AnthropicAudit)
         } else if google_workspace::detect(record) {
             Some(SourceKind::GoogleWorkspace)
         } else {
@@ -145,9 +164,11 @@ impl SourceKind {
         match self {
             SourceKind::OpenAiAudit => openai_audit::observe(record, access),
             SourceKind::BedrockAgentCore => bedrock_agentcore::observe(record, access),
+            SourceKind::AnthropicAudit => anthropic_audit::observe(record, access),
             SourceKind::GoogleWorkspace => google_workspace::observe(record, access),
             SourceKind::GcpAudit => gcp_audit::observe(record, access),
             SourceKind::EntraSignin => entra_signin::observe(record, access),
+            SourceKind::EntraAudit => entra_audit::observe(record, access),
             SourceKind::CloudTrail => cloudtrail_observe::observe(record, access),
             SourceKind::GithubAudit => github_audit::observe(record, access),
             SourceKind::OktaSystemLog => okta_system_log::observe(record, access),
@@ -168,12 +189,15 @@ impl SourceKind {
             }
             SourceKind::GcpAudit => gcp_audit::normalise(record),
             SourceKind::EntraSignin => entra_signin::normalise(record),
+            SourceKind::EntraAudit => entra_audit::normalise(record),
             SourceKind::AzureActivity => azure_activity::normalise(record),
             SourceKind::Ocsf => ocsf::normalise(record),
             SourceKind::GithubAudit => github_audit::normalise(record),
             SourceKind::OktaSystemLog => okta_system_log::normalise(record),
             SourceKind::OpenAiAudit => openai_audit::normalise(record),
             SourceKind::BedrockAgentCore => bedrock_agentcore::normalise(record),
+            SourceKind::BedrockInvocation => bedrock_invocation::normalise(record),
+            SourceKind::AnthropicAudit => anthropic_audit::normalise(record),
             SourceKind::GoogleWorkspace => google_workspace::normalise(record),
         }
     }
@@ -204,6 +228,20 @@ pub struct IngestOptions {
     /// A table with more rows than this gets no CSV copy (its Parquet file
     /// holds it; the summary says so).
     pub csv_max_rows: u64,
+    /// Inputs whose date-times without a zone are UTC (SIEM exports that
+    /// document it): a file is covered when its name starts with one of
+    /// these (the input as given, after glob expansion); `""` covers all.
+    /// Elsewhere such a time is refused, never guessed.
+    pub naive_utc: Vec<String>,
+}
+
+impl IngestOptions {
+    /// Whether zone-less times in this file are UTC.
+    fn naive_utc_for(&self, file: &str) -> bool {
+        self.naive_utc
+            .iter()
+            .any(|prefix| file.starts_with(prefix.as_str()))
+    }
 }
 
 /// Rows up to which an evidence table also gets a CSV copy, unless told.
@@ -232,6 +270,7 @@ impl Default for IngestOptions {
             shard: None,
             secret_gate: None,
             csv_max_rows: DEFAULT_CSV_MAX_ROWS,
+            naive_utc: Vec::new(),
         }
     }
 }
@@ -500,10 +539,13 @@ pub fn record_outcomes(bytes: &[u8], options: &IngestOptions) -> (String, String
         position: "record 1".into(),
         sha256: String::new(),
     };
-    let by_value = serde_json::from_slice(bytes)
-        .map_err(|e| (None, format!("not valid JSON: {e}")))
-        .and_then(|value| ingest_value(value, options, &raw_ref));
-    let by_tape = ingest_raw(bytes, options, &raw_ref);
+    let naive_utc = options.naive_utc_for(&raw_ref.file);
+    let by_value = crate::time::with_naive_utc(naive_utc, || {
+        serde_json::from_slice(bytes)
+            .map_err(|e| (None, format!("not valid JSON: {e}")))
+            .and_then(|value| ingest_value(value, options, &raw_ref))
+    });
+    let by_tape = crate::time::with_naive_utc(naive_utc, || ingest_raw(bytes, options, &raw_ref));
     (outcome(&by_tape), outcome(&by_value))
 }
 
@@ -894,6 +936,7 @@ fn ingest_file(file: &reader::InputFile, options: &IngestOptions, c: &mut Collec
             return;
         }
     };
+    let naive_utc = options.naive_utc_for(&file.name);
     // A large file's records are read by every core in chunks, so one big
     // file does not leave the others idle; results keep the file's order.
     let results: Vec<(RecordResult, RawRef)> = records
@@ -905,7 +948,9 @@ fn ingest_file(file: &reader::InputFile, options: &IngestOptions, c: &mut Collec
                 position: raw.position,
                 sha256: sha256_hex(raw.bytes),
             };
-            (ingest_raw(raw.bytes, options, &raw_ref), raw_ref)
+            let result =
+                crate::time::with_naive_utc(naive_utc, || ingest_raw(raw.bytes, options, &raw_ref));
+            (result, raw_ref)
         })
         .collect();
     for (result, raw_ref) in results {
@@ -973,7 +1018,11 @@ fn ingest_parquet(file: &reader::InputFile, options: &IngestOptions, c: &mut Col
                     position: format!("row {}", row + 1),
                     sha256: sha256_hex(&json),
                 };
-                (ingest_value(record, options, &raw_ref), raw_ref)
+                let naive_utc = options.naive_utc_for(&file.name);
+                let result = crate::time::with_naive_utc(naive_utc, || {
+                    ingest_value(record, options, &raw_ref)
+                });
+                (result, raw_ref)
             })
             .collect();
         for (result, raw_ref) in results {
@@ -1054,7 +1103,9 @@ fn ingest_yaml(file: &reader::InputFile, options: &IngestOptions, c: &mut Collec
                 position,
                 sha256: sha256.clone(),
             };
-            let result = ingest_value(value, options, &raw_ref);
+            let naive_utc = options.naive_utc_for(&file.name);
+            let result =
+                crate::time::with_naive_utc(naive_utc, || ingest_value(value, options, &raw_ref));
             c.take(result, raw_ref);
         }
     }
@@ -1199,9 +1250,12 @@ fn ingest_raw(bytes: &[u8], options: &IngestOptions, raw_ref: &RawRef) -> Record
 /// `ingest_value`. A reader that starts looking at another member must add
 /// it here; `tape_and_value_paths_agree_on_every_sample` catches a miss on
 /// the samples.
-const ROUTED_MEMBERS: [&str; 30] = [
+const ROUTED_MEMBERS: [&str; 32] = [
     // envelopes
     "status_code",
+    // SIEM data lakes' rows (`siem.rs`)
+    "p_log_type",
+    "p_event_time",
     "headers",
     "CloudTrailEvent",
     "detail-type",
@@ -1274,7 +1328,7 @@ fn ingest_log<'a, J: JsonRef<'a>>(
     };
     let mut normalised = source
         .normalise(record)
-        .map_err(|why| (Some(source.name()), why))?;
+        .map_err(|why| (Some(source.name()), crate::time::explain_zoneless(why)))?;
     agent::mark(&mut normalised);
     let in_window = options.since.is_none_or(|s| normalised.time_us >= s)
         && options.until.is_none_or(|u| normalised.time_us < u);
@@ -1326,6 +1380,12 @@ fn unwrap_envelope(value: Value) -> Result<Value, String> {
         Value::String(inner) => serde_json::from_str(&inner)
             .map_err(|e| format!("a string that does not hold a JSON record: {e}"))?,
         other => other,
+    };
+    // A SIEM data lake's row: the vendor's record, keys and time restored.
+    let value = if siem::detect(&value) {
+        siem::restore(value)
+    } else {
+        value
     };
     // Cloud Custodian's "placebo" recordings of boto3 calls.
     let placebo = value.get("status_code").is_some_and(Value::is_u64)

@@ -4,17 +4,20 @@ use serde::{Deserialize, Serialize};
 
 /// The audit-log formats an access event can come from, by the name its
 /// `source` column holds (each ingest reader's `SOURCE`).
-pub const AUDIT_SOURCES: [&str; 11] = [
+pub const AUDIT_SOURCES: [&str; 14] = [
     "aws-cloudtrail",
     "k8s-audit",
     "gcp-audit",
     "entra-signin",
+    "entra-audit",
     "azure-activity",
     "ocsf",
     "github-audit",
     "okta-system-log",
     "openai-audit",
     "bedrock-agentcore",
+    "bedrock-invocation",
+    "anthropic-audit",
     "google-workspace",
 ];
 

@@ -8,6 +8,7 @@ mod engines;
 mod frameworks;
 mod generate;
 mod hostile;
+mod identity_sources;
 mod incremental;
 mod ingest;
 mod kubernetes;

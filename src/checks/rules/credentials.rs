@@ -143,6 +143,16 @@ pub fn credential_expiry(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
         considered += 1;
         let name = id.id.get(i).unwrap_or("?");
         match (id.expires[i], id.created[i].or(id.last_rotated[i])) {
+            // A credential an audit log showed being added: the log does
+            // not record its expiry, so none is shown, not "never".
+            (None, _) if !id.is_listed(i) => out.fail(
+                ctx,
+                name,
+                "no expiry shown: an audit log recorded its creation without one; an inventory \
+                 listing the credential would show it"
+                    .into(),
+                rows(IDENTITIES, &[i]),
+            ),
             (None, _) => out.fail(ctx, name, "never expires".into(), rows(IDENTITIES, &[i])),
             (Some(end), Some(start)) if (end - start) as f64 > max_days * DAY_US as f64 => out
                 .fail(
