@@ -17,6 +17,8 @@ use chrono::NaiveDate;
 use object_store::path::Path as StorePath;
 use object_store::{BackoffConfig, ObjectStore, ObjectStoreExt, RetryConfig};
 
+mod gcs_json;
+
 /// One object to read, as listed.
 #[derive(Debug, Clone)]
 pub struct StoreObject {
@@ -27,6 +29,8 @@ pub struct StoreObject {
     pub size: u64,
     pub e_tag: Option<String>,
     pub version: Option<String>,
+    /// Cloud Storage objects are read through its JSON API (see `gcs_json`).
+    gcs: Option<Arc<gcs_json::Lister>>,
 }
 
 impl PartialEq for StoreObject {
@@ -241,16 +245,25 @@ fn ini_section(text: &str, name: &str) -> Option<Vec<(String, String)>> {
 /// under it is an error naming the input.
 pub fn list(input: &str, since: Option<i64>, until: Option<i64>) -> Result<Listing, String> {
     let (store, prefix, root) = open(input)?;
+    let gcs = if input.starts_with("gs://") {
+        Some(Arc::new(gcs_json::Lister::open(input)?))
+    } else {
+        None
+    };
     let window = Window::new(since, until);
     runtime().block_on(async move {
         let mut listing = Listing::default();
         let mut queue = vec![(prefix.clone(), DateParts::default())];
         while let Some((folder, date)) = queue.pop() {
             let at = (!folder.as_ref().is_empty()).then_some(&folder);
-            let found = store
-                .list_with_delimiter(at)
-                .await
-                .map_err(|e| format!("{input}: cannot list {root}/{folder}: {e}"))?;
+            let found = match &gcs {
+                Some(lister) => lister.list_with_delimiter(at).await,
+                None => store
+                    .list_with_delimiter(at)
+                    .await
+                    .map_err(|e| e.to_string()),
+            }
+            .map_err(|e| format!("{input}: cannot list {root}/{folder}: {e}"))?;
             for meta in found.objects {
                 listing.objects.push(StoreObject {
                     store: Arc::clone(&store),
@@ -259,6 +272,7 @@ pub fn list(input: &str, since: Option<i64>, until: Option<i64>) -> Result<Listi
                     size: meta.size,
                     e_tag: meta.e_tag,
                     version: meta.version,
+                    gcs: gcs.clone(),
                 });
             }
             // Reversed: the queue is a stack, and folders are read in name order.
@@ -283,6 +297,18 @@ pub fn list(input: &str, since: Option<i64>, until: Option<i64>) -> Result<Listi
 
 /// Reads one object whole, if it is within `max_bytes`.
 pub fn fetch(object: &StoreObject, max_bytes: u64) -> Result<Vec<u8>, String> {
+    if let Some(gcs) = &object.gcs {
+        let gcs = Arc::clone(gcs);
+        let location = object.location.clone();
+        let generation = object.version.clone();
+        return runtime().block_on(async move {
+            let bytes = gcs.fetch(&location, generation.as_deref()).await?;
+            if bytes.len() as u64 > max_bytes {
+                return Err(format!("more than {max_bytes} bytes as read"));
+            }
+            Ok(bytes)
+        });
+    }
     let store = Arc::clone(&object.store);
     let location = object.location.clone();
     runtime().block_on(async move {

@@ -19,5 +19,6 @@ mod security_lake;
 mod signing;
 mod sql;
 mod store;
+mod store_emulators;
 mod util;
 mod validate;

@@ -13,7 +13,7 @@ use crate::ingest::samples;
 use crate::util::*;
 
 /// The window of the pruning tests: two of the four uploaded days.
-const TWO_DAYS: [&str; 4] = [
+pub(crate) const TWO_DAYS: [&str; 4] = [
     "--since",
     "2026-11-02T00:00:00Z",
     "--until",
@@ -149,20 +149,8 @@ pub(crate) fn upload_day(
     day: u32,
     hashes: &mut BTreeMap<String, String>,
 ) -> Vec<String> {
-    let event_time = regex::Regex::new(r#""eventTime"\s*:\s*"[^"]*""#).unwrap();
     let mut keys = Vec::new();
-    for (i, file) in days_files().iter().enumerate() {
-        let key = format!(
-            "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/{day:02}/111122223333_CloudTrail_us-east-1_202611{day:02}T0{i}00Z_{i}.json.gz"
-        );
-        // The real records (whatever their container), dated on their
-        // folder's day as AWS would date them.
-        let text = std::fs::read_to_string(file).unwrap();
-        let when = format!(r#""eventTime": "2026-11-{day:02}T0{i}:15:00Z""#);
-        let dated = event_time.replace_all(&text, when.as_str());
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(dated.as_bytes()).unwrap();
-        let body = gz.finish().unwrap();
+    for (key, body) in day_objects(day) {
         hashes.insert(format!("s3://trail/{key}"), sha256_hex(&body));
         moto.put(&format!("trail/{key}"), body);
         keys.push(key);
@@ -170,7 +158,28 @@ pub(crate) fn upload_day(
     keys
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// One day's CloudTrail objects (key, gzipped body) in AWS's layout: the
+/// real sample records, dated on their folder's day as AWS would date them.
+pub(crate) fn day_objects(day: u32) -> Vec<(String, Vec<u8>)> {
+    let event_time = regex::Regex::new(r#""eventTime"\s*:\s*"[^"]*""#).unwrap();
+    days_files()
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let key = format!(
+                "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/{day:02}/111122223333_CloudTrail_us-east-1_202611{day:02}T0{i}00Z_{i}.json.gz"
+            );
+            let text = std::fs::read_to_string(file).unwrap();
+            let when = format!(r#""eventTime": "2026-11-{day:02}T0{i}:15:00Z""#);
+            let dated = event_time.replace_all(&text, when.as_str());
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(dated.as_bytes()).unwrap();
+            (key, gz.finish().unwrap())
+        })
+        .collect()
+}
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
         .iter()
@@ -265,7 +274,7 @@ fn a_trail_in_s3_is_read_with_the_window_pruning_its_days() {
 }
 
 /// The local copies of the uploaded files, for comparison.
-fn days_files() -> Vec<PathBuf> {
+pub(crate) fn days_files() -> Vec<PathBuf> {
     [
         "cloudtrail/stratus-red-team/aws.credential-access.ec2-get-password-data.json",
         "cloudtrail/stratus-red-team/aws.credential-access.secretsmanager-batch-retrieve-secrets.json",
