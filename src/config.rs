@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::checks::catalogue::Catalogue;
-use crate::checks::config::{ChecksConfig, Waiver};
+use crate::checks::config::ChecksConfig;
+use crate::checks::waiver::Waiver;
 use crate::checks::remediation::Exposure;
 use crate::checks::CheckError;
 use crate::fedramp::Class;

@@ -19,6 +19,7 @@ pub mod remediation;
 pub mod render;
 pub mod rules;
 pub mod run;
+pub mod waiver;
 
 use thiserror::Error;
 

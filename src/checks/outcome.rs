@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::config::Waiver;
+use super::waiver::Waiver;
 
 /// A check's verdict. Only `pass` says the evidence shows the control
 /// working; the other three say why there is no such claim.

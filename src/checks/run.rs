@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::catalogue::{Basis, Catalogue, Check};
-use super::config::{ChecksConfig, Waiver};
+use super::config::ChecksConfig;
+use super::waiver::Waiver;
 use super::evidence::Evidence;
 use super::frameworks::Frameworks;
 use super::outcome::{Ctx, Outcome, Status};
