@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::catalogue::Catalogue;
 use crate::checks::config::ChecksConfig;
-use crate::checks::waiver::Waiver;
 use crate::checks::remediation::Exposure;
+use crate::checks::waiver::Waiver;
 use crate::checks::CheckError;
 use crate::fedramp::Class;
 
@@ -30,6 +30,10 @@ pub struct Config {
     pub checks: BTreeMap<String, BTreeMap<String, toml::Value>>,
     #[serde(default)]
     pub waivers: Vec<Waiver>,
+    /// Embedded or industrial identities that cannot refresh tokens, with
+    /// the compensating controls they rely on (`checks/embedded.rs`).
+    #[serde(default)]
+    pub embedded: Vec<crate::checks::embedded::Declaration>,
     #[serde(default)]
     pub attestations: Vec<Attestation>,
     #[serde(default)]
@@ -319,6 +323,7 @@ impl Config {
         let mut validated = ChecksConfig {
             checks: config.checks.clone(),
             waivers: config.waivers.clone(),
+            embedded: config.embedded.clone(),
         };
         validated.validate(text, name, catalogue)?;
         config.validated = validated;

@@ -27,6 +27,8 @@ pub struct ChecksConfig {
     /// Parameter overrides by check id.
     pub checks: BTreeMap<String, BTreeMap<String, toml::Value>>,
     pub waivers: Vec<Waiver>,
+    /// Embedded identities and the compensating controls they rely on.
+    pub embedded: Vec<super::embedded::Declaration>,
 }
 
 impl ChecksConfig {
@@ -122,6 +124,14 @@ impl ChecksConfig {
                 .compile()
                 .map_err(|e| invalid(&waiver.subject, format!("{}: {e}", at("subject"))))?;
         }
+        for declaration in &config.embedded {
+            declaration.check().map_err(|reason| {
+                invalid(
+                    &declaration.subject,
+                    format!("[[embedded]] {:?}: {reason}", declaration.subject),
+                )
+            })?;
+        }
         Ok(())
     }
 
@@ -142,6 +152,7 @@ impl ChecksConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn parse(text: &str) -> Result<ChecksConfig, CheckError> {
         crate::config::Config::parse(text, "proofpack.toml", &Catalogue::built_in().unwrap())

@@ -314,6 +314,9 @@ pub struct Evidence {
     pub findings: Findings,
     /// `summary.json`, when read from a folder.
     pub summary: Value,
+    /// Declared embedded identities, their compensating controls verified
+    /// over the events (see [`Evidence::verify_embedded`]).
+    pub embedded: Vec<super::embedded::Verification>,
 }
 
 impl Evidence {
@@ -365,7 +368,24 @@ impl Evidence {
             grants: Grants::from_frame(&table(GRANTS)?)?,
             findings: Findings::from_frame(&table(SECRET_FINDINGS)?)?,
             summary,
+            embedded: Vec::new(),
         })
+    }
+
+    /// Verifies the declared embedded identities' compensating controls
+    /// over `dir`'s access events (a pass of its own: the same whatever
+    /// engine aggregated the events).
+    pub fn verify_embedded(
+        &mut self,
+        dir: &Path,
+        declarations: &[super::embedded::Declaration],
+    ) -> Result<(), CheckError> {
+        self.embedded =
+            super::embedded::verify(dir, declarations).map_err(|reason| CheckError::Evidence {
+                dir: dir.display().to_string(),
+                reason,
+            })?;
+        Ok(())
     }
 
     /// Evidence from rows in memory (tests, and callers that have just
@@ -389,6 +409,7 @@ impl Evidence {
             grants: Grants::from_frame(&grants_frame(grants)?)?,
             findings: Findings::from_frame(&secret_findings_frame(findings)?)?,
             summary: Value::Null,
+            embedded: Vec::new(),
         })
     }
 

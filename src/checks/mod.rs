@@ -12,6 +12,7 @@ pub mod aggregate;
 pub mod catalogue;
 pub mod config;
 pub mod coverage;
+pub mod embedded;
 pub mod evidence;
 pub mod frameworks;
 pub mod outcome;

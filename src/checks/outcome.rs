@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::embedded::Verification;
 use super::waiver::Waiver;
 
 /// A check's verdict. Only `pass` says the evidence shows the control
@@ -21,6 +22,10 @@ pub enum Status {
     /// Evidence the check needs is missing (no inventory to compare the
     /// logs with).
     NotEvaluated,
+    /// Nothing fails but what declared compensating controls answer, each
+    /// verified over the evidence (embedded identities): neither a pass
+    /// nor a failure.
+    Compensated,
 }
 
 impl Status {
@@ -30,6 +35,7 @@ impl Status {
             Status::Fail => "fail",
             Status::NotApplicable => "not-applicable",
             Status::NotEvaluated => "not-evaluated",
+            Status::Compensated => "compensated",
         }
     }
 }
@@ -73,6 +79,16 @@ pub struct Outcome {
     pub metrics: BTreeMap<String, Value>,
     pub subjects: Vec<Subject>,
     pub waived: Vec<WaivedSubject>,
+    /// Subjects of embedded identities whose compensating controls hold.
+    pub compensated: Vec<CompensatedSubject>,
+}
+
+/// A subject answered by verified compensating controls.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompensatedSubject {
+    #[serde(flatten)]
+    pub subject: Subject,
+    pub embedded: Verification,
 }
 
 impl Outcome {
@@ -83,6 +99,7 @@ impl Outcome {
             metrics: BTreeMap::new(),
             subjects: Vec::new(),
             waived: Vec::new(),
+            compensated: Vec::new(),
         }
     }
 
@@ -124,12 +141,50 @@ impl Outcome {
     ) {
         let mut rows = rows;
         rows.truncate(MAX_ROWS_PER_SUBJECT);
-        let subject = Subject {
+        let mut subject = Subject {
             id: id.to_string(),
             detail,
             rows,
             rows_total,
         };
+        if let Some(embedded) = ctx.embedded_for(id) {
+            if embedded.compensates() {
+                subject.detail = format!(
+                    "{}; embedded ({}): compensating controls verified over {} event(s): {}",
+                    subject.detail,
+                    embedded.declaration.reason,
+                    embedded.events,
+                    embedded.describe()
+                );
+                self.compensated.push(CompensatedSubject {
+                    subject,
+                    embedded: embedded.clone(),
+                });
+                return;
+            }
+            // Declared embedded, but its controls break (or nothing shows
+            // them): a failure, with the breaking rows as its evidence.
+            let broken: Vec<&str> = embedded.broken().map(|c| c.control.as_str()).collect();
+            subject.detail = if broken.is_empty() {
+                format!(
+                    "{}; declared embedded, but no use in the window shows a compensating control",
+                    subject.detail
+                )
+            } else {
+                format!(
+                    "{}; declared embedded, but its compensating controls break: {}",
+                    subject.detail,
+                    embedded.describe()
+                )
+            };
+            for c in embedded.broken() {
+                for row in &c.rows {
+                    if subject.rows.len() < MAX_ROWS_PER_SUBJECT && !subject.rows.contains(row) {
+                        subject.rows.push(*row);
+                    }
+                }
+            }
+        }
         match ctx.waiver_for(id) {
             Some(waiver) => self.waived.push(WaivedSubject {
                 subject,
@@ -139,7 +194,8 @@ impl Outcome {
         }
     }
 
-    /// Pass when no failing subject remains (waived ones do not count).
+    /// Pass when no failing subject remains (waived ones do not count;
+    /// compensated ones make it [`Status::Compensated`], see [`Self::settle`]).
     pub fn judge_by_subjects(mut self, what: &str, considered: usize) -> Self {
         self.metric("considered", considered as u64);
         self.metric("failing", self.subjects.len() as u64);
@@ -163,6 +219,25 @@ impl Outcome {
     }
 }
 
+impl Outcome {
+    /// A check that would pass but for subjects answered by compensating
+    /// controls is `compensated`, not `pass`.
+    pub fn settle(mut self) -> Self {
+        if !self.compensated.is_empty() {
+            self.metric("compensated", self.compensated.len() as u64);
+            if self.status == Status::Pass {
+                self.status = Status::Compensated;
+                self.reason = format!(
+                    "{}; {} subject(s) of embedded identities answered by verified compensating controls",
+                    self.reason,
+                    self.compensated.len()
+                );
+            }
+        }
+        self
+    }
+}
+
 impl Default for Outcome {
     fn default() -> Self {
         Outcome::new()
@@ -180,6 +255,9 @@ pub struct Ctx<'a> {
     pub until_us: Option<i64>,
     /// Waivers of this check still in force at `as_of`.
     pub waivers: Vec<&'a Waiver>,
+    /// Verified embedded declarations, for the checks compensating
+    /// controls answer (empty for the others).
+    pub embedded: Vec<&'a Verification>,
 }
 
 impl Ctx<'_> {
@@ -199,6 +277,10 @@ impl Ctx<'_> {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+
+    pub fn embedded_for(&self, subject: &str) -> Option<&Verification> {
+        self.embedded.iter().copied().find(|v| v.answers(subject))
     }
 
     pub fn waiver_for(&self, subject: &str) -> Option<&Waiver> {

@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use super::catalogue::{Basis, Catalogue, Check};
 use super::config::ChecksConfig;
-use super::waiver::Waiver;
 use super::evidence::Evidence;
 use super::frameworks::Frameworks;
 use super::outcome::{Ctx, Outcome, Status};
+use super::waiver::Waiver;
 use crate::time::format_micros;
 
 #[derive(Debug, Clone, Serialize)]
@@ -190,6 +190,11 @@ pub fn run(
                     .iter()
                     .filter(|w| w.check == check.id && w.in_force(as_of_day))
                     .collect(),
+                embedded: if super::embedded::COMPENSABLE_CHECKS.contains(&check.id.as_str()) {
+                    ev.embedded.iter().collect()
+                } else {
+                    Vec::new()
+                },
             };
             let function = super::rules::function(&check.function)
                 .expect("the catalogue was checked for known functions when loaded");
@@ -198,7 +203,7 @@ pub fn run(
                 title: check.title.clone(),
                 severity: check.severity,
                 parameters: params,
-                outcome: function(ev, &ctx),
+                outcome: function(ev, &ctx).settle(),
                 mappings: resolve(check, frameworks),
             }
         })
@@ -209,6 +214,7 @@ pub fn run(
         Status::Fail,
         Status::NotApplicable,
         Status::NotEvaluated,
+        Status::Compensated,
     ] {
         counts.insert(
             status.as_str(),

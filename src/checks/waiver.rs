@@ -83,4 +83,3 @@ impl Waiver {
         day <= self.expires
     }
 }
-

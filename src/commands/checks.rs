@@ -192,8 +192,11 @@ pub fn checks(command: ChecksCommand) -> anyhow::Result<ExitStatus> {
             };
             let agents =
                 proofpack::checks::aggregate::stats::interactive_agents(&catalogue, &config);
-            let evidence = Evidence::load_with(&dir, &agents, engine)
+            let mut evidence = Evidence::load_with(&dir, &agents, engine)
                 .with_context(|| format!("reading the evidence in {}", dir.display()))?;
+            evidence
+                .verify_embedded(&dir, &config.embedded)
+                .with_context(|| format!("verifying [[embedded]] over {}", dir.display()))?;
             let report = run(
                 &display(&dir),
                 &evidence,

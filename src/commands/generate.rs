@@ -218,10 +218,11 @@ pub fn generate(args: GenerateArgs, quiet: bool, verbose: u8) -> anyhow::Result<
         s.files, s.read, s.normalised, s.inventoried, s.rejected, s.outside_window, s.skipped
     );
     println!(
-        "{} check(s): {} pass, {} fail, {} not applicable, {} not evaluated",
+        "{} check(s): {} pass, {} fail, {} compensated, {} not applicable, {} not evaluated",
         generated.report.results.len(),
         c.get("pass").unwrap_or(&0),
         c.get("fail").unwrap_or(&0),
+        c.get("compensated").unwrap_or(&0),
         c.get("not-applicable").unwrap_or(&0),
         c.get("not-evaluated").unwrap_or(&0)
     );

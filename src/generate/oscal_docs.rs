@@ -241,7 +241,8 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
             .outcome
             .subjects
             .iter()
-            .chain(r.outcome.waived.iter().map(|w| &w.subject));
+            .chain(r.outcome.waived.iter().map(|w| &w.subject))
+            .chain(r.outcome.compensated.iter().map(|c| &c.subject));
         for s in named {
             items.entry(s.id.clone()).or_insert_with(|| {
                 json!({
@@ -315,6 +316,13 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
             }
             risks.push(risk);
         }
+        if !r.outcome.compensated.is_empty() {
+            let id = uuid(&["compensated-risk", &run_key, &r.id]);
+            if r.outcome.status == Status::Compensated {
+                risk_of.insert(&r.id, id.clone());
+            }
+            risks.push(compensated_risk(r, id, obs, &by_table));
+        }
         if !r.outcome.waived.is_empty() {
             let latest = r
                 .outcome
@@ -353,7 +361,12 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
             .report
             .results
             .iter()
-            .filter(|r| matches!(r.outcome.status, Status::Pass | Status::Fail))
+            .filter(|r| {
+                matches!(
+                    r.outcome.status,
+                    Status::Pass | Status::Fail | Status::Compensated
+                )
+            })
             .filter(|r| {
                 r.mappings.iter().any(|m| {
                     m.framework == "nist-800-53-r5" && m.items.iter().any(|i| &i.id == control)
@@ -368,9 +381,11 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
         if judged.is_empty() && attested.is_empty() {
             continue;
         }
+        // Compensated checks are not satisfied as written: their risk is a
+        // requested deviation, answered by verified compensating controls.
         let failing: Vec<&&CheckResult> = judged
             .iter()
-            .filter(|r| r.outcome.status == Status::Fail)
+            .filter(|r| matches!(r.outcome.status, Status::Fail | Status::Compensated))
             .collect();
         let state = if failing.is_empty() {
             "satisfied"
@@ -424,9 +439,10 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
         "uuid": uuid(&["result", &run_key]),
         "title": format!("NHI evidence run for {}", d.system.name),
         "description": format!(
-            "{} checks over the evidence of {} to {}: {} pass, {} fail, {} not applicable, {} not evaluated.",
+            "{} checks over the evidence of {} to {}: {} pass, {} fail, {} compensated, {} not applicable, {} not evaluated.",
             d.report.results.len(), d.since, d.until,
             d.report.counts.get("pass").unwrap_or(&0), d.report.counts.get("fail").unwrap_or(&0),
+            d.report.counts.get("compensated").unwrap_or(&0),
             d.report.counts.get("not-applicable").unwrap_or(&0), d.report.counts.get("not-evaluated").unwrap_or(&0)
         ),
         "start": d.since,
@@ -497,13 +513,34 @@ pub fn build(d: &DocInputs<'_>) -> Documents {
         .iter()
         .filter_map(|(check, risk)| Some((risk.as_str(), d.deadlines.get(*check)?)))
         .collect();
+    let deviations: BTreeSet<&str> = risks
+        .iter()
+        .filter(|r| r["status"] == "deviation-requested")
+        .filter_map(|r| r["uuid"].as_str())
+        .collect();
     let poam_items: Vec<Value> = open
         .iter()
         .map(|f| {
+            // A finding whose only risks are requested deviations is an
+            // operational requirement to approve, not a fix to make.
+            let related: Vec<&str> = f["related-risks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["risk-uuid"].as_str())
+                .collect();
+            let deviation = !related.is_empty() && related.iter().all(|r| deviations.contains(r));
             let mut item = json!({
                 "uuid": uuid(&["poam-item", &run_key, f["uuid"].as_str().unwrap_or("")]),
                 "title": f["title"],
-                "description": format!("Remediate: {}", f["description"].as_str().unwrap_or("")),
+                "description": if deviation {
+                    format!(
+                        "Operational requirement (deviation requested): static credentials of embedded identities, answered by compensating controls verified over the evidence (the risk's mitigating factors). {}",
+                        f["description"].as_str().unwrap_or("")
+                    )
+                } else {
+                    format!("Remediate: {}", f["description"].as_str().unwrap_or(""))
+                },
                 "related-findings": [{"finding-uuid": f["uuid"]}],
                 "related-observations": f["related-observations"],
             });
@@ -627,6 +664,65 @@ fn label(control: &str) -> String {
     }
 }
 
+/// The risk of static credentials kept by embedded identities: a requested
+/// deviation (a FedRAMP operational requirement), each verified control a
+/// mitigating factor linked to the rows that show it, the provider-attested
+/// ones said to be so.
+fn compensated_risk(
+    r: &CheckResult,
+    id: String,
+    obs: &str,
+    by_table: &BTreeMap<&str, &Resource>,
+) -> Value {
+    let mut factors = Vec::new();
+    let mut lines = Vec::new();
+    for c in &r.outcome.compensated {
+        lines.push(format!("{}: {}", c.subject.id, c.subject.detail));
+        for control in &c.embedded.controls {
+            let state = match control.state {
+                crate::checks::embedded::ControlState::Held => "verified",
+                crate::checks::embedded::ControlState::Broken => "broken",
+                crate::checks::embedded::ControlState::Attested => "provider-attested",
+            };
+            let mut factor = json!({
+                "uuid": uuid(&["mitigating-factor", &id, &c.subject.id, &control.control]),
+                "description": format!(
+                    "{} for {} ({state}): {}",
+                    control.control, c.subject.id, control.detail
+                ),
+                "subjects": [{"subject-uuid": uuid(&["subject", &c.subject.id]), "type": "inventory-item"}],
+            });
+            // One link per evidence table (a link's href and rel are its
+            // key), naming the rows that show the control.
+            let mut rows: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+            for row in &control.rows {
+                rows.entry(row.table).or_default().push(row.row.to_string());
+            }
+            let links: Vec<Value> = rows
+                .iter()
+                .filter_map(|(table, list)| by_table.get(table).map(|res| (res, list)))
+                .map(|(res, list)| {
+                    json!({"href": format!("#{}", res.uuid), "rel": "reference",
+                        "text": format!("rows {} of {} (0-based; {} in all)", list.join(", "), res.path, control.rows_total)})
+                })
+                .collect();
+            if !links.is_empty() {
+                factor["links"] = Value::Array(links);
+            }
+            factors.push(factor);
+        }
+    }
+    json!({
+        "uuid": id,
+        "title": format!("{}: compensated for {} embedded subject(s)", r.title, r.outcome.compensated.len()),
+        "description": "Static credentials of embedded or industrial identities that cannot refresh tokens: an operational requirement, answered by compensating controls verified over the evidence.",
+        "statement": lines.join("\n"),
+        "status": "deviation-requested",
+        "mitigating-factors": factors,
+        "related-observations": [{"observation-uuid": obs}]
+    })
+}
+
 fn subject_list(r: &CheckResult) -> String {
     let ids: Vec<&str> = r
         .outcome
@@ -655,6 +751,7 @@ fn observation(
         .subjects
         .iter()
         .chain(r.outcome.waived.iter().map(|w| &w.subject))
+        .chain(r.outcome.compensated.iter().map(|c| &c.subject))
         .collect();
     // Rows per table, across the subjects.
     let mut rows: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();

@@ -89,7 +89,12 @@ pub fn build(s: &SdrInputs<'_>) -> Sdr {
     for (ksi, checks) in &ksis {
         let judged: Vec<&&CheckResult> = checks
             .iter()
-            .filter(|r| matches!(r.outcome.status, Status::Pass | Status::Fail))
+            .filter(|r| {
+                matches!(
+                    r.outcome.status,
+                    Status::Pass | Status::Fail | Status::Compensated
+                )
+            })
             .collect();
         let attested: Vec<&(Attestation, String)> = s
             .attestations

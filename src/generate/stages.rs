@@ -270,7 +270,8 @@ pub(super) fn read_evidence(plan: &Plan<'_>, root: &Path) -> Result<Gathered, Ge
         &plan.catalogue,
         &plan.config.validated,
     );
-    let tables = Evidence::load_with(&dir, &agents, plan.opts.engine)?;
+    let mut tables = Evidence::load_with(&dir, &agents, plan.opts.engine)?;
+    tables.verify_embedded(&dir, &plan.config.validated.embedded)?;
     let since_us = plan
         .since_us
         .or(tables.events.min_time)

@@ -137,6 +137,9 @@ struct CheckView {
     subjects: Vec<SubjectView>,
     more_subjects: usize,
     waived: Vec<SubjectView>,
+    /// Subjects of embedded identities answered by verified compensating
+    /// controls (their detail lists each control and its state).
+    compensated: Vec<SubjectView>,
     ksis: Vec<String>,
     controls: Vec<String>,
     /// For a failing check: when the POA&M says it is due, and why.
@@ -257,6 +260,8 @@ fn link(report: &Report, row: &crate::checks::outcome::RowRef) -> EvidenceLink {
 fn status_of(statuses: &[Status]) -> &'static str {
     if statuses.contains(&Status::Fail) {
         "not satisfied"
+    } else if statuses.contains(&Status::Compensated) {
+        "compensated"
     } else if statuses.contains(&Status::Pass) {
         "satisfied"
     } else if statuses.is_empty() {
@@ -570,6 +575,12 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
                         ..subject_view(s.report, &w.subject)
                     })
                     .collect(),
+                compensated: r
+                    .outcome
+                    .compensated
+                    .iter()
+                    .map(|c| subject_view(s.report, &c.subject))
+                    .collect(),
                 ksis: items("fedramp-20x-ksi"),
                 controls: items("nist-800-53-r5"),
                 deadline: s.deadlines.get(&r.id).map(|d| match &d.due {
@@ -582,9 +593,10 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
     // Not satisfied first.
     checks.sort_by_key(|c| match c.status.as_str() {
         "fail" => 0,
-        "not-evaluated" => 1,
-        "pass" => 2,
-        _ => 3,
+        "compensated" => 1,
+        "not-evaluated" => 2,
+        "pass" => 3,
+        _ => 4,
     });
     let mut frameworks = Vec::new();
     frameworks.extend(ksi_table(s));

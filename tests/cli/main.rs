@@ -4,6 +4,7 @@
 
 mod agents;
 mod checks;
+mod embedded;
 mod engines;
 mod frameworks;
 mod generate;

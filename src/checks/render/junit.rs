@@ -72,9 +72,10 @@ pub fn junit(report: &Report) -> String {
                     escape(&r.outcome.reason)
                 ));
             }
-            Status::Pass => {
+            Status::Pass | Status::Compensated => {
                 out.push_str(&format!(
-                    "      <system-out>{}</system-out>\n",
+                    "      <system-out>{}: {}</system-out>\n",
+                    r.outcome.status.as_str(),
                     escape(&r.outcome.reason)
                 ));
             }

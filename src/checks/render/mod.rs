@@ -79,10 +79,11 @@ pub fn report_text(report: &Report) -> String {
     let c = &report.counts;
     let _ = writeln!(
         out,
-        "{} check(s): {} pass, {} fail, {} not applicable, {} not evaluated",
+        "{} check(s): {} pass, {} fail, {} compensated, {} not applicable, {} not evaluated",
         report.results.len(),
         c.get("pass").unwrap_or(&0),
         c.get("fail").unwrap_or(&0),
+        c.get("compensated").unwrap_or(&0),
         c.get("not-applicable").unwrap_or(&0),
         c.get("not-evaluated").unwrap_or(&0)
     );

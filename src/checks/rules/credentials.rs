@@ -46,7 +46,13 @@ pub fn ephemeral_share(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
             &p.static_nhi,
         );
     }
-    let waived_static: u64 = out.waived.iter().map(|w| w.subject.rows_total as u64).sum();
+    // Waived and compensated principals' static events leave the ratio.
+    let waived_static: u64 = out
+        .waived
+        .iter()
+        .map(|w| w.subject.rows_total as u64)
+        .chain(out.compensated.iter().map(|c| c.subject.rows_total as u64))
+        .sum();
     let overall = share(
         ephemeral as usize,
         (ephemeral + fixed - waived_static) as usize,

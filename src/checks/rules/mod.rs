@@ -222,6 +222,7 @@ pub(crate) mod testing {
             since_us: None,
             until_us: None,
             waivers: Vec::new(),
+            embedded: Vec::new(),
         }
     }
 }
