@@ -3,7 +3,9 @@
 //! `actor`, `@timestamp` / `created_at` in epoch milliseconds).
 //!
 //! Credential, from `programmatic_access_type` (GitHub's own words) and the
-//! token fields: a personal access token, classic or fine-grained, or an
+//! token fields (`hashed_token`, `token_id`, `token_scopes` say a token
+//! authenticated the request even without a type; scopes make it a classic
+//! personal access token or an OAuth token: static): a personal access token, classic or fine-grained, or an
 //! OAuth app token → static (they live until revoked or their set expiry);
 //! a GitHub App's installation (server-to-server) or user-to-server token
 //! → ephemeral (one hour, eight hours); an event with no token type →
@@ -77,7 +79,21 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
             environment: None,
         });
     };
-    let token_type = text(record, "/programmatic_access_type");
+    // The token fields say a token authenticated the request even when the
+    // event names no type (GitHub's audit-log docs: `hashed_token`,
+    // `token_id`, `token_scopes`); scopes are what a classic personal
+    // access token or an OAuth token carries.
+    let scopes = text(record, "/token_scopes");
+    let token_seen = record.get("hashed_token").is_some_and(|v| !v.is_null())
+        || record.get("token_id").is_some_and(|v| !v.is_null())
+        || scopes.is_some();
+    let token_type = text(record, "/programmatic_access_type").or(if scopes.is_some() {
+        Some("token with scopes (a classic personal access token or an OAuth token)")
+    } else if token_seen {
+        Some("token of a type the event does not name")
+    } else {
+        None
+    });
     let lowered = token_type.map(str::to_ascii_lowercase).unwrap_or_default();
     let app_token = lowered.contains("server-to-server")
         || lowered.contains("user-to-server")
@@ -88,15 +104,23 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
             format!("{t}: a GitHub App token that expires within hours"),
             "github-app-token",
         ),
-        Some(t) if lowered.contains("personal access token") => (
+        Some(t) if lowered.contains("personal access token") && !lowered.contains("oauth") => (
             CredentialType::Static,
             format!("{t}: lives until revoked or its set expiry"),
             "personal-access-token",
         ),
-        Some(t) if lowered.contains("oauth") => (
+        Some(t) if lowered.contains("oauth") && !lowered.contains("classic personal") => (
             CredentialType::Static,
             format!("{t}: an OAuth app token that does not expire by itself"),
             "oauth-token",
+        ),
+        Some(t) if scopes.is_some() => (
+            CredentialType::Static,
+            format!(
+                "token_scopes {}: a {t}, which lives until revoked",
+                scopes.unwrap_or("")
+            ),
+            "scoped-token",
         ),
         Some(t) => (
             CredentialType::Unknown,
@@ -280,6 +304,34 @@ pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Shaped as GitHub's audit-log documentation describes a request made
+    /// with a token (`hashed_token`, `token_id`, `token_scopes`), with no
+    /// `programmatic_access_type` (as Elastic's GitHub integration input).
+    #[test]
+    fn a_request_with_token_fields_is_the_tokens_use_without_a_type() {
+        let n = normalise(&event(json!({"action": "api.request", "hashed_token": "k0Cg1Ag+0pQ5m2PvsNI0bO0MpBl4ZEkvWpmXvQkTgNc=",
+            "token_id": 137, "token_scopes": "repo,read:org", "user_agent": "curl/8.4.0"}))).unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Service);
+        assert_eq!(n.credential_type, CredentialType::Static);
+        assert_eq!(
+            n.credential_id.as_deref(),
+            Some("k0Cg1Ag+0pQ5m2PvsNI0bO0MpBl4ZEkvWpmXvQkTgNc=")
+        );
+        assert!(
+            n.credential_reason.contains("repo,read:org"),
+            "{}",
+            n.credential_reason
+        );
+        // A token id alone: a token's use, its kind unknown.
+        let n = normalise(&event(json!({"action": "api.request", "token_id": 9}))).unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Service);
+        assert_eq!(n.credential_type, CredentialType::Unknown);
+        assert_eq!(n.credential_id.as_deref(), Some("token-id:9"));
+        // No token field: a person.
+        let n = normalise(&event(json!({"action": "repo.create"}))).unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Human);
+    }
 
     fn event(extra: serde_json::Value) -> serde_json::Value {
         let mut e = json!({"@timestamp": 1_711_431_195_806i64, "action": "git.clone", "actor": "octocat",

@@ -13,10 +13,21 @@
 //! 5. otherwise unknown: the audit log does not say how users authenticated
 //!    (client certificate, OIDC, static token file).
 //!
-//! Principal type: service accounts → workload; nodes (`system:node:*`) and
-//! control-plane components (`system:kube-*`, `system:apiserver`) → service;
-//! `system:anonymous` → anonymous (no credential, no identity); any other
-//! user → human.
+//! Principal type: a managed platform's own identity
+//! (`mappings/platform-identities.toml`: AKS's `aksService`, `masterclient`,
+//! `nodeclient`, EKS's `eks:*`, GKE's `system:gke-*`, OpenShift's, K3s's,
+//! Rancher's, each citing its vendor's page) → service, ownership
+//! `provider`; service accounts → workload; nodes (`system:node:*`) and
+//! control-plane components (`system:kube-*`, `system:apiserver`) →
+//! service; certificate identities (`kubernetes-admin`, `clusterAdmin`,
+//! `clusterUser`) → service; `system:anonymous` → anonymous; any other user
+//! → human.
+//!
+//! Client certificates: a platform identity the table marks `x509`, or a
+//! user with no token claims in `user.extra` who is in `system:masters` or
+//! is one of the certificate identities above → static (an x509 client
+//! certificate, id `x509:USER`), so a certificate used from several places
+//! is judged as a shared static key is.
 //!
 //! Decision: `annotations["authorization.k8s.io/decision"]` (`allow` /
 //! `forbid`) when present; else `responseStatus.code`: 401 and 403 → deny,
@@ -100,10 +111,20 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
 }
 
 fn principal(username: &str) -> (PrincipalType, String) {
-    if username.starts_with("system:serviceaccount:") {
+    if let Some(platform) = super::platform::lookup(username) {
+        (PrincipalType::Service, platform.reason())
+    } else if username.starts_with("system:serviceaccount:") {
         (PrincipalType::Workload, "Kubernetes service account".into())
     } else if username.starts_with("system:node:") {
         (PrincipalType::Service, "kubelet node identity".into())
+    } else if matches!(
+        username,
+        "kubernetes-admin" | "clusterAdmin" | "clusterUser"
+    ) {
+        (
+            PrincipalType::Service,
+            format!("{username}: a client-certificate identity (kubeadm's admin.conf, AKS's cluster certificates) shared by people and automation"),
+        )
     } else if username == "system:anonymous" {
         (
             PrincipalType::Anonymous,
@@ -169,6 +190,44 @@ fn credential<'a, J: JsonRef<'a>>(
             Some(key.to_string()),
         );
     }
+    if let Some(platform) = super::platform::lookup(username).filter(|p| p.client_certificate()) {
+        return (
+            CredentialType::Static,
+            format!(
+                "{}: authenticated with an x509 client certificate, valid until it expires or the CA is rotated",
+                platform.platform
+            ),
+            "client-certificate".into(),
+            Some(format!("x509:{username}")),
+        );
+    }
+    // Certificate authentication: no token claims at all, and a group or
+    // a name only certificates give (kubeadm's `admin.conf` user, AKS's
+    // cluster admin and user certificates, `system:masters`).
+    let extra_empty = record
+        .pointer("/user/extra")
+        .is_none_or(|e| e.is_null() || e.len() == 0);
+    let masters = record
+        .pointer("/user/groups")
+        .and_then(J::as_array)
+        .is_some_and(|mut g| g.any(|v| v.as_str() == Some("system:masters")));
+    let certificate_user = matches!(
+        username,
+        "kubernetes-admin" | "clusterAdmin" | "clusterUser"
+    );
+    let not_a_person_or_account =
+        username == "system:anonymous" || username.starts_with("system:serviceaccount:");
+    if extra_empty && (masters || certificate_user) && !not_a_person_or_account {
+        return (
+            CredentialType::Static,
+            format!(
+                "{}: an x509 client certificate (no token claims), long-lived and often shared between people and automation",
+                if masters { "group system:masters" } else { username }
+            ),
+            "client-certificate".into(),
+            Some(format!("x509:{username}")),
+        );
+    }
     if username.starts_with("system:serviceaccount:") {
         return (
             CredentialType::Static,
@@ -191,6 +250,29 @@ fn credential<'a, J: JsonRef<'a>>(
         "unknown".into(),
         None,
     )
+}
+
+/// A platform's own identity, seen acting: the provider's, with the
+/// platform as vendor.
+pub fn observe<'a, J: JsonRef<'a>>(_record: J, access: &Normalised) -> super::observed::Observed {
+    let mut seen = super::observed::Observed::default();
+    if let Some(platform) = super::platform::lookup(&access.principal_id) {
+        seen.identities.push(crate::model::Identity {
+            id: access.principal_id.clone(),
+            kind: "platform-identity".into(),
+            provider: "kubernetes",
+            environment: access.environment.clone(),
+            last_used_us: Some(access.time_us),
+            active: true,
+            credential_type: access.credential_type,
+            credential_reason: access.credential_reason.clone(),
+            ownership: crate::model::Ownership::Provider,
+            vendor: Some(platform.platform.clone()),
+            ownership_reason: platform.reason(),
+            ..Default::default()
+        });
+    }
+    seen
 }
 
 fn decision<'a, J: JsonRef<'a>>(record: J) -> (Decision, Option<String>) {
@@ -250,6 +332,65 @@ mod tests {
                "verb": "get", "user": user, "stageTimestamp": "2026-11-02T04:02:19.123456Z",
                "objectRef": {"resource": "secrets", "namespace": "payments", "name": "stripe"},
                "responseStatus": {"code": 200}})
+    }
+
+    /// Usernames from each platform's documentation (and the held-out AKS
+    /// diagnostic record's): never a person.
+    #[test]
+    fn managed_platform_identities_are_the_providers_services() {
+        for user in [
+            "aksService",
+            "masterclient",
+            "nodeclient",
+            "aksProblemDetector",
+            "eks:addon-manager",
+            "eks:certificate-controller",
+            "system:gke-common-webhooks",
+            "system:serviceaccount:openshift-monitoring:prometheus-k8s",
+        ] {
+            let n = normalise(&event(json!({"username": user}))).unwrap();
+            assert_eq!(n.principal_type, PrincipalType::Service, "{user}");
+            let seen = observe(&event(json!({"username": user})), &n);
+            assert_eq!(
+                seen.identities[0].ownership,
+                crate::model::Ownership::Provider,
+                "{user}"
+            );
+            assert!(
+                seen.identities[0].ownership_reason.contains("https://"),
+                "{user}"
+            );
+        }
+        let aks = normalise(&event(
+            json!({"username": "aksService", "groups": ["system:masters", "system:authenticated"]}),
+        ))
+        .unwrap();
+        assert_eq!(aks.credential_type, CredentialType::Static);
+        assert_eq!(aks.auth_method, "client-certificate");
+        assert_eq!(aks.credential_id.as_deref(), Some("x509:aksService"));
+        // A customer's user stays a person, with no provider identity.
+        let alice = event(json!({"username": "alice@example.com", "extra": {"oid": ["1"]}}));
+        let n = normalise(&alice).unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Human);
+        assert!(observe(&alice, &n).is_empty());
+    }
+
+    #[test]
+    fn certificate_users_carry_a_static_client_certificate() {
+        for user in [
+            json!({"username": "kubernetes-admin", "groups": ["kubeadm:cluster-admins", "system:authenticated"]}),
+            json!({"username": "clusterAdmin", "groups": ["system:masters", "system:authenticated"]}),
+            json!({"username": "ops-break-glass", "groups": ["system:masters"]}),
+        ] {
+            let n = normalise(&event(user.clone())).unwrap();
+            assert_eq!(n.credential_type, CredentialType::Static, "{user}");
+            assert_eq!(n.auth_method, "client-certificate", "{user}");
+        }
+        let n = normalise(&event(json!({"username": "kubernetes-admin"}))).unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Service);
+        // An OIDC user with token claims is not a certificate.
+        let n = normalise(&event(json!({"username": "ana@example.com", "groups": ["system:masters"], "extra": {"iss": ["https://issuer"]}}))).unwrap();
+        assert_eq!(n.credential_type, CredentialType::Unknown);
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub mod okta_system_log;
 pub mod openai_audit;
 pub mod output;
 pub mod parquet_rows;
+pub mod platform;
 pub mod reader;
 pub mod records;
 pub mod redact;
@@ -171,6 +172,7 @@ impl SourceKind {
             SourceKind::EntraAudit => entra_audit::observe(record, access),
             SourceKind::CloudTrail => cloudtrail_observe::observe(record, access),
             SourceKind::GithubAudit => github_audit::observe(record, access),
+            SourceKind::K8sAudit => k8s_audit::observe(record, access),
             SourceKind::OktaSystemLog => okta_system_log::observe(record, access),
             _ => observed::Observed::default(),
         }

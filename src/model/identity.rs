@@ -67,6 +67,9 @@ pub enum Ownership {
     Internal,
     /// Another organisation's app, role or integration holding access.
     ThirdParty,
+    /// The cloud or platform provider's own machinery (a managed control
+    /// plane's users, a service agent), documented by the provider.
+    Provider,
 }
 
 impl Ownership {
@@ -74,6 +77,7 @@ impl Ownership {
         match self {
             Ownership::Internal => "internal",
             Ownership::ThirdParty => "third-party",
+            Ownership::Provider => "provider",
         }
     }
 }
