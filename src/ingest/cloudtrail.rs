@@ -186,6 +186,14 @@ fn classify_identity<'a, J: JsonRef<'a>>(record: J) -> Identity {
             "userIdentity.type AWSService".to_string(),
         ),
         "Root" => (PrincipalType::Human, "the account root user".to_string()),
+        // AWS's own service acting through a service-linked role
+        // (documented in mappings/platform-identities.toml).
+        _ if super::platform::lookup(&principal_id).is_some() => (
+            PrincipalType::Service,
+            super::platform::lookup(&principal_id)
+                .map(|p| p.reason())
+                .unwrap_or_default(),
+        ),
         "AssumedRole" if role_name.starts_with("AWSReservedSSO_") => (
             PrincipalType::Human,
             "IAM Identity Center (SSO) role".to_string(),
@@ -409,6 +417,22 @@ mod tests {
         assert_eq!(n.session_name.as_deref(), Some("gha-42"));
         assert_eq!(n.principal_type, PrincipalType::Workload);
         assert_eq!(n.auth_method, "web-identity");
+    }
+
+    /// A service-linked role's session, as AWS's IAM guide describes it
+    /// (path `aws-service-role/`): AWS's own service, not the customer's
+    /// workload.
+    #[test]
+    fn service_linked_roles_are_aws_services() {
+        let n = normalise(&event(json!({"type": "AssumedRole",
+            "arn": "arn:aws:sts::1:assumed-role/AWSServiceRoleForAutoScaling/AutoScaling", "accessKeyId": "ASIAX",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::1:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"}}}))).unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Service);
+        assert!(
+            n.principal_reason.contains("service-linked role"),
+            "{}",
+            n.principal_reason
+        );
     }
 
     #[test]

@@ -86,6 +86,8 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     let is_service_account = principal_id.ends_with(".gserviceaccount.com")
         || subject.is_some_and(|s| s.starts_with("serviceAccount:"));
 
+    // Google's own service agents (documented in mappings/platform-identities.toml).
+    let platform = super::platform::lookup(&principal_id);
     let (principal_type, principal_reason) = if principal_id.starts_with("system:serviceaccount:") {
         (
             PrincipalType::Workload,
@@ -101,6 +103,8 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
             PrincipalType::Workload,
             "workload identity federation principal".to_string(),
         )
+    } else if let Some(agent) = platform.filter(|_| is_service_account) {
+        (PrincipalType::Service, agent.reason())
     } else if is_service_account {
         (
             PrincipalType::Workload,
@@ -120,7 +124,7 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
 
     // A service account serving a model or an agent is an AI application.
     let (principal_type, principal_reason) = match vertex_agent(service, method, &principal_id) {
-        Some(why) if principal_type == PrincipalType::Workload => (
+        Some(why) if principal_type == PrincipalType::Workload || platform.is_some() => (
             PrincipalType::Agent,
             format!("{why}; the identity alone says workload: {principal_reason}"),
         ),
@@ -266,6 +270,27 @@ pub fn observe<'a, J: JsonRef<'a>>(_record: J, access: &Normalised) -> super::ob
 mod tests {
     use super::*;
     use serde_json::{json, Value};
+
+    /// Google's service agents, as its service-agents page names them:
+    /// Google's machinery, not the customer's workload.
+    #[test]
+    fn service_agents_are_googles_services() {
+        let n = normalise(&entry(
+            json!({"principalEmail": "service-123@container-engine-robot.iam.gserviceaccount.com"}),
+            json!({}),
+        ))
+        .unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Service);
+        assert!(n
+            .principal_reason
+            .contains("https://cloud.google.com/iam/docs/service-agents"));
+        let n = normalise(&entry(
+            json!({"principalEmail": "ci@p.iam.gserviceaccount.com"}),
+            json!({}),
+        ))
+        .unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Workload);
+    }
 
     fn entry(auth: Value, status: Value) -> Value {
         json!({"insertId": "i", "logName": "projects/p/logs/cloudaudit.googleapis.com%2Factivity", "timestamp": "2024-12-03T17:58:44.882119699Z",

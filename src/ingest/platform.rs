@@ -106,6 +106,10 @@ mod tests {
             ),
             ("system:k3s-controller", "K3s"),
             (
+                "arn:aws:iam::111122223333:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing",
+                "AWS",
+            ),
+            (
                 "system:serviceaccount:cattle-system:cattle-cluster-agent",
                 "Rancher",
             ),
