@@ -122,6 +122,15 @@ fn epoch_to_micros(n: i64) -> i64 {
     }
 }
 
+/// A time for people to read in prose (`2026-10-27 00:00 UTC`); machine
+/// files keep RFC 3339. Text that is not a time comes back unchanged.
+pub fn prose_time(text: &str) -> String {
+    parse_time_text(text)
+        .and_then(DateTime::from_timestamp_micros)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| text.to_string())
+}
+
 /// RFC 3339 in UTC with microseconds, for display.
 pub fn format_micros(micros: i64) -> String {
     DateTime::from_timestamp_micros(micros)
@@ -143,6 +152,19 @@ mod tests {
     }
 
     const T: i64 = 1_644_272_617_000_000; // 2022-02-07T22:23:37Z
+
+    #[test]
+    fn prose_times_read_like_times() {
+        assert_eq!(
+            prose_time("2026-10-27T00:00:00.000000Z"),
+            "2026-10-27 00:00 UTC"
+        );
+        assert_eq!(
+            prose_time("2026-10-27T02:30:00+02:00"),
+            "2026-10-27 00:30 UTC"
+        );
+        assert_eq!(prose_time("soon"), "soon");
+    }
 
     #[test]
     fn zone_less_times_are_refused_unless_declared_utc() {

@@ -86,7 +86,7 @@ pub fn deadline_for(d: &DeadlineInputs<'_>, check: &str) -> Deadline {
         .and_then(|c| c.exposure)
         .or(d.poam.exposure)
         .unwrap_or(Exposure::InternetReachable);
-    let evaluated = rfc3339(d.evaluated);
+    let evaluated = crate::time::prose_time(&rfc3339(d.evaluated));
     if let Some(days) = own.and_then(|c| c.days) {
         let t = Timeframe {
             num: days,

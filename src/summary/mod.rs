@@ -91,6 +91,8 @@ struct FrameworkTable {
     title: String,
     version: String,
     rows: Vec<Row>,
+    /// Items no check covers, folded into one line (ids).
+    not_covered: Vec<String>,
     counts: BTreeMap<String, usize>,
     /// Whether rows carry control coverage (the KSI table).
     has_coverage: bool,
@@ -98,13 +100,18 @@ struct FrameworkTable {
 
 impl FrameworkTable {
     fn new(f: &crate::checks::frameworks::Framework, title: String, rows: Vec<Row>) -> Self {
+        let counts = count(&rows);
+        let has_coverage = rows.iter().any(|r| r.coverage.is_some());
+        let (uncovered, rows): (Vec<Row>, Vec<Row>) =
+            rows.into_iter().partition(|r| r.status == "not covered");
         FrameworkTable {
             id: f.id.clone(),
             title,
             version: f.version.clone(),
-            counts: count(&rows),
-            has_coverage: rows.iter().any(|r| r.coverage.is_some()),
+            counts,
+            has_coverage,
             rows,
+            not_covered: uncovered.into_iter().map(|r| r.id).collect(),
         }
     }
 }
@@ -584,7 +591,11 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
                 ksis: items("fedramp-20x-ksi"),
                 controls: items("nist-800-53-r5"),
                 deadline: s.deadlines.get(&r.id).map(|d| match &d.due {
-                    Some(due) => format!("POA&M deadline {due}: {}", d.explanation),
+                    Some(due) => format!(
+                        "POA&M deadline {}: {}",
+                        crate::time::prose_time(due),
+                        d.explanation
+                    ),
                     None => format!("No POA&M deadline: {}", d.explanation),
                 }),
             }
@@ -634,13 +645,31 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
     frameworks.extend(by_checks(s, "nist-ai-rmf-1.0", false, true));
 
     let (delegated, more_delegated) = delegated(s);
+    // What needs doing first: failing checks, then compensated ones.
+    let (needs, others): (Vec<&CheckView>, Vec<&CheckView>) = checks
+        .iter()
+        .partition(|c| c.status == "fail" || c.status == "compensated");
+    let expired: Vec<String> = s
+        .report
+        .expired_waivers
+        .iter()
+        .map(|w| {
+            format!(
+                "{} on {} (expired {}, approved by {})",
+                w.check, w.subject, w.expires, w.approver
+            )
+        })
+        .collect();
     let context = minijinja::context! {
+        needs => minijinja::Value::from(minijinja::value::Serde(&needs)),
+        others => minijinja::Value::from(minijinja::value::Serde(&others)),
+        expired_waivers => expired,
         delegated => minijinja::Value::from(minijinja::value::Serde(&delegated)),
         more_delegated => more_delegated,
         system => minijinja::Value::from(minijinja::value::Serde(s.system)),
-        since => s.since.clone(),
-        until => s.until.clone(),
-        generated => s.generated.clone(),
+        since => crate::time::prose_time(&s.since),
+        until => crate::time::prose_time(&s.until),
+        generated => crate::time::prose_time(&s.generated),
         version => env!("CARGO_PKG_VERSION"),
         counts => minijinja::Value::from(minijinja::value::Serde(&s.report.counts)),
         checks => minijinja::Value::from(minijinja::value::Serde(&checks)),

@@ -533,18 +533,74 @@ fn chromium() -> PathBuf {
     path
 }
 
+/// The headings of a Markdown document, in order, as a CommonMark
+/// renderer reads them (level, text).
+fn markdown_headings(md: &str) -> Vec<(u8, String)> {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let mut out = Vec::new();
+    let mut current: Option<(u8, String)> = None;
+    for event in Parser::new(md) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                current = Some((level as u8, String::new()))
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, text)) = current.as_mut() {
+                    text.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => out.extend(current.take()),
+            _ => {}
+        }
+    }
+    out
+}
+
 #[test]
-fn the_html_summary_renders_in_a_browser_with_its_charts() {
+fn the_summaries_lead_with_what_fails_in_a_browser_and_a_commonmark_renderer() {
     let (_tmp, out) = sample_package();
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert!(md.starts_with("# NHI evidence summary: Acme Payments API"));
-    // Not satisfied first, with the identities and their evidence rows.
-    let checks = md.split("## Checks, not satisfied first").nth(1).unwrap();
-    assert!(checks.trim_start().starts_with("### FAIL"), "{checks}");
+    // As a CommonMark renderer reads it: the title, then what needs doing,
+    // whose first check fails, before the frameworks (counts only) and
+    // the appendix with their items.
+    let headings = markdown_headings(&md);
+    assert_eq!(
+        headings[0],
+        (1, "NHI evidence summary: Acme Payments API".to_string())
+    );
+    let at = |text: &str| {
+        headings
+            .iter()
+            .position(|(_, t)| t == text)
+            .unwrap_or_else(|| panic!("no heading {text}: {headings:?}"))
+    };
+    let needs = at("What needs doing");
+    assert_eq!(needs, 1, "{headings:?}");
+    assert!(headings[needs + 1].1.starts_with("FAIL"), "{headings:?}");
+    assert!(at("Frameworks") > needs && at("Appendix: framework items") > at("Frameworks"));
+    let frameworks = md
+        .split("## Frameworks")
+        .nth(1)
+        .unwrap()
+        .split("## ")
+        .next()
+        .unwrap();
+    assert!(
+        !frameworks.contains("| KSI-"),
+        "framework items belong in the appendix"
+    );
+    // Times read like times in prose.
+    assert!(
+        md.contains("Window: 2026-10-27 00:00 UTC to 2026-11-03 00:00 UTC"),
+        "{md}"
+    );
+    assert!(!md.lines().take(5).any(|l| l.contains("T00:00:00")), "{md}");
     assert!(md.contains("**arn:aws:iam::111122223333:role/shadow-lambda-exec**: acts in 2 event(s) but is in no inventory — evidence: [access_events row"));
     assert!(
         md.contains("*waived until 2027-01-31*: **arn:aws:iam::111122223333:role/ops-automation**")
     );
+    // "Not covered" items fold into one line per framework.
+    assert!(md.contains("Not covered by any check ("), "{md}");
     // The agent, by its inventory entry and by the framework its calls name.
     let agents = md
         .split("## AI agents and third-party identities")
@@ -555,19 +611,73 @@ fn the_html_summary_renders_in_a_browser_with_its_charts() {
         "{agents}"
     );
     assert!(agents.contains("user agent names LangChain"), "{agents}");
+
     let html = out.join("summary.html");
     let text = std::fs::read_to_string(&html).unwrap();
     for external in ["<script", "<link", "src=\"http", "url(http", "@import"] {
         assert!(!text.contains(external), "not self-contained: {external}");
     }
+    // Frameworks are counts until opened; print shows them whole.
+    assert!(
+        text.contains("<details id=\"framework-fedramp-20x-ksi\">"),
+        "{text}"
+    );
+    assert!(text.contains("@media print"));
+    // Every evidence link resolves to a file in the package.
+    let hrefs = regex::Regex::new(r#"href="([^"]+)""#).unwrap();
+    let mut links = 0;
+    for href in hrefs.captures_iter(&text) {
+        links += 1;
+        // minijinja escapes `/` in attributes as `&#x2f;`.
+        let target = href[1].replace("&#x2f;", "/");
+        let target = target.split('#').next().unwrap_or_default();
+        assert!(out.join(target).is_file(), "{target} does not resolve");
+    }
+    assert!(links > 10);
+
+    // As an assessor sees it, at 1280x800: a copy with a probe script (the
+    // page itself has none) records where the first failing check starts.
+    let probe = out.with_file_name("summary-probe.html");
+    std::fs::write(
+        &probe,
+        text.replace(
+            "</body>",
+            "<script>document.body.setAttribute('data-first-check-top', \
+             String(Math.round(document.querySelector('.check').getBoundingClientRect().top)));\
+             document.body.setAttribute('data-first-check-status', \
+             document.querySelector('.check .status').textContent);</script></body>",
+        ),
+    )
+    .unwrap();
     let profile = tempfile::tempdir().unwrap();
-    let output = std::process::Command::new(chromium())
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("file://{}", html.display()))
-        .output()
-        .unwrap();
+    let browse = |extra: &[String], page: &Path| {
+        std::process::Command::new(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=1280,800",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
+            .output()
+            .unwrap()
+    };
+    let output = browse(&["--dump-dom".to_string()], &probe);
     let dom = String::from_utf8_lossy(&output.stdout);
+    let top: i64 = dom
+        .split("data-first-check-top=\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no probe result in {dom}"));
+    assert!(
+        top < 800,
+        "the first failing check starts {top}px down, below the fold"
+    );
+    assert!(dom.contains("data-first-check-status=\"FAIL\""), "{dom}");
     assert!(
         dom.contains("<h1>NHI evidence summary: Acme Payments API</h1>"),
         "{dom}"
@@ -587,6 +697,16 @@ fn the_html_summary_renders_in_a_browser_with_its_charts() {
             "{chart} has no bars"
         );
     }
+    // The first screen, kept as a test artifact.
+    let artifacts = repo().join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("summary-first-screen.png");
+    let _ = std::fs::remove_file(&shot);
+    browse(&[format!("--screenshot={}", shot.display())], &html);
+    assert!(
+        std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000),
+        "no screenshot"
+    );
 }
 
 #[test]
