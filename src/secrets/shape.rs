@@ -2,7 +2,7 @@
 //! shape: a literal secret, a reference resolved elsewhere (the
 //! environment, a prompted input), a placeholder, something already
 //! redacted, or no credential at all. The rules and the reason for each are
-//! in the README ("How credentials are told apart").
+//! in the manual (docs/src/secrets.md, "How credentials are told apart").
 
 use super::rules::{shannon_entropy, RuleSet};
 

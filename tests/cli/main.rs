@@ -4,6 +4,7 @@
 
 mod agents;
 mod checks;
+mod docs;
 mod embedded;
 mod engines;
 mod frameworks;
