@@ -478,6 +478,8 @@ pub(super) struct Decision {
     pub run_entries: Vec<crate::history::Entry>,
     /// Implemented / partially / not, per earlier run day, for the chart.
     pub ksi_trend: Vec<(String, [u64; 3])>,
+    /// Each check's status in the latest earlier run, from the history.
+    pub previous: BTreeMap<String, String>,
     /// What validation said of the SDR (set by `validate`).
     pub validation: String,
 }
@@ -535,6 +537,23 @@ pub(super) fn write_sdr(
         None => Vec::new(),
     };
     all_entries.retain(|e| e.until_us != until_us);
+    // Each check's status in the latest earlier run, for the summaries.
+    let mut previous: BTreeMap<String, (i64, String)> = BTreeMap::new();
+    for e in all_entries
+        .iter()
+        .filter(|e| e.kind == "check" && e.until_us < until_us)
+    {
+        let held = previous
+            .entry(e.id.clone())
+            .or_insert((i64::MIN, String::new()));
+        if e.until_us >= held.0 {
+            *held = (e.until_us, e.status.clone());
+        }
+    }
+    let previous: BTreeMap<String, String> = previous
+        .into_iter()
+        .map(|(id, (_, status))| (id, status))
+        .collect();
     all_entries.extend(run_entries.iter().cloned());
     let series = crate::history::series(&all_entries, until_us);
     write_json(
@@ -601,6 +620,7 @@ pub(super) fn write_sdr(
         coverage,
         run_entries,
         ksi_trend,
+        previous,
         validation: String::new(),
     })
 }
@@ -658,6 +678,8 @@ pub(super) fn write_summaries(
         ksi_trend: decision.ksi_trend.clone(),
         ksi_coverage: &decision.coverage,
         deadlines: &oscal.deadlines,
+        missing: &decision.sdr.missing,
+        previous: &decision.previous,
         templates: templates.as_deref(),
     })
     .map_err(|e| GenerateError::Step(format!("summary template {e}")))?;

@@ -70,6 +70,11 @@ pub struct SummaryInputs<'a> {
     pub ksi_coverage: &'a BTreeMap<String, KsiCoverage>,
     /// POA&M deadlines of the failing checks.
     pub deadlines: &'a BTreeMap<String, Deadline>,
+    /// What the provider still has to supply (the manifest's `missing`).
+    pub missing: &'a [String],
+    /// Each check's status in the latest earlier run (empty without a
+    /// history).
+    pub previous: &'a BTreeMap<String, String>,
     /// A folder whose `summary.md.j2` / `summary.html.j2` replace the built-in ones.
     pub templates: Option<&'a Path>,
 }
@@ -151,6 +156,8 @@ struct CheckView {
     controls: Vec<String>,
     /// For a failing check: when the POA&M says it is due, and why.
     deadline: Option<String>,
+    /// Against the latest earlier run: `new`, `still failing`, `fixed`.
+    change: Option<String>,
 }
 
 /// An AI agent or another organisation's identity, as the summary lists it.
@@ -262,6 +269,54 @@ fn link(report: &Report, row: &crate::checks::outcome::RowRef) -> EvidenceLink {
         line: csv.then_some(row.row + 2),
         href,
     }
+}
+
+/// What changed since the latest earlier run, for a check with one.
+fn change(now: &str, before: Option<&String>) -> Option<String> {
+    let before = before?.as_str();
+    match (now == "fail", before == "fail") {
+        (true, true) => Some("still failing".into()),
+        (true, false) => Some(format!("new (was {before})")),
+        (false, true) => Some(format!("fixed (now {now})")),
+        (false, false) => None,
+    }
+}
+
+/// The manifest's `missing`, grouped: per-KSI texts by what is missing
+/// (statuses, implementation texts, assessor statements), each with its
+/// KSIs; anything else on a line of its own.
+fn missing_groups(missing: &[String]) -> Vec<minijinja::Value> {
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut single = Vec::new();
+    for item in missing {
+        let head = item.split(' ').next().unwrap_or(item);
+        let parts: Vec<&str> = head.split('.').collect();
+        match parts.as_slice() {
+            ["ksi", id, field] => {
+                let title = match *field {
+                    "status" => "KSI statuses for the controls no check covers",
+                    "implementation" => "KSI implementation texts",
+                    "assessment" => "assessor statements per KSI",
+                    "validation" => "KSI validation texts",
+                    other => other,
+                };
+                groups
+                    .entry(title.to_string())
+                    .or_default()
+                    .push(id.to_string());
+            }
+            _ => single.push(item.clone()),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(title, items)| minijinja::context! { title => title, items => items })
+        .chain(
+            single
+                .into_iter()
+                .map(|title| minijinja::context! { title => title, items => Vec::<String>::new() }),
+        )
+        .collect()
 }
 
 fn status_of(statuses: &[Status]) -> &'static str {
@@ -590,6 +645,7 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
                     .collect(),
                 ksis: items("fedramp-20x-ksi"),
                 controls: items("nist-800-53-r5"),
+                change: change(r.outcome.status.as_str(), s.previous.get(&r.id)),
                 deadline: s.deadlines.get(&r.id).map(|d| match &d.due {
                     Some(due) => format!(
                         "POA&M deadline {}: {}",
@@ -661,6 +717,7 @@ pub fn render(s: &SummaryInputs<'_>) -> Result<(String, String), TemplateError> 
         })
         .collect();
     let context = minijinja::context! {
+        missing => missing_groups(s.missing),
         needs => minijinja::Value::from(minijinja::value::Serde(&needs)),
         others => minijinja::Value::from(minijinja::value::Serde(&others)),
         expired_waivers => expired,

@@ -578,6 +578,9 @@ fn the_summaries_lead_with_what_fails_in_a_browser_and_a_commonmark_renderer() {
     assert_eq!(needs, 1, "{headings:?}");
     assert!(headings[needs + 1].1.starts_with("FAIL"), "{headings:?}");
     assert!(at("Frameworks") > needs && at("Appendix: framework items") > at("Frameworks"));
+    // Then what the provider still has to supply, grouped.
+    assert!(at("What the provider still has to supply") > needs);
+    assert!(md.contains("- KSI implementation texts ("), "{md}");
     let frameworks = md
         .split("## Frameworks")
         .nth(1)
@@ -775,6 +778,41 @@ fn history_accumulates_across_runs_and_feeds_the_ksi_records() {
         daily.keys().collect::<Vec<_>>(),
         vec!["2026-10-31", "2026-11-03"]
     );
+
+    // Beside each check, what changed since the first run.
+    let before = read_json(&first.join("checks.json"));
+    let after = read_json(&second.join("checks.json"));
+    let md = std::fs::read_to_string(second.join("summary.md")).unwrap();
+    let mut changes = 0;
+    for r in after["results"].as_array().unwrap() {
+        let id = r["id"].as_str().unwrap();
+        let now = r["status"].as_str().unwrap();
+        let was = before["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["id"] == id)
+            .map(|b| b["status"].as_str().unwrap())
+            .unwrap();
+        let expected = match (now == "fail", was == "fail") {
+            (true, true) => Some("still failing".to_string()),
+            (true, false) => Some(format!("new (was {was})")),
+            (false, true) => Some(format!("fixed (now {now})")),
+            _ => None,
+        };
+        let heading = format!("(`{id}`) · ");
+        match expected {
+            Some(e) => {
+                changes += 1;
+                assert!(
+                    md.contains(&format!("{heading}{e} since the last run")),
+                    "{id}: {e}"
+                );
+            }
+            None => assert!(!md.contains(&heading), "{id} has no change"),
+        }
+    }
+    assert!(changes > 0);
 
     let sdr = read_json(&second.join("fedramp/security-decision-record.json"));
     let snu = sdr["keySecurityIndicators"]
