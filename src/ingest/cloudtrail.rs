@@ -180,6 +180,7 @@ fn classify_identity<'a, J: JsonRef<'a>>(record: J) -> Identity {
     };
 
     let role_name = principal_id.rsplit('/').next().unwrap_or("");
+    let platform = super::platform::lookup(&principal_id);
     let (principal_type, principal_reason) = match kind {
         "AWSService" => (
             PrincipalType::Service,
@@ -188,11 +189,9 @@ fn classify_identity<'a, J: JsonRef<'a>>(record: J) -> Identity {
         "Root" => (PrincipalType::Human, "the account root user".to_string()),
         // AWS's own service acting through a service-linked role
         // (documented in mappings/platform-identities.toml).
-        _ if super::platform::lookup(&principal_id).is_some() => (
+        _ if platform.is_some() => (
             PrincipalType::Service,
-            super::platform::lookup(&principal_id)
-                .map(|p| p.reason())
-                .unwrap_or_default(),
+            platform.map(|p| p.reason()).unwrap_or_default(),
         ),
         "AssumedRole" if role_name.starts_with("AWSReservedSSO_") => (
             PrincipalType::Human,

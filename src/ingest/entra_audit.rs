@@ -28,7 +28,7 @@
 
 use crate::json::JsonRef;
 
-use super::fields::{owned, text};
+use super::fields::{azure_properties, owned, text};
 use super::observed::{scope_grant, Observed};
 use super::Normalised;
 use crate::model::{CredentialType, Decision, Identity, Ownership, PrincipalType};
@@ -60,16 +60,8 @@ pub fn detect<'a, J: JsonRef<'a>>(record: J) -> bool {
             && record.get("activityDisplayName").is_some()
 }
 
-/// The audit itself: under `properties` in Azure Monitor's form.
-fn audit<'a, J: JsonRef<'a>>(record: J) -> J {
-    record
-        .get("properties")
-        .filter(|p| p.is_object())
-        .unwrap_or(record)
-}
-
 pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
-    let props = audit(record);
+    let props = azure_properties(record);
     let time_value = record
         .get("time")
         .or_else(|| props.get("activityDateTime"))
@@ -284,7 +276,7 @@ fn key_kind(key_type: &str) -> &'static str {
 }
 
 pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
-    let props = audit(record);
+    let props = azure_properties(record);
     let mut seen = Observed::default();
     if access.decision != Decision::Allow {
         return seen;

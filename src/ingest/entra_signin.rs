@@ -20,7 +20,7 @@
 
 use crate::json::JsonRef;
 
-use super::fields::{owned, text, truthy};
+use super::fields::{azure_properties, owned, text, truthy};
 use super::observed::Observed;
 use super::Normalised;
 use crate::model::{CredentialType, Decision, Identity, Ownership, PrincipalType};
@@ -59,10 +59,7 @@ pub const AGENT_PLATFORM: &str = "Microsoft Entra Agent ID";
 /// `agenticApp` or `agentIdentityBlueprintPrincipal` (a blueprint), or
 /// `agentIDuser` (an agent's user account); `notAgentic` is none.
 fn agent_type<'a, J: JsonRef<'a>>(record: J) -> Option<&'a str> {
-    let props = record
-        .get("properties")
-        .filter(|p| p.is_object())
-        .unwrap_or(record);
+    let props = azure_properties(record);
     text(props, "/agent/agentType")
         .or_else(|| text(props, "/agent/agentSubjectType"))
         .filter(|t| !t.eq_ignore_ascii_case("notAgentic") && *t != "unknownFutureValue")
@@ -82,10 +79,7 @@ const MICROSOFT_SERVICES_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
 pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     // Azure Monitor puts the sign-in under `properties`; Graph returns it bare.
-    let props = record
-        .get("properties")
-        .filter(|p| p.is_object())
-        .unwrap_or(record);
+    let props = azure_properties(record);
     let category = text(record, "/category").unwrap_or("");
     let time_value = record
         .get("time")
@@ -246,10 +240,7 @@ fn person_sign_in<'a, J: JsonRef<'a>>(
 /// An agent identity with its blueprint and the person it acts for, and an
 /// app owned by another tenant (not Microsoft's own) as third-party.
 pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
-    let props = record
-        .get("properties")
-        .filter(|p| p.is_object())
-        .unwrap_or(record);
+    let props = azure_properties(record);
     let mut seen = Observed::default();
     let tenant = text(record, "/tenantId")
         .or_else(|| text(props, "/homeTenantId"))

@@ -39,6 +39,15 @@ pub fn non_empty_object<'a, J: JsonRef<'a>>(record: J, pointer: &str) -> bool {
     at(record, pointer).is_some_and(|v| v.is_object() && v.len() > 0)
 }
 
+/// An Azure Monitor diagnostic record's payload (`properties`), or the
+/// record itself in Microsoft Graph's bare form.
+pub fn azure_properties<'a, J: JsonRef<'a>>(record: J) -> J {
+    record
+        .get("properties")
+        .filter(|p| p.is_object())
+        .unwrap_or(record)
+}
+
 /// The first string of a string-or-array-of-strings (k8s `user.extra` values).
 pub fn first_text<'a, J: JsonRef<'a>>(record: J, pointer: &str) -> Option<&'a str> {
     let value = at(record, pointer)?;

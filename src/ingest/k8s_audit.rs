@@ -81,9 +81,10 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     let username =
         text(record, "/user/username").ok_or("no user.username: the event names no caller")?;
 
-    let (principal_type, principal_reason) = principal(username);
+    let platform = super::platform::lookup(username);
+    let (principal_type, principal_reason) = principal(username, platform);
     let (credential_type, credential_reason, auth_method, credential_id) =
-        credential(record, username);
+        credential(record, username, platform);
     let (decision, decision_reason) = decision(record);
     let iam_session = first_text(record, "/user/extra/arn").map(split_assumed_role);
     Ok(Normalised {
@@ -110,8 +111,11 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     })
 }
 
-fn principal(username: &str) -> (PrincipalType, String) {
-    if let Some(platform) = super::platform::lookup(username) {
+fn principal(
+    username: &str,
+    platform: Option<&super::platform::PlatformIdentity>,
+) -> (PrincipalType, String) {
+    if let Some(platform) = platform {
         (PrincipalType::Service, platform.reason())
     } else if username.starts_with("system:serviceaccount:") {
         (PrincipalType::Workload, "Kubernetes service account".into())
@@ -146,6 +150,7 @@ fn principal(username: &str) -> (PrincipalType, String) {
 fn credential<'a, J: JsonRef<'a>>(
     record: J,
     username: &str,
+    platform: Option<&super::platform::PlatformIdentity>,
 ) -> (CredentialType, String, String, Option<String>) {
     let extra = |key: &str| first_text(record, &format!("/user/extra/{key}"));
     if let Some(id) = extra(CREDENTIAL_ID) {
@@ -190,7 +195,7 @@ fn credential<'a, J: JsonRef<'a>>(
             Some(key.to_string()),
         );
     }
-    if let Some(platform) = super::platform::lookup(username).filter(|p| p.client_certificate()) {
+    if let Some(platform) = platform.filter(|p| p.client_certificate()) {
         return (
             CredentialType::Static,
             format!(
@@ -256,6 +261,10 @@ fn credential<'a, J: JsonRef<'a>>(
 /// platform as vendor.
 pub fn observe<'a, J: JsonRef<'a>>(_record: J, access: &Normalised) -> super::observed::Observed {
     let mut seen = super::observed::Observed::default();
+    // Platform identities are services: no other principal needs a lookup.
+    if access.principal_type != PrincipalType::Service {
+        return seen;
+    }
     if let Some(platform) = super::platform::lookup(&access.principal_id) {
         seen.identities.push(crate::model::Identity {
             id: access.principal_id.clone(),

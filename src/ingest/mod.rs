@@ -1009,6 +1009,7 @@ fn ingest_parquet(file: &reader::InputFile, options: &IngestOptions, c: &mut Col
     };
     c.summary.read += rows.outside_window;
     c.summary.outside_window += rows.outside_window;
+    let naive_utc = options.naive_utc_for(&file.name);
     for slice in rows.slices {
         let results: Vec<(RecordResult, RawRef)> = slice
             .into_par_iter()
@@ -1020,7 +1021,6 @@ fn ingest_parquet(file: &reader::InputFile, options: &IngestOptions, c: &mut Col
                     position: format!("row {}", row + 1),
                     sha256: sha256_hex(&json),
                 };
-                let naive_utc = options.naive_utc_for(&file.name);
                 let result = crate::time::with_naive_utc(naive_utc, || {
                     ingest_value(record, options, &raw_ref)
                 });
@@ -1069,6 +1069,7 @@ fn is_yaml(file: &reader::InputFile) -> bool {
 /// record; a document that cannot be parsed is rejected with its index,
 /// line and column, and the documents before it are kept.
 fn ingest_yaml(file: &reader::InputFile, options: &IngestOptions, c: &mut Collected) {
+    let naive_utc = options.naive_utc_for(&file.name);
     let text = match std::str::from_utf8(&file.bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -1105,7 +1106,6 @@ fn ingest_yaml(file: &reader::InputFile, options: &IngestOptions, c: &mut Collec
                 position,
                 sha256: sha256.clone(),
             };
-            let naive_utc = options.naive_utc_for(&file.name);
             let result =
                 crate::time::with_naive_utc(naive_utc, || ingest_value(value, options, &raw_ref));
             c.take(result, raw_ref);

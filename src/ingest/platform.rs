@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use globset::{Glob, GlobMatcher};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
 const TABLE: &str = include_str!("../../mappings/platform-identities.toml");
@@ -20,8 +20,6 @@ pub struct PlatformIdentity {
     pub credential: Option<String>,
     pub note: String,
     pub source: String,
-    #[serde(skip)]
-    matcher: Option<GlobMatcher>,
 }
 
 impl PlatformIdentity {
@@ -43,27 +41,28 @@ struct Table {
     identity: Vec<PlatformIdentity>,
 }
 
-fn table() -> &'static [PlatformIdentity] {
-    static TABLE_ROWS: OnceLock<Vec<PlatformIdentity>> = OnceLock::new();
+/// The table, and its patterns as one set (one pass per lookup: the
+/// readers ask for every record).
+fn table() -> &'static (Vec<PlatformIdentity>, GlobSet) {
+    static TABLE_ROWS: OnceLock<(Vec<PlatformIdentity>, GlobSet)> = OnceLock::new();
     TABLE_ROWS.get_or_init(|| {
         // The table ships in the source tree; a unit test parses it.
-        let mut table: Table = toml::from_str(TABLE).expect("platform-identities.toml parses");
-        for row in &mut table.identity {
-            row.matcher = Some(
-                Glob::new(&row.pattern)
-                    .expect("platform-identities.toml patterns compile")
-                    .compile_matcher(),
-            );
+        let table: Table = toml::from_str(TABLE).expect("platform-identities.toml parses");
+        let mut set = GlobSetBuilder::new();
+        for row in &table.identity {
+            set.add(Glob::new(&row.pattern).expect("platform-identities.toml patterns compile"));
         }
-        table.identity
+        let set = set
+            .build()
+            .expect("platform-identities.toml patterns compile");
+        (table.identity, set)
     })
 }
 
 /// The platform identity `user` is, if any (the first entry that matches).
 pub fn lookup(user: &str) -> Option<&'static PlatformIdentity> {
-    table()
-        .iter()
-        .find(|row| row.matcher.as_ref().is_some_and(|m| m.is_match(user)))
+    let (rows, set) = table();
+    set.matches(user).into_iter().min().map(|i| &rows[i])
 }
 
 #[cfg(test)]
@@ -72,10 +71,11 @@ mod tests {
 
     #[test]
     fn every_entry_parses_cites_a_page_and_compiles() {
-        assert!(table().len() >= 15);
-        for row in table() {
+        let (rows, set) = table();
+        assert!(rows.len() >= 15);
+        assert_eq!(set.len(), rows.len());
+        for row in rows {
             assert!(row.source.starts_with("https://"), "{}", row.pattern);
-            assert!(row.matcher.is_some());
         }
     }
 

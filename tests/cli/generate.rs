@@ -20,7 +20,7 @@ fn fedramp_schemas() -> PathBuf {
 /// Runs `generate` on a config into `out`; returns exit code, stdout, stderr.
 /// The history goes beside `out` unless the test names one, so parallel
 /// tests never share it.
-fn generate(config: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
+pub(crate) fn generate(config: &Path, out: &Path, extra: &[&str]) -> (i32, String, String) {
     let cache = tempfile::tempdir().unwrap();
     let mut cmd = proofpack(cache.path());
     cmd.arg("generate")
