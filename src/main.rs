@@ -309,11 +309,15 @@ enum QueryFormat {
     Table,
     /// A JSON array.
     Json,
+    /// CSV with the evidence table's columns.
+    Csv,
 }
 
 #[derive(clap::Args)]
 struct QueryArgs {
-    /// A folder written by `proofpack ingest`.
+    /// A folder written by `proofpack ingest --out`, a package (its
+    /// evidence/ is read) or a state folder (`--state`: only the partitions
+    /// of the source and days asked for are opened).
     #[arg(value_name = "DIR")]
     dir: PathBuf,
     /// Records whose principal id or session name contains this.
@@ -325,8 +329,7 @@ struct QueryArgs {
     /// allow, deny or error.
     #[arg(long, value_parser = parse_decision)]
     decision: Option<Decision>,
-    /// Only this source format (aws-cloudtrail, k8s-audit).
-    #[arg(long)]
+    #[arg(long, help = source_help(), value_parser = parse_audit_source)]
     source: Option<String>,
     /// At or after this time (RFC 3339, or a date).
     #[arg(long, value_name = "TIME", value_parser = parse_instant)]
@@ -375,6 +378,25 @@ fn parse_source(text: &str) -> Result<SourceKind, String> {
         let known: Vec<&str> = SourceKind::ALL.iter().map(|s| s.name()).collect();
         format!("unknown format `{text}`; known: {}", known.join(", "))
     })
+}
+
+/// `--source`'s help, from the list of sources access records come from.
+fn source_help() -> String {
+    format!(
+        "Only records of this source: {}",
+        proofpack::model::access_event::AUDIT_SOURCES.join(", ")
+    )
+}
+
+fn parse_audit_source(text: &str) -> Result<String, String> {
+    proofpack::model::access_event::audit_source(text)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            format!(
+                "no access records come from `{text}`; sources: {}",
+                proofpack::model::access_event::AUDIT_SOURCES.join(", ")
+            )
+        })
 }
 
 fn parse_decision(text: &str) -> Result<Decision, String> {
@@ -656,7 +678,7 @@ fn ingest(args: IngestArgs, quiet: bool, verbose: u8) -> anyhow::Result<ExitStat
 }
 
 fn query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
-    use proofpack::query::inventory;
+    use proofpack::query::{inventory, render, scan};
     let grants_mode = args.grants || args.admin || args.wildcard;
     let identities_mode = args.identities
         || args.stale_days.is_some()
@@ -698,6 +720,7 @@ fn query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
         match args.format {
             QueryFormat::Table => inventory::table(&frame, &mut out),
             QueryFormat::Json => inventory::json(&frame, &mut out),
+            QueryFormat::Csv => inventory::csv(&frame, &mut out),
         }
         .context("cannot write the rows")?;
         return Ok(ExitStatus::Success);
@@ -710,15 +733,13 @@ fn query(args: QueryArgs) -> anyhow::Result<ExitStatus> {
         since: args.since,
         until: args.until,
     };
-    let events = ingest::output::read_events_where(&args.dir, &|key| filter.matches_key(key))?;
-    let mut selected = proofpack::query::select(&events, &filter);
-    if let Some(limit) = args.limit {
-        selected.truncate(limit);
-    }
+    let files = scan::locate(&args.dir)?;
+    let selected = scan::scan(&files, &filter, args.limit)?;
     let mut out = std::io::stdout().lock();
     match args.format {
-        QueryFormat::Table => proofpack::query::render::table(&selected, &mut out),
-        QueryFormat::Json => proofpack::query::render::json(&selected, &mut out),
+        QueryFormat::Table => render::table(&selected, &mut out),
+        QueryFormat::Json => render::json(&selected, &mut out),
+        QueryFormat::Csv => render::csv(&selected, &mut out),
     }
     .context("cannot write the records")?;
     Ok(ExitStatus::Success)

@@ -11,10 +11,9 @@ use polars::prelude::{DataFrame, PolarsError, PolarsResult};
 use super::{ingest_streaming, IngestOptions, Summary};
 use crate::model::tables::{
     access_events_frame, csv_writer, grants_frame, identities_frame, parquet_writer,
-    read_access_events_where, rejected_frame, secret_findings_frame, write_table, EventKey,
-    ACCESS_EVENTS, GRANTS, IDENTITIES, REJECTED, SECRET_FINDINGS,
+    rejected_frame, secret_findings_frame, write_table, ACCESS_EVENTS, GRANTS, IDENTITIES,
+    REJECTED, SECRET_FINDINGS,
 };
-use crate::model::AccessEvent;
 
 pub const SUMMARY: &str = "summary.json";
 
@@ -35,8 +34,6 @@ pub enum OutputError {
     Write { path: PathBuf, message: String },
     #[error(transparent)]
     Secret(#[from] crate::secrets::gate::GateError),
-    #[error("cannot read {path}: {message}; is it a folder written by `proofpack ingest`?")]
-    Read { path: PathBuf, message: String },
 }
 
 #[derive(Serialize)]
@@ -313,15 +310,4 @@ pub fn ingest_to_nothing(
             message: e.to_string(),
         })?;
     Ok(streamed.summary)
-}
-
-/// Reads the access events of an ingest folder that `keep` selects.
-pub fn read_events_where(
-    dir: &Path,
-    keep: &dyn Fn(&EventKey<'_>) -> bool,
-) -> Result<Vec<AccessEvent>, OutputError> {
-    read_access_events_where(dir, keep).map_err(|e| OutputError::Read {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    })
 }

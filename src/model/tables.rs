@@ -331,57 +331,6 @@ pub fn write_table(
     Ok(true)
 }
 
-/// The columns a query selects on, for one row, without building the row.
-pub struct EventKey<'a> {
-    pub time_us: i64,
-    pub source: &'a str,
-    pub principal_id: &'a str,
-    pub session_name: Option<&'a str>,
-    pub resource: Option<&'a str>,
-    pub decision: &'a str,
-}
-
-/// Reads the rows of `access_events.parquet` for which `keep` holds. The
-/// selection runs on the columns, so only matching rows are built.
-pub fn read_access_events_where(
-    dir: &Path,
-    keep: &dyn Fn(&EventKey<'_>) -> bool,
-) -> PolarsResult<Vec<AccessEvent>> {
-    let frame = read_table(dir, ACCESS_EVENTS)?;
-    let time = frame.column("time")?.cast(&DataType::Int64)?;
-    let mask: BooleanChunked = {
-        let strs = |name: &str| frame.column(name).and_then(|c| c.str().cloned());
-        let (source, principal, session, resource, decision) = (
-            strs("source")?,
-            strs("principal_id")?,
-            strs("session_name")?,
-            strs("resource")?,
-            strs("decision")?,
-        );
-        time.i64()?
-            .iter()
-            .zip(source.iter())
-            .zip(principal.iter())
-            .zip(session.iter())
-            .zip(resource.iter())
-            .zip(decision.iter())
-            .map(
-                |(((((time_us, source), principal_id), session_name), resource), decision)| {
-                    keep(&EventKey {
-                        time_us: time_us.unwrap_or_default(),
-                        source: source.unwrap_or(""),
-                        principal_id: principal_id.unwrap_or(""),
-                        session_name,
-                        resource,
-                        decision: decision.unwrap_or(""),
-                    })
-                },
-            )
-            .collect()
-    };
-    rows(&frame.filter(&mask)?)
-}
-
 /// Reads `NAME.parquet` from an ingest folder.
 pub fn read_table(dir: &Path, name: &str) -> PolarsResult<DataFrame> {
     let file = std::fs::File::open(dir.join(format!("{name}.parquet")))?;
@@ -407,6 +356,25 @@ impl RowGroup {
             .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
             .read_parallel(ParallelStrategy::None)
             .finish()
+    }
+
+    /// Every column of this row group.
+    pub fn read_all(&self, path: &Path) -> PolarsResult<DataFrame> {
+        let mut reader = ParquetReader::new(std::fs::File::open(path)?);
+        reader.set_metadata(self.metadata.clone());
+        reader.read_parallel(ParallelStrategy::None).finish()
+    }
+
+    /// The min/max statistics the writer kept for `column`, if any (a
+    /// statistic that does not decode is no statistic).
+    pub fn statistics(
+        &self,
+        column: &str,
+    ) -> Option<polars_parquet::parquet::statistics::Statistics> {
+        let group = self.metadata.row_groups.first()?;
+        let mut chunks = group.columns_under_root_iter(column)?;
+        let chunk = chunks.next()?;
+        chunk.statistics(&self.metadata.footer_buf)?.ok()
     }
 }
 
@@ -487,7 +455,9 @@ pub fn string_column(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<S
 }
 
 /// Builds rows from an `access_events` frame.
-fn rows(frame: &DataFrame) -> PolarsResult<Vec<AccessEvent>> {
+/// The rows of an `access_events` frame (any column order; extra columns
+/// ignored).
+pub fn access_event_rows(frame: &DataFrame) -> PolarsResult<Vec<AccessEvent>> {
     let time = frame.column("time")?.cast(&DataType::Int64)?;
     let time = time.i64()?;
     let col = |name: &str| string_column(frame, name);

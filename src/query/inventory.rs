@@ -158,3 +158,11 @@ pub fn json(frame: &DataFrame, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &rows)?;
     writeln!(out)
 }
+
+/// The rows as CSV, the columns of the package's table.
+pub fn csv(frame: &DataFrame, out: &mut dyn Write) -> io::Result<()> {
+    let mut frame = frame.clone();
+    crate::model::tables::csv_writer(&mut *out)
+        .finish(&mut frame)
+        .map_err(io::Error::other)
+}

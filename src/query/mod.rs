@@ -1,11 +1,12 @@
-//! `proofpack query`: find access records in an ingest folder and show each
-//! one whole — identity, credential, decision, resource, time and where the
-//! original record is.
+//! `proofpack query`: find access records in an ingest folder, a package or
+//! a state folder and show each one whole — identity, credential, decision,
+//! resource, time and where the original record is. `scan` reads only what
+//! the filter needs.
 
 pub mod inventory;
 pub mod render;
+pub mod scan;
 
-use crate::model::tables::EventKey;
 use crate::model::{AccessEvent, Decision};
 
 /// What to look for; every given criterion must hold.
@@ -25,36 +26,19 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The filter's meaning on one record: `scan` pushes the same tests
+    /// down to the Parquet columns, and its tests compare the two.
     pub fn matches(&self, e: &AccessEvent) -> bool {
-        self.matches_key(&EventKey {
-            time_us: e.access.time_us,
-            source: e.source,
-            principal_id: &e.access.principal_id,
-            session_name: e.access.session_name.as_deref(),
-            resource: e.access.resource.as_deref(),
-            decision: e.access.decision.as_str(),
-        })
-    }
-
-    /// The same test on the selection columns alone.
-    pub fn matches_key(&self, e: &EventKey<'_>) -> bool {
         let contains = |hay: Option<&str>, needle: &Option<String>| match needle {
             None => true,
             Some(n) => hay.is_some_and(|h| h.contains(n.as_str())),
         };
-        (contains(Some(e.principal_id), &self.principal)
-            || contains(e.session_name, &self.principal))
-            && contains(e.resource, &self.resource)
-            && self.decision.is_none_or(|d| e.decision == d.as_str())
+        (contains(Some(&e.access.principal_id), &self.principal)
+            || contains(e.access.session_name.as_deref(), &self.principal))
+            && contains(e.access.resource.as_deref(), &self.resource)
+            && self.decision.is_none_or(|d| e.access.decision == d)
             && self.source.as_ref().is_none_or(|s| e.source == s)
-            && self.since.is_none_or(|s| e.time_us >= s)
-            && self.until.is_none_or(|u| e.time_us < u)
+            && self.since.is_none_or(|s| e.access.time_us >= s)
+            && self.until.is_none_or(|u| e.access.time_us < u)
     }
-}
-
-/// The matching events in time order (ties in input order).
-pub fn select<'a>(events: &'a [AccessEvent], filter: &Filter) -> Vec<&'a AccessEvent> {
-    let mut selected: Vec<&AccessEvent> = events.iter().filter(|e| filter.matches(e)).collect();
-    selected.sort_by_key(|e| e.access.time_us);
-    selected
 }

@@ -1,14 +1,18 @@
-//! Query output: a block per record for people, JSON for scripts.
+//! Query output: a block per record for people, JSON for scripts, CSV
+//! (the evidence table's columns) for spreadsheets.
 
 use std::io::{self, Write};
 
 use serde_json::json;
 
+use polars::prelude::SerWriter;
+
+use crate::model::tables::{access_events_frame, csv_writer};
 use crate::model::AccessEvent;
 use crate::time::format_micros;
 
 /// One block per record, every field an auditor needs on its own line.
-pub fn table(events: &[&AccessEvent], out: &mut dyn Write) -> io::Result<()> {
+pub fn table(events: &[AccessEvent], out: &mut dyn Write) -> io::Result<()> {
     for e in events {
         writeln!(
             out,
@@ -83,7 +87,7 @@ pub fn table(events: &[&AccessEvent], out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// A JSON array of records, times in RFC 3339.
-pub fn json(events: &[&AccessEvent], out: &mut dyn Write) -> io::Result<()> {
+pub fn json(events: &[AccessEvent], out: &mut dyn Write) -> io::Result<()> {
     let rows: Vec<serde_json::Value> = events
         .iter()
         .map(|e| {
@@ -97,4 +101,13 @@ pub fn json(events: &[&AccessEvent], out: &mut dyn Write) -> io::Result<()> {
         .collect();
     serde_json::to_writer_pretty(&mut *out, &rows)?;
     writeln!(out)
+}
+
+/// The `access_events` CSV of the matching records (the columns and time
+/// format of the package's own CSV).
+pub fn csv(events: &[AccessEvent], out: &mut dyn Write) -> io::Result<()> {
+    let mut frame = access_events_frame(events).map_err(io::Error::other)?;
+    csv_writer(&mut *out)
+        .finish(&mut frame)
+        .map_err(io::Error::other)
 }
