@@ -145,6 +145,203 @@ fn main() {
             python.1 / rows[3].1
         );
     }
+    if std::env::var_os("PROOFPACK_BENCH_SKIP_PYTHON").is_none() {
+        shapes(root, &binary, &data);
+    }
+}
+
+/// The three document shapes of NIST's own examples, scaled: an assessment
+/// result with 48,000 observations (NIST's AR example's two, repeated with
+/// fresh UUIDs), NIST's MODERATE resolved-profile catalog as published, and
+/// an SSP with 20,000 components (NIST's SSP example's six, repeated).
+/// proofpack (default: schema, references, NIST's constraints; best of
+/// three) against Python's jsonschema (schema only) and oscal-validate
+/// (PyPI; NIST's schema and constraint layer), each once, same run.
+fn shapes(root: &Path, binary: &Path, data: &Path) {
+    let examples = root.join("../shared/oscal/content");
+    let schemas = root.join("../shared/oscal/schemas");
+    let ar = data.join("shape-ar-48000.json");
+    let ssp = data.join("shape-ssp-20000.json");
+    if !ar.exists() {
+        scaled(
+            &examples.join("examples/ar/json/ifa_assessment-results-example.json"),
+            &ar,
+            "/assessment-results/results/0/observations",
+            48_000,
+        );
+    }
+    if !ssp.exists() {
+        scaled(
+            &examples.join("examples/ssp/json/ssp-example.json"),
+            &ssp,
+            "/system-security-plan/system-implementation/components",
+            20_000,
+        );
+    }
+    let catalog = examples.join(
+        "nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_MODERATE-baseline-resolved-profile_catalog.json",
+    );
+    let python = python_with(root, &["jsonschema", "regex", "rfc3339-validator"]);
+    let oscal_validate = oscal_validate(root);
+    println!("\n| document | MB | proofpack validate (s) | Python jsonschema, schema only (s) | x | oscal-validate (s) | x |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (label, doc, schema) in [
+        (
+            "assessment results, 48,000 observations",
+            &ar,
+            "oscal_assessment-results_schema.json",
+        ),
+        (
+            "resolved catalog (NIST SP 800-53 MODERATE)",
+            &catalog,
+            "oscal_catalog_schema.json",
+        ),
+        ("SSP, 20,000 components", &ssp, "oscal_ssp_schema.json"),
+    ] {
+        let mb = std::fs::metadata(doc).unwrap().len() as f64 / 1e6;
+        let version: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(doc).unwrap()).unwrap();
+        let version = version
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|r| r.pointer("/metadata/oscal-version"))
+            .and_then(|v| v.as_str())
+            .unwrap()
+            .to_string();
+        let mut ours = f64::MAX;
+        for _ in 0..3 {
+            let (secs, _, code, _) = measure_exit(
+                Command::new(binary)
+                    .args([
+                        "validate",
+                        "--format",
+                        "json",
+                        "--max-size",
+                        "4GiB",
+                        "--output",
+                        "/dev/null",
+                        "--schema-dir",
+                    ])
+                    .arg(&schemas)
+                    .arg(doc),
+            );
+            assert_eq!(
+                code,
+                Some(0),
+                "{label}: proofpack found the document invalid"
+            );
+            ours = ours.min(secs);
+        }
+        let (py, _, code, _) = measure_exit(
+            Command::new(&python)
+                .arg(root.join("benches/jsonschema_baseline.py"))
+                .arg(schemas.join(format!("v{version}")).join(schema))
+                .arg(doc)
+                .stdout(Stdio::null()),
+        );
+        assert_eq!(
+            code,
+            Some(0),
+            "python jsonschema baseline failed on {label}"
+        );
+        let other = oscal_validate.as_ref().map(|tool| {
+            let (secs, _, code, _) = measure_exit(
+                Command::new(tool)
+                    .args(["--format", "json"])
+                    .arg(doc)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null()),
+            );
+            // 0 clean, 1 findings (it reads OSCAL 1.2.3's constraints); a
+            // crash or a usage error is no measurement.
+            assert!(
+                matches!(code, Some(0 | 1)),
+                "oscal-validate failed on {label}: {code:?}"
+            );
+            secs
+        });
+        let (other, other_x) = match other {
+            Some(secs) => (format!("{secs:.2}"), format!("{:.0}x", secs / ours)),
+            None => ("(not installed)".into(), String::new()),
+        };
+        println!(
+            "| {label} | {mb:.1} | {ours:.3} | {py:.2} | {:.0}x | {other} | {other_x} |",
+            py / ours
+        );
+    }
+}
+
+/// `source` with the array at `pointer` repeated to `count` items, every
+/// `uuid` inside a copy made new (references to other objects kept).
+fn scaled(source: &Path, path: &Path, pointer: &str, count: usize) {
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(source).unwrap()).unwrap();
+    let items = doc
+        .pointer_mut(pointer)
+        .and_then(|v| v.as_array_mut())
+        .expect("the example has the array");
+    let originals = items.clone();
+    for i in items.len()..count {
+        let mut copy = originals[i % originals.len()].clone();
+        renew_uuids(&mut copy, &format!("{pointer}{i}"));
+        items.push(copy);
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    std::fs::rename(tmp, path).unwrap();
+}
+
+fn renew_uuids(value: &mut serde_json::Value, label: &str) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if key == "uuid" {
+                    *v = serde_json::Value::String(uuid(&format!("{label}/{v}")));
+                } else {
+                    renew_uuids(v, label);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (n, v) in items.iter_mut().enumerate() {
+                renew_uuids(v, &format!("{label}/{n}"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// oscal-validate from PyPI (it needs Python 3.12 or later: the first of
+/// PROOFPACK_BENCH_PYTHON312, `python3.13`, `python3.12` that runs), in its
+/// own venv; None when no such Python is found.
+fn oscal_validate(root: &Path) -> Option<std::path::PathBuf> {
+    let venv = root.join("target/bench-venv-312");
+    let tool = venv.join("bin/oscal-validate");
+    if tool.exists() {
+        return Some(tool);
+    }
+    let candidates: Vec<std::ffi::OsString> = std::env::var_os("PROOFPACK_BENCH_PYTHON312")
+        .into_iter()
+        .chain(["python3.13".into(), "python3.12".into()])
+        .collect();
+    let python = candidates.into_iter().find(|p| {
+        Command::new(p)
+            .args(["-c", "import sys; assert sys.version_info >= (3, 12)"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })?;
+    let made = Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .ok()?;
+    let installed = made.success()
+        && Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "oscal-validate==0.5.0"])
+            .status()
+            .is_ok_and(|s| s.success());
+    installed.then_some(tool)
 }
 
 /// A UUID of version 4 shape, derived from a label so the file is stable.

@@ -70,9 +70,10 @@ UNION ALL SELECT 'anonymous_allowed', COALESCE(resource, '(no resource named)'),
 UNION ALL SELECT 'places', COALESCE(principal, '?'), place, row FROM ev
   WHERE kind IN ('workload', 'agent') AND place IS NOT NULL
 UNION ALL SELECT 'places', credential, place, row FROM ev
-  WHERE kind IN ('workload', 'agent') AND place IS NOT NULL AND credential IS NOT NULL
+  WHERE place IS NOT NULL AND credential IS NOT NULL
     AND credential <> COALESCE(principal, '?')
-    AND COALESCE(credential_type, '') <> 'ephemeral';
+    AND ((kind IN ('workload', 'agent') AND COALESCE(credential_type, '') <> 'ephemeral')
+         OR (kind = 'service' AND credential_type = 'static'));
 
 -- The first {rows_kept} rows of each list, with its total.
 SELECT list, k1, k2, total, row FROM (

@@ -91,7 +91,7 @@ Writes DIR/access_events.{parquet,csv}, DIR/rejected.{parquet,csv} and DIR/summa
 Exit status: 0 written, 2 usage or I/O error."
     )]
     Ingest(IngestArgs),
-    /// Show access records from an ingest folder, each with its raw reference.
+    /// Show access records from an ingest folder, a package or a state folder, each with its raw reference.
     Query(QueryArgs),
     /// Generate the evidence package from proofpack.toml: evidence tables,
     /// check results, OSCAL plan / results / POA&M, FedRAMP SDR, manifest.

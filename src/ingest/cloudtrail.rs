@@ -184,7 +184,10 @@ fn classify_identity<'a, J: JsonRef<'a>>(record: J) -> Identity {
     let (principal_type, principal_reason) = match kind {
         "AWSService" => (
             PrincipalType::Service,
-            "userIdentity.type AWSService".to_string(),
+            platform.map_or_else(
+                || "userIdentity.type AWSService".to_string(),
+                |p| p.reason(),
+            ),
         ),
         "Root" => (PrincipalType::Human, "the account root user".to_string()),
         // AWS's own service acting through a service-linked role

@@ -30,14 +30,12 @@ use crate::json::JsonRef;
 
 use super::fields::{azure_properties, owned, text};
 use super::observed::{scope_grant, Observed};
+use super::platform::microsoft_application;
 use super::Normalised;
 use crate::model::{CredentialType, Decision, Identity, Ownership, PrincipalType};
 use crate::time::{parse_time, parse_time_text};
 
 pub const SOURCE: &str = "entra-audit";
-
-/// Microsoft's own tenant, owner of its first-party apps.
-const MICROSOFT_SERVICES_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
 /// Microsoft Graph permissions that let their holder grant itself or others
 /// any other permission or role (Microsoft's "overprivileged and high-risk
@@ -82,11 +80,15 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
                 .or_else(|| text(app, "/displayName"))
                 .ok_or("initiatedBy.app names no servicePrincipalId, appId or displayName")?;
             let name = text(app, "/displayName").unwrap_or(id);
-            (
-                id.to_string(),
-                PrincipalType::Workload,
-                format!("initiatedBy.app {name}: an application (service principal) acted"),
-            )
+            match microsoft_application(text(app, "/appId"), None) {
+                // One of Microsoft's own applications (cited table).
+                Some(platform) => (id.to_string(), PrincipalType::Service, platform.reason()),
+                None => (
+                    id.to_string(),
+                    PrincipalType::Workload,
+                    format!("initiatedBy.app {name}: an application (service principal) acted"),
+                ),
+            }
         } else if let Some(user) = props.pointer("/initiatedBy/user").filter(|u| u.is_object()) {
             let id = text(user, "/userPrincipalName")
                 .or_else(|| text(user, "/id"))
@@ -496,10 +498,12 @@ fn consent<'a, J: JsonRef<'a>>(
         ),
         ..Default::default()
     };
-    if let Some(owner) = owner_tenant
-        .as_deref()
-        .filter(|o| Some(*o) != tenant && *o != MICROSOFT_SERVICES_TENANT && !o.is_empty())
-    {
+    let owner_tenant = owner_tenant.as_deref().filter(|o| !o.is_empty());
+    if let Some(platform) = microsoft_application(None, owner_tenant) {
+        identity.ownership = Ownership::Provider;
+        identity.vendor = Some(platform.platform.clone());
+        identity.ownership_reason = platform.reason();
+    } else if let Some(owner) = owner_tenant.filter(|o| Some(*o) != tenant) {
         identity.ownership = Ownership::ThirdParty;
         identity.vendor = Some(format!("Entra tenant {owner}"));
         identity.ownership_reason = format!(
@@ -654,10 +658,36 @@ mod tests {
         assert!(grant.flags.contains("every user"));
 
         // Consent to Microsoft's own app is not third-party.
-        record["properties"]["additionalDetails"] =
-            json!([{"key": "AppOwnerOrganizationId", "value": MICROSOFT_SERVICES_TENANT}]);
+        record["properties"]["additionalDetails"] = json!([{"key": "AppOwnerOrganizationId", "value": "f8cdef31-a31e-4b4a-93e4-5f571e91255a"}]);
         let seen = observe(&record, &normalise(&record).unwrap());
-        assert_eq!(seen.identities[0].ownership, Ownership::Internal);
+        assert_eq!(seen.identities[0].ownership, Ownership::Provider);
+        assert_eq!(seen.identities[0].vendor.as_deref(), Some("Microsoft"));
+    }
+
+    /// Microsoft Graph's application id, as Microsoft lists it, acting as
+    /// the initiator: Microsoft's own service, not the customer's workload.
+    #[test]
+    fn microsofts_own_application_initiating_is_the_providers_service() {
+        let record = json!({"id": "Directory_3", "category": "ApplicationManagement", "activityDateTime": "2024-03-01T10:00:00Z",
+            "activityDisplayName": "Update service principal", "result": "success",
+            "initiatedBy": {"app": {"appId": "00000003-0000-0000-c000-000000000000", "displayName": "Microsoft Graph", "servicePrincipalId": "sp-graph"}},
+            "targetResources": []});
+        let n = normalise(&record).unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Service);
+        assert!(
+            n.principal_reason
+                .contains("verify-first-party-apps-sign-in"),
+            "{}",
+            n.principal_reason
+        );
+        let customer = json!({"id": "Directory_4", "category": "ApplicationManagement", "activityDateTime": "2024-03-01T10:00:00Z",
+            "activityDisplayName": "Update service principal", "result": "success",
+            "initiatedBy": {"app": {"appId": "5b1f0c3e-0000-4000-8000-000000000001", "displayName": "provisioner", "servicePrincipalId": "sp-prov"}},
+            "targetResources": []});
+        assert_eq!(
+            normalise(&customer).unwrap().principal_type,
+            PrincipalType::Workload
+        );
     }
 
     #[test]

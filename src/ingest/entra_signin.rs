@@ -22,6 +22,7 @@ use crate::json::JsonRef;
 
 use super::fields::{azure_properties, owned, text, truthy};
 use super::observed::Observed;
+use super::platform::microsoft_application;
 use super::Normalised;
 use crate::model::{CredentialType, Decision, Identity, Ownership, PrincipalType};
 use crate::time::parse_time;
@@ -73,9 +74,6 @@ fn agent_kind(agent_type: &str) -> &'static str {
         _ => "agent-blueprint",
     }
 }
-
-/// Microsoft's own tenant, owner of its first-party apps.
-const MICROSOFT_SERVICES_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
 pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     // Azure Monitor puts the sign-in under `properties`; Graph returns it bare.
@@ -141,20 +139,29 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
     };
 
     let (decision, decision_reason) = decision(record, props);
+    // Microsoft's own application acting in the tenant (cited table).
+    let microsoft = agent
+        .is_none()
+        .then(|| microsoft_application(text(props, "/appId"), text(props, "/appOwnerTenantId")))
+        .flatten();
+    let (principal_type, principal_reason) = match (agent, microsoft) {
+        (Some(t), _) => (
+            PrincipalType::Agent,
+            format!("agent.agentType {t}: a Microsoft Entra Agent ID identity"),
+        ),
+        (None, Some(platform)) => (PrincipalType::Service, platform.reason()),
+        (None, None) if managed => (PrincipalType::Workload, "managed identity".into()),
+        (None, None) => (
+            PrincipalType::Workload,
+            "service principal (application identity)".into(),
+        ),
+    };
     Ok(Normalised {
         time_us,
         event_id: owned(props, "/id"),
         principal_id,
-        principal_type: if agent.is_some() {
-            PrincipalType::Agent
-        } else {
-            PrincipalType::Workload
-        },
-        principal_reason: match agent {
-            Some(t) => format!("agent.agentType {t}: a Microsoft Entra Agent ID identity"),
-            None if managed => "managed identity".into(),
-            None => "service principal (application identity)".into(),
-        },
+        principal_type,
+        principal_reason,
         session_name: owned(props, "/servicePrincipalName"),
         credential_id: key_id,
         credential_type,
@@ -237,8 +244,9 @@ fn person_sign_in<'a, J: JsonRef<'a>>(
     })
 }
 
-/// An agent identity with its blueprint and the person it acts for, and an
-/// app owned by another tenant (not Microsoft's own) as third-party.
+/// An agent identity with its blueprint and the person it acts for, an
+/// app owned by another tenant as third-party, and Microsoft's own
+/// applications acting as themselves as the provider's.
 pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
     let props = azure_properties(record);
     let mut seen = Observed::default();
@@ -246,12 +254,18 @@ pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
         .or_else(|| text(props, "/homeTenantId"))
         .or_else(|| text(props, "/resourceTenantId"));
     let owner_tenant = text(props, "/appOwnerTenantId");
+    let agent = agent_type(record);
+    // Only a sign-in whose caller is the app says anything of the app.
+    let microsoft = (access.principal_type == PrincipalType::Service)
+        .then(|| microsoft_application(text(props, "/appId"), owner_tenant))
+        .flatten();
     let foreign = match (owner_tenant, tenant) {
-        (Some(owner), Some(tenant)) => owner != tenant && owner != MICROSOFT_SERVICES_TENANT,
+        (Some(owner), Some(tenant)) => {
+            owner != tenant && microsoft_application(None, Some(owner)).is_none()
+        }
         _ => false,
     };
-    let agent = agent_type(record);
-    if agent.is_none() && !foreign {
+    if agent.is_none() && !foreign && microsoft.is_none() {
         return seen;
     }
     let mut identity = Identity {
@@ -275,7 +289,11 @@ pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
             .filter(|u| *u != access.principal_id)
             .map(str::to_string);
     }
-    if foreign {
+    if let Some(platform) = microsoft {
+        identity.ownership = Ownership::Provider;
+        identity.vendor = Some(platform.platform.clone());
+        identity.ownership_reason = platform.reason();
+    } else if foreign {
         let owner = owner_tenant.unwrap_or_default();
         identity.ownership = Ownership::ThirdParty;
         identity.vendor = Some(format!("Entra tenant {owner}"));
@@ -362,10 +380,35 @@ mod tests {
         assert!(observe(&own, &normalise(&own).unwrap())
             .identities
             .is_empty());
-        let microsoft = by(MICROSOFT_SERVICES_TENANT);
-        assert!(observe(&microsoft, &normalise(&microsoft).unwrap())
-            .identities
-            .is_empty());
+        // Microsoft's first-party apps are the provider's, by owner tenant
+        // (Microsoft's page lists both of its tenants) or by app id.
+        for owner in [
+            "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+            "72F988BF-86F1-41AF-91AB-2D7CD011DB47",
+        ] {
+            let microsoft = by(owner);
+            let n = normalise(&microsoft).unwrap();
+            assert_eq!(n.principal_type, PrincipalType::Service, "{owner}");
+            let seen = observe(&microsoft, &n);
+            assert_eq!(seen.identities[0].ownership, Ownership::Provider);
+            assert_eq!(seen.identities[0].vendor.as_deref(), Some("Microsoft"));
+        }
+        // Exchange Online's app id, as Microsoft's list gives it, with no
+        // owner tenant in the record.
+        let exchange = signin(
+            json!({"servicePrincipalId": "sp-exo", "appId": "00000002-0000-0ff1-ce00-000000000000", "clientCredentialType": "certificate"}),
+        );
+        let n = normalise(&exchange).unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Service);
+        assert!(
+            n.principal_reason.contains("Office 365 Exchange Online"),
+            "{}",
+            n.principal_reason
+        );
+        assert_eq!(
+            observe(&exchange, &n).identities[0].ownership,
+            Ownership::Provider
+        );
     }
 
     #[test]

@@ -147,7 +147,11 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
             .or_else(|| owned(record, "/user_programmatic_access_name")),
     );
     let bot = truthy(record, "/actor_is_bot") || actor.ends_with("[bot]");
-    let (principal_type, principal_reason) = if bot || app_token {
+    // GitHub's own apps (Actions, Dependabot, ...), from the cited table.
+    let github = super::platform::lookup_field(super::platform::Field::GithubActor, &actor);
+    let (principal_type, principal_reason) = if let Some(platform) = github {
+        (PrincipalType::Service, platform.reason())
+    } else if bot || app_token {
         (
             PrincipalType::Workload,
             if bot {
@@ -211,6 +215,15 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
 /// the repositories, and `repository_selection: all` flagged as broad.
 pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
     let mut seen = Observed::default();
+    if access.principal_type == PrincipalType::Service {
+        if let Some(platform) =
+            super::platform::lookup_field(super::platform::Field::GithubActor, &access.principal_id)
+        {
+            seen.identities.push(super::platform::provider_identity(
+                platform, access, "github",
+            ));
+        }
+    }
     let Some(action) =
         text(record, "/action").filter(|a| a.starts_with("integration_installation."))
     else {
@@ -376,6 +389,36 @@ mod tests {
         );
         let seen = observe(&gone, &normalise(&gone).unwrap());
         assert!(!seen.identities[0].active && seen.grants.is_empty());
+    }
+
+    /// GitHub's own apps, by the logins GitHub's documentation gives them:
+    /// the provider's service; a customer's App stays a workload.
+    #[test]
+    fn githubs_own_apps_are_the_providers_service() {
+        for actor in ["github-actions[bot]", "dependabot[bot]"] {
+            let record = event(
+                json!({"action": "pull_request.create", "actor": actor, "actor_is_bot": true,
+                "programmatic_access_type": "GitHub App server-to-server token"}),
+            );
+            let n = normalise(&record).unwrap();
+            assert_eq!(n.principal_type, PrincipalType::Service, "{actor}");
+            assert!(
+                n.principal_reason.contains("docs.github.com"),
+                "{}",
+                n.principal_reason
+            );
+            let seen = observe(&record, &n);
+            assert_eq!(seen.identities[0].ownership, Ownership::Provider);
+            assert_eq!(seen.identities[0].vendor.as_deref(), Some("GitHub"));
+        }
+        // Not a glob class: `[bot]` is matched as written.
+        let look_alike = event(
+            json!({"action": "pull_request.create", "actor": "github-actionsb", "actor_is_bot": true}),
+        );
+        assert_eq!(
+            normalise(&look_alike).unwrap().principal_type,
+            PrincipalType::Workload
+        );
     }
 
     #[test]

@@ -266,20 +266,11 @@ pub fn observe<'a, J: JsonRef<'a>>(_record: J, access: &Normalised) -> super::ob
         return seen;
     }
     if let Some(platform) = super::platform::lookup(&access.principal_id) {
-        seen.identities.push(crate::model::Identity {
-            id: access.principal_id.clone(),
-            kind: "platform-identity".into(),
-            provider: "kubernetes",
-            environment: access.environment.clone(),
-            last_used_us: Some(access.time_us),
-            active: true,
-            credential_type: access.credential_type,
-            credential_reason: access.credential_reason.clone(),
-            ownership: crate::model::Ownership::Provider,
-            vendor: Some(platform.platform.clone()),
-            ownership_reason: platform.reason(),
-            ..Default::default()
-        });
+        seen.identities.push(super::platform::provider_identity(
+            platform,
+            access,
+            "kubernetes",
+        ));
     }
     seen
 }

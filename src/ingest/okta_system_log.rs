@@ -74,10 +74,12 @@ pub fn normalise<'a, J: JsonRef<'a>>(record: J) -> Result<Normalised, String> {
             "unknown",
         ),
     };
+    let okta = super::platform::lookup_field(super::platform::Field::OktaActorType, actor_type);
     let (principal_type, principal_reason) = match actor_type {
-        "SystemPrincipal" => (
+        // Okta itself (cited table).
+        _ if okta.is_some() => (
             PrincipalType::Service,
-            "actor.type SystemPrincipal: Okta itself".to_string(),
+            okta.map(|p| p.reason()).unwrap_or_default(),
         ),
         "PublicClientApp" | "App" | "Client" | "AppInstance" => (
             PrincipalType::Workload,
@@ -177,6 +179,12 @@ fn admin_scope(scope: &str) -> bool {
 /// client secrets created or retired as credentials of their client.
 pub fn observe<'a, J: JsonRef<'a>>(record: J, access: &Normalised) -> Observed {
     let mut seen = Observed::default();
+    if let Some(platform) = text(record, "/actor/type")
+        .and_then(|t| super::platform::lookup_field(super::platform::Field::OktaActorType, t))
+    {
+        seen.identities
+            .push(super::platform::provider_identity(platform, access, "okta"));
+    }
     if access.decision != Decision::Allow {
         return seen;
     }
@@ -260,6 +268,29 @@ mod tests {
             e[k] = v.clone();
         }
         e
+    }
+
+    /// Okta's System Log reference: `SystemPrincipal` is Okta acting
+    /// itself (its actor is `system@okta.com`, "Okta System").
+    #[test]
+    fn okta_itself_is_the_providers_service() {
+        let record = event(json!({"eventType": "user.lifecycle.deactivate",
+            "actor": {"id": "0oa1gjh63g214q0Hq0g4", "type": "SystemPrincipal", "alternateId": "system@okta.com", "displayName": "Okta System"}}));
+        let n = normalise(&record).unwrap();
+        assert_eq!(n.principal_type, PrincipalType::Service);
+        assert!(
+            n.principal_reason.contains("developer.okta.com"),
+            "{}",
+            n.principal_reason
+        );
+        let seen = observe(&record, &n);
+        let okta = seen
+            .identities
+            .iter()
+            .find(|i| i.id == "system@okta.com")
+            .unwrap();
+        assert_eq!(okta.ownership, crate::model::Ownership::Provider);
+        assert_eq!(okta.vendor.as_deref(), Some("Okta"));
     }
 
     #[test]

@@ -358,6 +358,11 @@ impl RowGroup {
             .finish()
     }
 
+    /// Its number of rows.
+    pub fn rows(&self) -> usize {
+        self.metadata.num_rows
+    }
+
     /// Every column of this row group.
     pub fn read_all(&self, path: &Path) -> PolarsResult<DataFrame> {
         let mut reader = ParquetReader::new(std::fs::File::open(path)?);

@@ -1,15 +1,15 @@
 //! `proofpack query` over the inventory tables: which NHIs hold admin
 //! rights, which grants are wildcards, which static credentials are older
-//! than N days. Selection runs on the polars columns; rows are printed as
-//! `column: value` blocks or JSON.
+//! than N days. Selection runs on the polars columns a row group at a time;
+//! rows are printed as `column: value` blocks, JSON or CSV.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::model::tables::{read_table, string_column, GRANTS, IDENTITIES};
+use crate::model::tables::{read_table, row_groups, string_column, GRANTS, IDENTITIES};
 use crate::time::format_micros;
 
 const DAY_US: i64 = 86_400_000_000;
@@ -43,19 +43,60 @@ fn contains(hay: &Option<String>, needle: &str) -> bool {
     hay.as_deref().is_some_and(|h| h.contains(needle))
 }
 
+/// `NAME.parquet` of an ingest folder, or of a package's `evidence/`.
+fn table_path(dir: &Path, name: &str) -> PathBuf {
+    let file = format!("{name}.parquet");
+    let direct = dir.join(&file);
+    let evidence = dir.join("evidence").join(&file);
+    if !direct.exists() && evidence.exists() {
+        evidence
+    } else {
+        direct
+    }
+}
+
+/// The rows of table `name` that `mask` keeps, read a row group at a time:
+/// memory holds one row group and the answer.
+fn select_rows(
+    dir: &Path,
+    name: &str,
+    mask: impl Fn(&DataFrame) -> PolarsResult<BooleanChunked>,
+) -> PolarsResult<DataFrame> {
+    let path = table_path(dir, name);
+    let mut answer: Option<DataFrame> = None;
+    for group in row_groups(&path)? {
+        let frame = group.read_all(&path)?;
+        let kept = frame.filter(&mask(&frame)?)?;
+        match answer.as_mut() {
+            Some(answer) => {
+                answer.vstack_mut(&kept)?;
+            }
+            None => answer = Some(kept),
+        }
+    }
+    match answer {
+        Some(answer) => Ok(answer),
+        // No row group: the table is empty; its columns still name it.
+        None => read_table(path.parent().unwrap_or(dir), name),
+    }
+}
+
 pub fn select_identities(dir: &Path, filter: &IdentityFilter) -> PolarsResult<DataFrame> {
-    let frame = read_table(dir, IDENTITIES)?;
+    select_rows(dir, IDENTITIES, |frame| identity_mask(frame, filter))
+}
+
+fn identity_mask(frame: &DataFrame, filter: &IdentityFilter) -> PolarsResult<BooleanChunked> {
     let (id, owner_id, owner, kind) = (
-        string_column(&frame, "id")?,
-        string_column(&frame, "owner_id")?,
-        string_column(&frame, "owner")?,
-        string_column(&frame, "credential_type")?,
+        string_column(frame, "id")?,
+        string_column(frame, "owner_id")?,
+        string_column(frame, "owner")?,
+        string_column(frame, "credential_type")?,
     );
-    let (rotated, created) = (micros(&frame, "last_rotated")?, micros(&frame, "created")?);
-    let active = flags(&frame, "active")?;
+    let (rotated, created) = (micros(frame, "last_rotated")?, micros(frame, "created")?);
+    let active = flags(frame, "active")?;
     // Columns a folder written before they existed lacks: nothing matches.
     let optional =
-        |name: &str| string_column(&frame, name).unwrap_or_else(|_| vec![None; frame.height()]);
+        |name: &str| string_column(frame, name).unwrap_or_else(|_| vec![None; frame.height()]);
     let (ownership, platform, kinds) = (
         optional("ownership"),
         optional("agent_platform"),
@@ -81,16 +122,19 @@ pub fn select_identities(dir: &Path, filter: &IdentityFilter) -> PolarsResult<Da
             named && stale && third && agent
         })
         .collect();
-    frame.filter(&mask)
+    Ok(mask)
 }
 
 pub fn select_grants(dir: &Path, filter: &GrantFilter) -> PolarsResult<DataFrame> {
-    let frame = read_table(dir, GRANTS)?;
-    let principal = string_column(&frame, "principal")?;
+    select_rows(dir, GRANTS, |frame| grant_mask(frame, filter))
+}
+
+fn grant_mask(frame: &DataFrame, filter: &GrantFilter) -> PolarsResult<BooleanChunked> {
+    let principal = string_column(frame, "principal")?;
     let (admin, wild_action, wild_resource) = (
-        flags(&frame, "admin")?,
-        flags(&frame, "wildcard_action")?,
-        flags(&frame, "wildcard_resource")?,
+        flags(frame, "admin")?,
+        flags(frame, "wildcard_action")?,
+        flags(frame, "wildcard_resource")?,
     );
     let mask: BooleanChunked = (0..frame.height())
         .map(|i| {
@@ -102,7 +146,7 @@ pub fn select_grants(dir: &Path, filter: &GrantFilter) -> PolarsResult<DataFrame
                 && (!filter.wildcard || wild_action[i] || wild_resource[i])
         })
         .collect();
-    frame.filter(&mask)
+    Ok(mask)
 }
 
 fn json_value(value: AnyValue<'_>) -> Value {

@@ -197,12 +197,15 @@ impl<'f> Predicates<'f> {
         group: &RowGroup,
         limit: Option<usize>,
     ) -> PolarsResult<Vec<(i64, AccessEvent)>> {
-        if !self.statistics_allow(file, group) {
+        if limit == Some(0) || !self.statistics_allow(file, group) {
             return Ok(Vec::new());
         }
-        let Some(mask) = self.mask(file, group)? else {
+        let Some(mut mask) = self.mask(file, group)? else {
             return Ok(Vec::new());
         };
+        if let Some(limit) = limit {
+            mask = earliest(group, &file.path, mask, limit)?;
+        }
         let mut frame = group.read_all(&file.path)?;
         if let Some(mask) = mask {
             frame = frame.filter(&mask)?;
@@ -316,6 +319,38 @@ impl<'f> Predicates<'f> {
     }
 }
 
+/// With a limit, only the `limit` earliest matching rows of a row group can
+/// be in the answer: the mask narrowed to them (ties to the first rows),
+/// so no other row is built.
+fn earliest(
+    group: &RowGroup,
+    path: &Path,
+    mask: Option<BooleanChunked>,
+    limit: usize,
+) -> PolarsResult<Option<BooleanChunked>> {
+    let matched = mask
+        .as_ref()
+        .map_or(group.rows(), |m| m.sum().unwrap_or(0) as usize);
+    if matched <= limit {
+        return Ok(mask);
+    }
+    let frame = group.read(path, &["time"])?;
+    let time = frame.column("time")?.cast(&DataType::Int64)?;
+    let mut rows: Vec<(i64, usize)> = time
+        .i64()?
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask.as_ref().is_none_or(|m| m.get(*i) == Some(true)))
+        .map(|(i, t)| (t.unwrap_or(i64::MIN), i))
+        .collect();
+    rows.select_nth_unstable(limit - 1);
+    let mut keep = vec![false; time.len()];
+    for &(_, i) in &rows[..limit] {
+        keep[i] = true;
+    }
+    Ok(Some(BooleanChunked::from_slice("keep".into(), &keep)))
+}
+
 fn equals(frame: &DataFrame, column: &str, want: &str) -> PolarsResult<BooleanChunked> {
     Ok(frame
         .column(column)?
@@ -418,7 +453,7 @@ mod tests {
             let mut expected: Vec<&AccessEvent> =
                 events.iter().filter(|e| filter.matches(e)).collect();
             expected.sort_by_key(|e| e.access.time_us);
-            for limit in [None, Some(5)] {
+            for limit in [None, Some(0), Some(5), Some(300)] {
                 let got = scan(&files, filter, limit).unwrap();
                 let want: Vec<AccessEvent> = expected
                     .iter()

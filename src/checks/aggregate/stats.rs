@@ -145,7 +145,8 @@ pub struct EventStats {
     #[serde(with = "pairs")]
     pub anonymous_allowed: BTreeMap<(String, String), Rows>,
     /// Subject (principal, or a credential that is not ephemeral, of a
-    /// workload or agent) → account or environment → rows. An ephemeral
+    /// workload or agent; a static credential of a service, such as a
+    /// client certificate) → account or environment → rows. An ephemeral
     /// credential lives for one session of its principal, which is judged
     /// itself (and a trail holds one per session: keeping them would make
     /// memory grow with the events).
@@ -330,17 +331,22 @@ impl EventStats {
             }
         }
 
-        // Where workloads and agents act.
-        if matches!(kind, Some("workload" | "agent")) {
+        // Where workloads and agents act, and where static credentials are
+        // used: a service's static key or client certificate (Kubernetes'
+        // `x509:kubernetes-admin`) used from several places is shared.
+        let workload = matches!(kind, Some("workload" | "agent"));
+        let static_service = kind == Some("service") && credential_type == Some("static");
+        if workload || static_service {
             if let Some(place) = e.account.get(i).or(e.environment.get(i)) {
                 let who = principal.unwrap_or("?");
-                if !self.placed_principals.contains(who) {
+                if workload && !self.placed_principals.contains(who) {
                     self.placed_principals.insert(who.to_string());
                 }
                 let credential = credential
                     .filter(|c| *c != who)
                     .filter(|_| credential_type != Some("ephemeral"));
-                for subject in [Some(who), credential].into_iter().flatten() {
+                let who = workload.then_some(who);
+                for subject in [who, credential].into_iter().flatten() {
                     let places = match self.places.get_mut(subject) {
                         Some(p) => p,
                         None => self.places.entry(subject.to_string()).or_default(),

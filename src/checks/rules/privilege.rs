@@ -165,6 +165,7 @@ pub fn environment_reuse(ev: &Evidence, ctx: &Ctx<'_>) -> Outcome {
     // subject → environment → (rows seen, the first rows)
     let mut places: Places<'_> = HashMap::new();
     let mut considered: HashSet<&str> = e.placed_principals.iter().map(String::as_str).collect();
+    considered.extend(e.places.keys().map(String::as_str));
     for (subject, envs) in &e.places {
         for (place, list) in envs.iter() {
             let kept: Vec<RowRef> = super::event_rows(list)
@@ -298,6 +299,46 @@ mod tests {
         );
         let o = open_trust(&evidence(&[], &[], &[]), &ctx("open-role-trust", &[]));
         assert_eq!(o.status, Status::NotApplicable);
+    }
+
+    /// A client certificate (kubeadm's `kubernetes-admin`) used in two
+    /// clusters is flagged as a shared static key is; the same service
+    /// with a short-lived token is not.
+    #[test]
+    fn a_client_certificate_used_in_two_clusters_is_shared() {
+        let cert = |cluster: &str, cred: crate::model::CredentialType| {
+            let mut e = event(
+                "kubernetes-admin",
+                crate::model::PrincipalType::Service,
+                cred,
+                T0,
+            );
+            e.source = "k8s-audit";
+            e.access.credential_id = Some("x509:kubernetes-admin".into());
+            e.access.account = None;
+            e.access.environment = Some(cluster.into());
+            e
+        };
+        let o = environment_reuse(
+            &evidence(&[cert("prod", Static), cert("staging", Static)], &[], &[]),
+            &ctx("environment-reuse", &[]),
+        );
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.subjects[0].id, "x509:kubernetes-admin");
+        assert!(
+            o.subjects[0].detail.contains("prod, staging"),
+            "{}",
+            o.subjects[0].detail
+        );
+        let o = environment_reuse(
+            &evidence(
+                &[cert("prod", Ephemeral), cert("staging", Ephemeral)],
+                &[],
+                &[],
+            ),
+            &ctx("environment-reuse", &[]),
+        );
+        assert_ne!(o.status, Status::Fail);
     }
 
     #[test]
