@@ -63,7 +63,8 @@ impl<'s> Tape<'s> {
         let mut deserializer = serde_json::Deserializer::from_str(text);
         ValueSeed(&mut builder).deserialize(&mut deserializer)?;
         deserializer.end()?;
-        builder.entries.shrink_to_fit();
+        // No shrink_to_fit: the capacity never written is never touched, so
+        // it costs no memory, while shrinking would copy the whole tape.
         Ok(builder)
     }
 
@@ -73,6 +74,20 @@ impl<'s> Tape<'s> {
             tape: self,
             index: 0,
         }
+    }
+
+    /// The text the tape indexes.
+    pub fn source(&self) -> &'s str {
+        self.text
+    }
+
+    /// Where `s` starts in the text, when it is a slice of the text (a
+    /// string without escapes, as `TapeNode::text` and member keys give
+    /// them); None for decoded copies.
+    pub fn offset_of(&self, s: &str) -> Option<usize> {
+        let base = self.text.as_ptr() as usize;
+        let at = s.as_ptr() as usize;
+        (at >= base && at + s.len() <= base + self.text.len()).then(|| at - base)
     }
 
     /// Bytes held by the tape itself (not the text), for measurements.

@@ -363,11 +363,19 @@ impl RowGroup {
         self.metadata.num_rows
     }
 
-    /// Every column of this row group.
-    pub fn read_all(&self, path: &Path) -> PolarsResult<DataFrame> {
-        let mut reader = ParquetReader::new(std::fs::File::open(path)?);
-        reader.set_metadata(self.metadata.clone());
-        reader.read_parallel(ParallelStrategy::None).finish()
+    /// The rows `mask` keeps (every row when there is none), every column,
+    /// decoded one column at a time and filtered at once: memory holds one
+    /// column of the row group and the kept rows, never the whole group.
+    pub fn read_rows(&self, path: &Path, mask: Option<&BooleanChunked>) -> PolarsResult<DataFrame> {
+        let mut columns = Vec::new();
+        for field in self.metadata.schema().fields() {
+            let mut frame = self.read(path, &[field.name()])?;
+            if let Some(mask) = mask {
+                frame = frame.filter(mask)?;
+            }
+            columns.extend(frame.into_columns());
+        }
+        DataFrame::new_infer_height(columns)
     }
 
     /// The min/max statistics the writer kept for `column`, if any (a

@@ -46,6 +46,10 @@ pub struct Diagnostic {
     pub constraint: Option<ConstraintRef>,
     #[serde(skip)]
     pub anchor: Anchor,
+    /// The byte offset of the value in the text, when the check that found
+    /// it knew (a string on the tape): placed without resolving `pointer`.
+    #[serde(skip)]
+    pub offset: Option<usize>,
 }
 
 /// Which constraint a diagnostic reports, and where it is defined.
@@ -81,6 +85,7 @@ impl Diagnostic {
             message: message.into(),
             constraint: None,
             anchor: Anchor::Value,
+            offset: None,
         }
     }
 

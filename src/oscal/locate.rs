@@ -6,6 +6,19 @@
 //! never pay for this.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use foldhash::fast::FixedState;
+
+/// Per pointer on the way to a wanted one: whether it is wanted itself,
+/// and whether something wanted lies below it. One lookup per value.
+type Marks<'a> = HashMap<&'a str, Mark, FixedState>;
+
+#[derive(Default, Clone, Copy)]
+struct Mark {
+    wanted: bool,
+    below: bool,
+}
 
 /// Where a pointer's member sits in the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,13 +31,20 @@ pub struct Spot {
 
 /// Finds the byte offsets of `pointers` (RFC 6901) in `text`, which must be
 /// JSON that parsed. Pointers that do not exist are absent from the result.
+///
+/// One pass over the text; only values on the way to a wanted pointer have
+/// their pointer built and looked up, everything else is skipped as bytes
+/// (a document with 48,000 warnings spent most of its validation here).
 pub fn find_pointers(text: &[u8], pointers: &HashSet<String>) -> HashMap<String, Spot> {
+    // A value whose pointer is not marked holds nothing wanted.
+    let marks = marks(pointers);
     let mut scanner = Scanner {
         text,
         at: 0,
         path: String::new(),
-        wanted: pointers,
-        found: HashMap::new(),
+        marks: &marks,
+        wanted: pointers.len(),
+        found: HashMap::with_capacity(pointers.len()),
     };
     scanner.value(None);
     scanner.found
@@ -34,13 +54,14 @@ struct Scanner<'a> {
     text: &'a [u8],
     at: usize,
     path: String,
-    wanted: &'a HashSet<String>,
+    marks: &'a Marks<'a>,
+    wanted: usize,
     found: HashMap<String, Spot>,
 }
 
 impl Scanner<'_> {
     fn done(&self) -> bool {
-        self.found.len() == self.wanted.len()
+        self.found.len() == self.wanted
     }
 
     fn peek(&self) -> Option<u8> {
@@ -55,7 +76,12 @@ impl Scanner<'_> {
 
     fn value(&mut self, key: Option<usize>) {
         self.skip_whitespace();
-        if self.wanted.contains(&self.path) {
+        let mark = self
+            .marks
+            .get(self.path.as_str())
+            .copied()
+            .unwrap_or_default();
+        if mark.wanted {
             self.found.insert(
                 self.path.clone(),
                 Spot {
@@ -64,9 +90,11 @@ impl Scanner<'_> {
                 },
             );
         }
+        let descend = mark.below;
         match self.peek() {
-            Some(b'{') => self.object(),
-            Some(b'[') => self.array(),
+            Some(b'{') if descend => self.object(),
+            Some(b'[') if descend => self.array(),
+            Some(b'{' | b'[') => self.skip_container(),
             Some(b'"') => {
                 self.string();
             }
@@ -93,18 +121,23 @@ impl Scanner<'_> {
             }
             let key_at = self.at;
             let (start, end, escaped) = self.string();
-            let key = if escaped {
-                serde_json::from_slice::<String>(&self.text[start - 1..end + 1]).unwrap_or_default()
+            let depth = self.path.len();
+            self.path.push('/');
+            if escaped {
+                let key = serde_json::from_slice::<String>(&self.text[start - 1..end + 1])
+                    .unwrap_or_default();
+                push_escaped(&mut self.path, &key);
             } else {
-                String::from_utf8_lossy(&self.text[start..end]).into_owned()
-            };
+                // The text parsed as JSON, so it is UTF-8.
+                push_escaped(
+                    &mut self.path,
+                    std::str::from_utf8(&self.text[start..end]).unwrap_or_default(),
+                );
+            }
             self.skip_whitespace();
             if self.peek() == Some(b':') {
                 self.at += 1;
             }
-            let depth = self.path.len();
-            self.path.push('/');
-            push_escaped(&mut self.path, &key);
             self.value(Some(key_at));
             self.path.truncate(depth);
             if self.done() {
@@ -131,8 +164,7 @@ impl Scanner<'_> {
                 _ => {}
             }
             let depth = self.path.len();
-            self.path.push('/');
-            self.path.push_str(&index.to_string());
+            let _ = write!(self.path, "/{index}");
             self.value(None);
             self.path.truncate(depth);
             index += 1;
@@ -142,26 +174,48 @@ impl Scanner<'_> {
         }
     }
 
+    /// Skips an object or array whole: brackets counted outside strings,
+    /// strings passed over with memchr.
+    fn skip_container(&mut self) {
+        let mut depth = 0usize;
+        while let Some(byte) = self.peek() {
+            match byte {
+                b'"' => {
+                    self.string();
+                    continue;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        self.at += 1;
+                        return;
+                    }
+                }
+                _ => {}
+            }
+            self.at += 1;
+        }
+    }
+
     /// Skips a string; returns the content's start and end and whether it
     /// holds escapes.
     fn string(&mut self) -> (usize, usize, bool) {
         self.at += 1;
         let start = self.at;
         let mut escaped = false;
-        while let Some(byte) = self.peek() {
-            match byte {
-                b'\\' => {
-                    escaped = true;
-                    self.at += 2;
-                }
-                b'"' => {
-                    let end = self.at;
-                    self.at += 1;
-                    return (start, end, escaped);
-                }
-                _ => self.at += 1,
+        while let Some(i) = memchr::memchr2(b'"', b'\\', &self.text[self.at..]) {
+            self.at += i;
+            if self.text[self.at] == b'\\' {
+                escaped = true;
+                self.at += 2;
+            } else {
+                let end = self.at;
+                self.at += 1;
+                return (start, end, escaped);
             }
         }
+        self.at = self.text.len();
         (start, self.text.len(), escaped)
     }
 
@@ -171,6 +225,90 @@ impl Scanner<'_> {
                 return;
             }
             self.at += 1;
+        }
+    }
+}
+
+/// Every wanted pointer, and every proper prefix of one ("" for the root).
+fn marks(pointers: &HashSet<String>) -> Marks<'_> {
+    let mut marks = Marks::default();
+    for pointer in pointers {
+        marks.entry(pointer).or_default().wanted = true;
+        for (at, _) in pointer.match_indices('/') {
+            marks.entry(&pointer[..at]).or_default().below = true;
+        }
+    }
+    marks
+}
+
+/// Finds what it can of `pointers` on the parsed tape, without reading the
+/// text again: a string value, or a member's key, sits where its text does
+/// (strings without escapes are slices of the text). Only the way to each
+/// pointer is walked; every other subtree is passed over whole. Returns the
+/// spots found and the pointers left for [`find_pointers`] (numbers,
+/// literals, containers, escaped strings, pointers that do not exist).
+pub fn find_on_tape(
+    root: crate::json::TapeNode<'_>,
+    pointers: &HashSet<String>,
+) -> (HashMap<String, Spot>, HashSet<String>) {
+    let marks = marks(pointers);
+    let mut walker = TapeWalk {
+        marks: &marks,
+        path: String::new(),
+        found: HashMap::with_capacity(pointers.len()),
+    };
+    walker.walk(root, None);
+    let found = walker.found;
+    let left = pointers
+        .iter()
+        .filter(|p| !found.contains_key(p.as_str()))
+        .cloned()
+        .collect();
+    (found, left)
+}
+
+struct TapeWalk<'m> {
+    marks: &'m Marks<'m>,
+    path: String,
+    found: HashMap<String, Spot>,
+}
+
+impl TapeWalk<'_> {
+    fn walk<'t>(&mut self, node: crate::json::TapeNode<'t>, key: Option<&'t str>) {
+        let Some(mark) = self.marks.get(self.path.as_str()).copied() else {
+            return;
+        };
+        let tape = node.tape();
+        if mark.wanted {
+            // A string's opening quote is the byte before its text.
+            if let Some(value) = node.text().and_then(|t| tape.offset_of(t)) {
+                let key = key.and_then(|k| tape.offset_of(k)).map(|at| at - 1);
+                self.found.insert(
+                    self.path.clone(),
+                    Spot {
+                        value: value - 1,
+                        key,
+                    },
+                );
+            }
+        }
+        if !mark.below {
+            return;
+        }
+        let depth = self.path.len();
+        if node.is_object() {
+            for (name, child) in node.members() {
+                self.path.push('/');
+                push_escaped(&mut self.path, name);
+                self.walk(child, Some(name));
+                self.path.truncate(depth);
+            }
+        } else if node.is_array() {
+            for (i, child) in node.elements().enumerate() {
+                let _ = write!(self.path, "/{i}");
+                self.walk(child, None);
+                self.path.truncate(depth);
+            }
         }
     }
 }
@@ -195,13 +333,9 @@ pub struct LineIndex<'a> {
 
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a [u8]) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            text.iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        let mut starts = Vec::with_capacity(memchr::memchr_iter(b'\n', text).count() + 1);
+        starts.push(0);
+        starts.extend(memchr::memchr_iter(b'\n', text).map(|i| i + 1));
         Self { text, starts }
     }
 
@@ -209,8 +343,11 @@ impl<'a> LineIndex<'a> {
         let offset = offset.min(self.text.len());
         let line = self.starts.partition_point(|start| *start <= offset) - 1;
         let line_start = self.starts[line];
-        let column = String::from_utf8_lossy(&self.text[line_start..offset])
-            .chars()
+        // Code points: every byte that does not continue a UTF-8 sequence
+        // (invalid bytes count one each, as a lossy decoding would show).
+        let column = self.text[line_start..offset]
+            .iter()
+            .filter(|b| (**b & 0xC0) != 0x80)
             .count();
         (line + 1, column + 1)
     }
@@ -254,6 +391,45 @@ mod tests {
         let spot = found["/m/extra"];
         assert_eq!(index.line_column(spot.key.unwrap()), (3, 4));
         assert_eq!(index.line_column(spot.value), (3, 13));
+    }
+
+    /// Values off the way to a wanted pointer are skipped as bytes:
+    /// strings holding brackets, braces, quotes and escapes do not confuse it.
+    #[test]
+    fn skipped_siblings_do_not_move_the_positions() {
+        let text = r#"{"skip": {"a": "}]{[\"", "b": [[{"c": "]"}], {}], "d": "\\"}, "x": [{"y": 1}, {"y": "z"}], "after": {"deep": [0, {"w": true}]}}"#;
+        assert_eq!(locate(text, "/x/1/y"), Some((1, 85)));
+        assert_eq!(locate(text, "/after/deep/1/w"), Some((1, 120)));
+        let wanted: HashSet<String> = [
+            "/x/1/y".to_string(),
+            "/after/deep/1/w".to_string(),
+            "/skip/b/0/0/c".to_string(),
+        ]
+        .into();
+        let found = find_pointers(text.as_bytes(), &wanted);
+        assert_eq!(found.len(), 3);
+    }
+
+    /// The tape finds strings and keys where the text scan does, and leaves
+    /// the rest (numbers, containers, escaped strings, absent members) to it.
+    #[test]
+    fn the_tape_places_strings_and_keys_as_the_text_scan_does() {
+        let text =
+            "{\n \"a\": [\"x\", {\"b\": \"y\", \"n\": 4}],\n \"e\": \"q\\\"\", \"o~/\": \"z\"}";
+        let tape = crate::json::Tape::parse(text).unwrap();
+        let all: HashSet<String> = [
+            "/a/0", "/a/1/b", "/a/1/n", "/a/1", "/e", "/o~0~1", "/missing", "/a/7",
+        ]
+        .map(String::from)
+        .into();
+        let (on_tape, left) = find_on_tape(tape.root(), &all);
+        let by_text = find_pointers(text.as_bytes(), &all);
+        for p in ["/a/0", "/a/1/b", "/o~0~1"] {
+            assert_eq!(on_tape.get(p), by_text.get(p), "{p}");
+        }
+        let mut left: Vec<&str> = left.iter().map(String::as_str).collect();
+        left.sort();
+        assert_eq!(left, ["/a/1", "/a/1/n", "/a/7", "/e", "/missing"]);
     }
 
     #[test]

@@ -43,7 +43,7 @@ struct Definition {
 struct Index {
     /// Every definition of a UUID; more than one is itself an error, but a
     /// reference is judged against all of them so one defect is reported once.
-    uuids: HashMap<String, Vec<Definition>>,
+    uuids: HashMap<String, Vec<Definition>, foldhash::fast::RandomState>,
     roles: HashSet<String>,
 }
 
@@ -89,6 +89,7 @@ pub fn check_references(
         own: &own,
         imported: &imported,
         unresolved_imports: &unresolved_imports,
+        wording: Default::default(),
     };
     let mut path = root_pointer.clone();
     check_reference_values(root, &mut path, &scope, &mut out);
@@ -514,6 +515,18 @@ struct Scope<'a> {
     own: &'a Index,
     imported: &'a Index,
     unresolved_imports: &'a [Unresolved],
+    /// Per set of kinds (by address: they are static), the words a missing
+    /// reference's message uses: written once, not per reference (a
+    /// document behind a missing import has one per reference).
+    wording: std::cell::RefCell<Vec<((usize, usize), Wording)>>,
+}
+
+#[derive(Clone)]
+struct Wording {
+    /// `component or inventory item`
+    what: String,
+    /// The unreadable imports that could define such an object, if any.
+    undecided: Option<String>,
 }
 
 /// Keys whose string value names a UUID, with the kinds it may name.
@@ -564,15 +577,24 @@ fn check_reference_values(
 ) {
     if node.is_object() {
         for (key, child) in node.members() {
+            let kinds = uuid_reference_kinds(key, node);
+            // Most members are plain values that name nothing: no pointer
+            // is built for them.
+            if kinds.is_none()
+                && !matches!(key, "role-id" | "role-ids" | "href")
+                && !(child.is_object() || child.is_array())
+            {
+                continue;
+            }
             let depth = path.len();
             path.push('/');
             push_escaped(path, key);
-            if let Some(kinds) = uuid_reference_kinds(key, node) {
-                for_each_string(child, path, |text, at| {
+            if let Some(kinds) = kinds {
+                for_each_string(child, path, out, |text, at, out| {
                     check_uuid_ref(key, text, kinds, at, scope, out)
                 });
             } else if key == "role-id" || key == "role-ids" {
-                for_each_string(child, path, |text, at| {
+                for_each_string(child, path, out, |text, at, out| {
                     check_role_ref(key, text, at, scope, out)
                 });
             } else if key == "href" {
@@ -599,15 +621,35 @@ fn check_reference_values(
     }
 }
 
-fn for_each_string(node: TapeNode<'_>, pointer: &str, mut check: impl FnMut(&str, &str)) {
-    if let Some(text) = node.str() {
-        check(&text, pointer);
-    } else if node.is_array() {
+/// Calls `check` on the string `node` is, or on each string of the array
+/// it is, with its pointer; what it reports is given the string's offset
+/// in the text (so placing it needs no pointer look-up).
+fn for_each_string(
+    node: TapeNode<'_>,
+    pointer: &str,
+    out: &mut Vec<Diagnostic>,
+    mut check: impl FnMut(&str, &str, &mut Vec<Diagnostic>),
+) {
+    let mut one = |item: TapeNode<'_>, pointer: &str, out: &mut Vec<Diagnostic>| {
+        let Some(text) = item.str() else {
+            return;
+        };
+        let before = out.len();
+        check(&text, pointer, out);
+        // The opening quote is the byte before an unescaped string's text.
+        let offset = item.tape().offset_of(&text).map(|at| at - 1);
+        for d in &mut out[before..] {
+            d.offset = offset;
+        }
+    };
+    if node.is_array() {
         for (i, item) in node.elements().enumerate() {
-            if let Some(text) = item.str() {
-                check(&text, &format!("{pointer}/{i}"));
+            if item.str().is_some() {
+                one(item, &format!("{pointer}/{i}"), out);
             }
         }
+    } else {
+        one(node, pointer, out);
     }
 }
 
@@ -619,13 +661,18 @@ fn check_uuid_ref(
     scope: &Scope<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let wanted = uuid.to_ascii_lowercase();
+    // UUIDs are compared lower-case; most are written so already.
+    let wanted: std::borrow::Cow<'_, str> = if uuid.bytes().any(|b| b.is_ascii_uppercase()) {
+        uuid.to_ascii_lowercase().into()
+    } else {
+        uuid.into()
+    };
     let definitions: Vec<&Definition> = scope
         .own
         .uuids
-        .get(&wanted)
+        .get(wanted.as_ref())
         .into_iter()
-        .chain(scope.imported.uuids.get(&wanted))
+        .chain(scope.imported.uuids.get(wanted.as_ref()))
         .flatten()
         .collect();
     let fits = |d: &&Definition| kinds.is_empty() || kinds.contains(&d.kind.as_str());
@@ -675,39 +722,54 @@ fn missing_reference(
     pointer: &str,
     scope: &Scope<'_>,
 ) -> Diagnostic {
-    let what = if kinds.is_empty() {
-        "object".to_string()
-    } else {
-        kinds
-            .iter()
-            .map(|k| kind_noun(k))
-            .collect::<Vec<_>>()
-            .join(" or ")
-    };
-    // Only an unreadable import that could define the wanted kind leaves
-    // the reference undecided; roles and `#uuid` hrefs could be in any.
-    let undecided: Vec<String> = scope
-        .unresolved_imports
-        .iter()
-        .filter(|u| kinds.is_empty() || kinds.iter().any(|k| u.defines.contains(k)))
-        .map(|u| format!("`{}` ({})", u.import.href, u.import.why))
-        .collect();
-    if undecided.is_empty() {
-        return Diagnostic::error(
+    let Wording { what, undecided } = scope.wording(kinds);
+    match undecided {
+        None => Diagnostic::error(
             "dangling-reference",
             pointer,
             format!("`{key}` {target} names no {what} in this document or its imports"),
-        );
-    }
-    let imports = undecided;
-    Diagnostic::warning(
-        "unchecked-reference",
-        pointer,
-        format!(
-            "`{key}` {target} names no {what} in this document; it may be defined in {}, which could not be read, so it was not checked",
-            imports.join(", ")
         ),
-    )
+        Some(imports) => Diagnostic::warning(
+            "unchecked-reference",
+            pointer,
+            format!(
+                "`{key}` {target} names no {what} in this document; it may be defined in {imports}, which could not be read, so it was not checked"
+            ),
+        ),
+    }
+}
+
+impl Scope<'_> {
+    fn wording(&self, kinds: &[&str]) -> Wording {
+        let id = (kinds.as_ptr() as usize, kinds.len());
+        if let Some((_, w)) = self.wording.borrow().iter().find(|(k, _)| *k == id) {
+            return w.clone();
+        }
+        let what = if kinds.is_empty() {
+            "object".to_string()
+        } else {
+            kinds
+                .iter()
+                .map(|k| kind_noun(k))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        // Only an unreadable import that could define the wanted kind
+        // leaves the reference undecided; roles and `#uuid` hrefs could be
+        // in any.
+        let undecided: Vec<String> = self
+            .unresolved_imports
+            .iter()
+            .filter(|u| kinds.is_empty() || kinds.iter().any(|k| u.defines.contains(k)))
+            .map(|u| format!("`{}` ({})", u.import.href, u.import.why))
+            .collect();
+        let wording = Wording {
+            what,
+            undecided: (!undecided.is_empty()).then(|| undecided.join(", ")),
+        };
+        self.wording.borrow_mut().push((id, wording.clone()));
+        wording
+    }
 }
 
 /// Back-matter rlinks to local files whose hashes are given must match.

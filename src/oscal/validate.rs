@@ -10,7 +10,7 @@ use crate::json::{Tape, TapeNode};
 use super::constraints::{self, ConstraintOptions, Selection};
 use super::diagnostic::{Anchor, Diagnostic, FileReport, FileStatus, Severity};
 use super::input::{self, Source};
-use super::locate::{find_pointers, LineIndex};
+use super::locate::{find_on_tape, find_pointers, LineIndex};
 use super::messages::schema_diagnostics;
 use super::model::{OscalModel, OscalVersion, DEFAULT_VERSION};
 use super::references::{check_references, ReferenceOptions};
@@ -238,6 +238,9 @@ pub fn validate_bytes(
         }
         None => {}
     }
+    // Placed while the tape is alive: most diagnostics point at strings,
+    // which the tape places without a second reading of the text.
+    place_on_tape(&mut report.diagnostics, doc);
     drop(tape);
     finish(report, text.as_bytes(), options)
 }
@@ -261,6 +264,49 @@ fn finish(mut report: FileReport, text: &[u8], options: &ValidateOptions) -> Fil
         report.status = FileStatus::Invalid;
     }
     report
+}
+
+/// Fills in line and column for the diagnostics whose pointer names a
+/// string or a member's key, from the tape; the rest are left to `place`.
+fn place_on_tape(diagnostics: &mut [Diagnostic], doc: TapeNode<'_>) {
+    let text = doc.tape().source().as_bytes();
+    let lines = LineIndex::new(text);
+    // What the checks placed themselves (references at their strings).
+    for d in diagnostics.iter_mut().filter(|d| d.line.is_none()) {
+        if let (Some(offset), Anchor::Value) = (d.offset, d.anchor) {
+            let (line, column) = lines.line_column(offset);
+            d.line = Some(line);
+            d.column = Some(column);
+        }
+    }
+    let wanted: HashSet<String> = diagnostics
+        .iter()
+        .filter(|d| d.line.is_none())
+        .map(|d| d.pointer.clone())
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let (found, _) = find_on_tape(doc, &wanted);
+    if found.is_empty() {
+        return;
+    }
+    for d in diagnostics.iter_mut().filter(|d| d.line.is_none()) {
+        let Some(spot) = found.get(&d.pointer) else {
+            continue;
+        };
+        let offset = match d.anchor {
+            // A key the tape could not place (escaped) is left to the scan.
+            Anchor::Key => match spot.key {
+                Some(key) => key,
+                None => continue,
+            },
+            Anchor::Value => spot.value,
+        };
+        let (line, column) = lines.line_column(offset);
+        d.line = Some(line);
+        d.column = Some(column);
+    }
 }
 
 /// Fills in line and column for diagnostics that have only a pointer.

@@ -65,7 +65,7 @@ fn select_rows(
     let path = table_path(dir, name);
     let mut answer: Option<DataFrame> = None;
     for group in row_groups(&path)? {
-        let frame = group.read_all(&path)?;
+        let frame = group.read_rows(&path, None)?;
         let kept = frame.filter(&mask(&frame)?)?;
         match answer.as_mut() {
             Some(answer) => {

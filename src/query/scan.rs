@@ -206,10 +206,7 @@ impl<'f> Predicates<'f> {
         if let Some(limit) = limit {
             mask = earliest(group, &file.path, mask, limit)?;
         }
-        let mut frame = group.read_all(&file.path)?;
-        if let Some(mask) = mask {
-            frame = frame.filter(&mask)?;
-        }
+        let mut frame = group.read_rows(&file.path, mask.as_ref())?;
         if let Some(source) = &file.source {
             let height = frame.height();
             frame.with_column(Column::new("source".into(), vec![source.as_str(); height]))?;
