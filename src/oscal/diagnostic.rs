@@ -43,7 +43,7 @@ pub struct Diagnostic {
     pub message: String,
     /// The Metaschema constraint behind a `constraint` diagnostic.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub constraint: Option<ConstraintRef>,
+    pub constraint: Option<Box<ConstraintRef>>,
     #[serde(skip)]
     pub anchor: Anchor,
     /// The byte offset of the value in the text, when the check that found

@@ -399,13 +399,13 @@ fn to_diagnostic(violation: Violation, set: &ConstraintSet) -> Diagnostic {
         violation.pointer,
         violation.message,
     );
-    d.constraint = Some(ConstraintRef {
+    d.constraint = Some(Box::new(ConstraintRef {
         id: constraint.id.clone(),
         family: violation.family,
         kind: constraint.kind.name(),
         level: constraint.level,
         defined_at: format!("{}:{}", constraint.origin.file, constraint.origin.line),
         target: constraint.target.text.clone(),
-    });
+    }));
     d
 }
