@@ -183,8 +183,8 @@ fn shapes(root: &Path, binary: &Path, data: &Path) {
     );
     let python = python_with(root, &["jsonschema", "regex", "rfc3339-validator"]);
     let oscal_validate = oscal_validate(root);
-    println!("\n| document | MB | proofpack validate (s) | Python jsonschema, schema only (s) | x | oscal-validate (s) | x |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("\n| document | MB | proofpack validate (s) | verdict | Python jsonschema, schema only (s) | x | oscal-validate (s) | x |");
+    println!("|---|---:|---:|---|---:|---:|---:|---:|");
     for (label, doc, schema) in [
         (
             "assessment results, 48,000 observations",
@@ -208,6 +208,7 @@ fn shapes(root: &Path, binary: &Path, data: &Path) {
             .and_then(|v| v.as_str())
             .unwrap()
             .to_string();
+        let mut verdict = "";
         let mut ours = f64::MAX;
         for _ in 0..3 {
             let (secs, _, code, _) = measure_exit(
@@ -225,11 +226,14 @@ fn shapes(root: &Path, binary: &Path, data: &Path) {
                     .arg(&schemas)
                     .arg(doc),
             );
-            assert_eq!(
-                code,
-                Some(0),
-                "{label}: proofpack found the document invalid"
+            // NIST's own resolved catalog links to controls outside its
+            // baseline, which NIST's constraints report (exit 1): a
+            // verdict, not a failure of the run.
+            assert!(
+                matches!(code, Some(0 | 1)),
+                "{label}: proofpack failed: {code:?}"
             );
+            verdict = if code == Some(0) { "valid" } else { "findings" };
             ours = ours.min(secs);
         }
         let (py, _, code, _) = measure_exit(
@@ -265,7 +269,7 @@ fn shapes(root: &Path, binary: &Path, data: &Path) {
             None => ("(not installed)".into(), String::new()),
         };
         println!(
-            "| {label} | {mb:.1} | {ours:.3} | {py:.2} | {:.0}x | {other} | {other_x} |",
+            "| {label} | {mb:.1} | {ours:.3} | {verdict} | {py:.2} | {:.0}x | {other} | {other_x} |",
             py / ours
         );
     }
