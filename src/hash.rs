@@ -49,6 +49,44 @@ impl HashAlgorithm {
     }
 }
 
+impl HashAlgorithm {
+    /// Lower-case hex digest of the file at `path`, and its size: read in
+    /// 1 MiB pieces, so memory does not grow with the file (a month's
+    /// evidence table is hundreds of MB).
+    pub fn hex_digest_file(self, path: &std::path::Path) -> std::io::Result<(String, u64)> {
+        fn stream<D: Digest>(path: &std::path::Path) -> std::io::Result<(String, u64)> {
+            use std::io::Read;
+            let mut file = std::fs::File::open(path)?;
+            let mut digest = D::new();
+            let mut buffer = vec![0u8; 1 << 20];
+            let mut size = 0u64;
+            loop {
+                let read = file.read(&mut buffer)?;
+                if read == 0 {
+                    return Ok((to_hex(&digest.finalize()), size));
+                }
+                digest.update(&buffer[..read]);
+                size += read as u64;
+            }
+        }
+        match self {
+            Self::Sha224 => stream::<sha2::Sha224>(path),
+            Self::Sha256 => stream::<sha2::Sha256>(path),
+            Self::Sha384 => stream::<sha2::Sha384>(path),
+            Self::Sha512 => stream::<sha2::Sha512>(path),
+            Self::Sha3_224 => stream::<sha3::Sha3_224>(path),
+            Self::Sha3_256 => stream::<sha3::Sha3_256>(path),
+            Self::Sha3_384 => stream::<sha3::Sha3_384>(path),
+            Self::Sha3_512 => stream::<sha3::Sha3_512>(path),
+        }
+    }
+}
+
+/// Lower-case hex SHA-256 of the file at `path`, and its size, streamed.
+pub fn sha256_file_hex(path: &std::path::Path) -> std::io::Result<(String, u64)> {
+    HashAlgorithm::Sha256.hex_digest_file(path)
+}
+
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     HashAlgorithm::Sha256.hex_digest(bytes)

@@ -348,7 +348,8 @@ fn file_resource(
     title: String,
     table: Option<&'static str>,
 ) -> Result<Resource, GenerateError> {
-    let bytes = std::fs::read(root.join(path)).map_err(io(&root.join(path)))?;
+    let (sha256, _) =
+        crate::hash::sha256_file_hex(&root.join(path)).map_err(io(&root.join(path)))?;
     Ok(Resource {
         uuid: ids::uuid(&["resource", path]),
         title,
@@ -363,7 +364,7 @@ fn file_resource(
         } else {
             "application/octet-stream"
         },
-        sha256: sha256_hex(&bytes),
+        sha256,
         table,
     })
 }

@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::hash::sha256_hex;
-
 pub const MANIFEST: &str = "manifest.json";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -90,11 +88,11 @@ pub fn hash_files(root: &Path) -> std::io::Result<Vec<FileEntry>> {
     list_files(root)?
         .into_iter()
         .map(|rel| {
-            let bytes = std::fs::read(root.join(&rel))?;
+            let (sha256, bytes) = crate::hash::sha256_file_hex(&root.join(&rel))?;
             Ok(FileEntry {
                 path: slash(&rel),
-                sha256: sha256_hex(&bytes),
-                bytes: bytes.len() as u64,
+                sha256,
+                bytes,
             })
         })
         .collect()
@@ -134,9 +132,8 @@ pub fn on_disk(root: &Path) -> Result<BTreeMap<String, FileEntry>, String> {
         .into_iter()
         .map(|rel| {
             let path = slash(&rel);
-            let (sha256, bytes) = std::fs::read(root.join(&rel))
-                .map(|b| (sha256_hex(&b), b.len() as u64))
-                .unwrap_or_default();
+            let (sha256, bytes) =
+                crate::hash::sha256_file_hex(&root.join(&rel)).unwrap_or_default();
             (
                 path.clone(),
                 FileEntry {
