@@ -245,12 +245,12 @@ fn marks(pointers: &HashSet<String>) -> Marks<'_> {
 /// text again: a string value, or a member's key, sits where its text does
 /// (strings without escapes are slices of the text). Only the way to each
 /// pointer is walked; every other subtree is passed over whole. Returns the
-/// spots found and the pointers left for [`find_pointers`] (numbers,
-/// literals, containers, escaped strings, pointers that do not exist).
+/// spots found; what it cannot place (numbers, literals, containers,
+/// escaped strings, pointers that do not exist) is left to [`find_pointers`].
 pub fn find_on_tape(
     root: crate::json::TapeNode<'_>,
     pointers: &HashSet<String>,
-) -> (HashMap<String, Spot>, HashSet<String>) {
+) -> HashMap<String, Spot> {
     let marks = marks(pointers);
     let mut walker = TapeWalk {
         marks: &marks,
@@ -258,13 +258,7 @@ pub fn find_on_tape(
         found: HashMap::with_capacity(pointers.len()),
     };
     walker.walk(root, None);
-    let found = walker.found;
-    let left = pointers
-        .iter()
-        .filter(|p| !found.contains_key(p.as_str()))
-        .cloned()
-        .collect();
-    (found, left)
+    walker.found
 }
 
 struct TapeWalk<'m> {
@@ -422,12 +416,16 @@ mod tests {
         ]
         .map(String::from)
         .into();
-        let (on_tape, left) = find_on_tape(tape.root(), &all);
+        let on_tape = find_on_tape(tape.root(), &all);
         let by_text = find_pointers(text.as_bytes(), &all);
         for p in ["/a/0", "/a/1/b", "/o~0~1"] {
             assert_eq!(on_tape.get(p), by_text.get(p), "{p}");
         }
-        let mut left: Vec<&str> = left.iter().map(String::as_str).collect();
+        let mut left: Vec<&str> = all
+            .iter()
+            .filter(|p| !on_tape.contains_key(p.as_str()))
+            .map(String::as_str)
+            .collect();
         left.sort();
         assert_eq!(left, ["/a/1", "/a/1/n", "/a/7", "/e", "/missing"]);
     }

@@ -269,71 +269,62 @@ fn finish(mut report: FileReport, text: &[u8], options: &ValidateOptions) -> Fil
 /// Fills in line and column for the diagnostics whose pointer names a
 /// string or a member's key, from the tape; the rest are left to `place`.
 fn place_on_tape(diagnostics: &mut [Diagnostic], doc: TapeNode<'_>) {
-    let text = doc.tape().source().as_bytes();
-    let lines = LineIndex::new(text);
+    let lines = LineIndex::new(doc.tape().source().as_bytes());
     // What the checks placed themselves (references at their strings).
     for d in diagnostics.iter_mut().filter(|d| d.line.is_none()) {
         if let (Some(offset), Anchor::Value) = (d.offset, d.anchor) {
-            let (line, column) = lines.line_column(offset);
-            d.line = Some(line);
-            d.column = Some(column);
+            (d.line, d.column) = placed(lines.line_column(offset));
         }
     }
-    let wanted: HashSet<String> = diagnostics
-        .iter()
-        .filter(|d| d.line.is_none())
-        .map(|d| d.pointer.clone())
-        .collect();
-    if wanted.is_empty() {
-        return;
-    }
-    let (found, _) = find_on_tape(doc, &wanted);
-    if found.is_empty() {
-        return;
-    }
-    for d in diagnostics.iter_mut().filter(|d| d.line.is_none()) {
-        let Some(spot) = found.get(&d.pointer) else {
-            continue;
-        };
-        let offset = match d.anchor {
-            // A key the tape could not place (escaped) is left to the scan.
-            Anchor::Key => match spot.key {
-                Some(key) => key,
-                None => continue,
-            },
-            Anchor::Value => spot.value,
-        };
-        let (line, column) = lines.line_column(offset);
-        d.line = Some(line);
-        d.column = Some(column);
+    let wanted = unplaced(diagnostics);
+    if !wanted.is_empty() {
+        // A key the tape could not place (escaped) is left to the scan.
+        apply(diagnostics, &find_on_tape(doc, &wanted), &lines, false);
     }
 }
 
 /// Fills in line and column for diagnostics that have only a pointer.
 fn place(diagnostics: &mut [Diagnostic], text: &[u8]) {
-    let wanted: HashSet<String> = diagnostics
+    let wanted = unplaced(diagnostics);
+    if !wanted.is_empty() {
+        let found = find_pointers(text, &wanted);
+        apply(diagnostics, &found, &LineIndex::new(text), true);
+    }
+}
+
+/// The pointers of the diagnostics that have no line yet.
+fn unplaced(diagnostics: &[Diagnostic]) -> HashSet<String> {
+    diagnostics
         .iter()
         .filter(|d| d.line.is_none())
         .map(|d| d.pointer.clone())
-        .collect();
-    if wanted.is_empty() {
-        return;
-    }
-    let found = find_pointers(text, &wanted);
-    let lines = LineIndex::new(text);
+        .collect()
+}
+
+/// Places every unplaced diagnostic whose pointer was found; a key anchor
+/// without a key offset falls back to the value when `key_or_value`.
+fn apply(
+    diagnostics: &mut [Diagnostic],
+    found: &std::collections::HashMap<String, crate::oscal::locate::Spot>,
+    lines: &LineIndex<'_>,
+    key_or_value: bool,
+) {
     for d in diagnostics.iter_mut().filter(|d| d.line.is_none()) {
+        // A required member that is absent has no position of its own.
         let Some(spot) = found.get(&d.pointer) else {
-            // A required member that is absent has no position of its own.
             continue;
         };
-        let offset = match d.anchor {
-            Anchor::Key => spot.key.unwrap_or(spot.value),
-            Anchor::Value => spot.value,
+        let offset = match (d.anchor, spot.key) {
+            (Anchor::Key, Some(key)) => key,
+            (Anchor::Key, None) if !key_or_value => continue,
+            _ => spot.value,
         };
-        let (line, column) = lines.line_column(offset);
-        d.line = Some(line);
-        d.column = Some(column);
+        (d.line, d.column) = placed(lines.line_column(offset));
     }
+}
+
+fn placed((line, column): (usize, usize)) -> (Option<usize>, Option<usize>) {
+    (Some(line), Some(column))
 }
 
 fn not_json(error: &serde_json::Error) -> Diagnostic {
