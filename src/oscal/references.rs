@@ -213,56 +213,51 @@ fn follow_imports(
             let href: &str = &href;
             let href_pointer = format!("{pointer}/href");
             let target = resolve_import_href(href, root, root_pointer, own, base_dir);
-            let path = match target {
-                ImportTarget::Local(path) => path,
-                ImportTarget::DanglingFragment => {
-                    if let Some(out) = out.as_deref_mut() {
-                        out.push(Diagnostic::error(
-                            "dangling-reference",
-                            href_pointer,
-                            format!("{key} href `{href}` names no back-matter resource of this document"),
-                        ));
-                    }
-                    note_unresolved(
-                        unresolved,
-                        key,
-                        UnresolvedImport {
-                            href: href.to_string(),
-                            why: "it names no back-matter resource".into(),
-                        },
-                    );
-                    continue;
-                }
-                ImportTarget::Unreadable(why) => {
-                    note_unresolved(
-                        unresolved,
-                        key,
-                        UnresolvedImport {
-                            href: href.to_string(),
-                            why,
-                        },
-                    );
-                    continue;
-                }
-            };
-            let Ok(metadata) = std::fs::metadata(&path) else {
-                if let Some(out) = out.as_deref_mut() {
-                    out.push(Diagnostic::warning(
-                        "import-missing",
-                        href_pointer,
-                        format!(
-                            "{key} href `{href}` names {}, which does not exist; references into it were not checked",
-                            path.display()
-                        ),
-                    ));
+            // Every way an import can fail to be read ends the same way: an
+            // optional diagnostic for the document's own imports, and a note
+            // of what the import could have defined.
+            let mut skip = |diagnostic: Option<Diagnostic>, why: String| {
+                if let (Some(out), Some(d)) = (out.as_deref_mut(), diagnostic) {
+                    out.push(d);
                 }
                 note_unresolved(
                     unresolved,
                     key,
                     UnresolvedImport {
                         href: href.to_string(),
-                        why: "the file does not exist".into(),
+                        why,
                     },
+                );
+            };
+            let path = match target {
+                ImportTarget::Local(path) => path,
+                ImportTarget::DanglingFragment => {
+                    skip(
+                        Some(Diagnostic::error(
+                            "dangling-reference",
+                            href_pointer,
+                            format!("{key} href `{href}` names no back-matter resource of this document"),
+                        )),
+                        "it names no back-matter resource".into(),
+                    );
+                    continue;
+                }
+                ImportTarget::Unreadable(why) => {
+                    skip(None, why);
+                    continue;
+                }
+            };
+            let Ok(metadata) = std::fs::metadata(&path) else {
+                skip(
+                    Some(Diagnostic::warning(
+                        "import-missing",
+                        href_pointer,
+                        format!(
+                            "{key} href `{href}` names {}, which does not exist; references into it were not checked",
+                            path.display()
+                        ),
+                    )),
+                    "the file does not exist".into(),
                 );
                 continue;
             };
@@ -271,22 +266,15 @@ fn follow_imports(
                 continue;
             }
             if !is_json_path(&path) {
-                note_unresolved(unresolved, key, UnresolvedImport {
-                    href: href.to_string(),
-                    why: "it is not a JSON document, which proofpack does not read for references"
+                skip(
+                    None,
+                    "it is not a JSON document, which proofpack does not read for references"
                         .into(),
-                });
+                );
                 continue;
             }
             if metadata.len() > options.max_bytes || depth >= MAX_IMPORT_DEPTH {
-                note_unresolved(
-                    unresolved,
-                    key,
-                    UnresolvedImport {
-                        href: href.to_string(),
-                        why: "it is too large or imports nest too deep".into(),
-                    },
-                );
+                skip(None, "it is too large or imports nest too deep".into());
                 continue;
             }
             let text = std::fs::read(&path)
@@ -299,24 +287,16 @@ fn follow_imports(
             let doc = match &parsed {
                 Ok(tape) => tape.root(),
                 Err(reason) => {
-                    let reason = reason.clone();
-                    if let Some(out) = out.as_deref_mut() {
-                        out.push(Diagnostic::error(
+                    skip(
+                        Some(Diagnostic::error(
                             "import-unreadable",
                             href_pointer,
                             format!(
                                 "{key} href `{href}`: cannot read {}: {reason}",
                                 path.display()
                             ),
-                        ));
-                    }
-                    note_unresolved(
-                        unresolved,
-                        key,
-                        UnresolvedImport {
-                            href: href.to_string(),
-                            why: reason,
-                        },
+                        )),
+                        reason.clone(),
                     );
                     continue;
                 }
@@ -325,12 +305,12 @@ fn follow_imports(
                 .members()
                 .find_map(|(k, _)| OscalModel::from_root_key(k));
             let Some(found_model) = found_model.filter(|m| expected.contains(m)) else {
-                if let Some(out) = out.as_deref_mut() {
-                    let found = found_model
-                        .map(|m| m.to_string())
-                        .unwrap_or_else(|| "no OSCAL model".into());
-                    let wanted: Vec<String> = expected.iter().map(|m| m.to_string()).collect();
-                    out.push(Diagnostic::error(
+                let found = found_model
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| "no OSCAL model".into());
+                let wanted: Vec<String> = expected.iter().map(|m| m.to_string()).collect();
+                skip(
+                    Some(Diagnostic::error(
                         "import-wrong-model",
                         href_pointer,
                         format!(
@@ -338,15 +318,8 @@ fn follow_imports(
                             wanted.join(" or "),
                             path.display()
                         ),
-                    ));
-                }
-                note_unresolved(
-                    unresolved,
-                    key,
-                    UnresolvedImport {
-                        href: href.to_string(),
-                        why: "it is the wrong model".into(),
-                    },
+                    )),
+                    "it is the wrong model".into(),
                 );
                 continue;
             };

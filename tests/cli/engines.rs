@@ -24,13 +24,13 @@ fn with_engines(cmd: &mut std::process::Command) -> &mut std::process::Command {
         .env("PROOFPACK_SPARK_PARTITIONS", "4")
 }
 
-fn generate(out: &Path, engine: &str) {
+fn generate(config: &Path, out: &Path, engine: &str) {
     let cache = tempfile::tempdir().unwrap();
     let mut cmd = proofpack(cache.path());
     with_engines(&mut cmd)
         .arg("generate")
         .arg("--config")
-        .arg(repo().join("samples/proofpack.toml"))
+        .arg(config)
         .arg("--out")
         .arg(out)
         .arg("--schema-dir")
@@ -48,32 +48,28 @@ fn generate(out: &Path, engine: &str) {
     );
 }
 
-#[test]
-fn spark_duckdb_and_the_embedded_engine_write_the_same_checks_and_oscal() {
-    let tmp = tempfile::tempdir().unwrap();
+/// The package files every engine must write byte for byte alike.
+const ENGINE_OUTPUTS: [&str; 5] = [
+    "checks.json",
+    "oscal/assessment-results.json",
+    "oscal/assessment-plan.json",
+    "oscal/poam.json",
+    "fedramp/security-decision-record.json",
+];
+
+/// Generates `config` with each engine into `dir/<engine>` and asserts
+/// the checks, the OSCAL and the SDR are identical; returns the embedded
+/// engine's checks.json.
+fn same_package_from_every_engine(config: &Path, dir: &Path) -> Value {
     let packages: Vec<PathBuf> = ["embedded", "duckdb", "spark"]
         .iter()
         .map(|engine| {
-            let out = tmp.path().join(engine);
-            generate(&out, engine);
+            let out = dir.join(engine);
+            generate(config, &out, engine);
             out
         })
         .collect();
-    let checks = read_json(&packages[0].join("checks.json"));
-    let failing = checks["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["status"] == "fail")
-        .count();
-    assert!(failing >= 5, "the scenario fails several checks: {failing}");
-    for file in [
-        "checks.json",
-        "oscal/assessment-results.json",
-        "oscal/assessment-plan.json",
-        "oscal/poam.json",
-        "fedramp/security-decision-record.json",
-    ] {
+    for file in ENGINE_OUTPUTS {
         let expected = std::fs::read(packages[0].join(file)).unwrap();
         for other in &packages[1..] {
             assert!(
@@ -83,6 +79,28 @@ fn spark_duckdb_and_the_embedded_engine_write_the_same_checks_and_oscal() {
             );
         }
     }
+    read_json(&packages[0].join("checks.json"))
+}
+
+fn failing(checks: &Value) -> Vec<String> {
+    checks["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "fail")
+        .map(|r| r["id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn spark_duckdb_and_the_embedded_engine_write_the_same_checks_and_oscal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let checks = same_package_from_every_engine(&repo().join("samples/proofpack.toml"), tmp.path());
+    let failing = failing(&checks);
+    assert!(
+        failing.len() >= 5,
+        "the scenario fails several checks: {failing:?}"
+    );
 }
 
 /// Five days of CloudTrail: roles and keys of several accounts, denials
@@ -226,6 +244,36 @@ fn the_engines_compute_the_same_statistics_of_a_multi_day_corpus() {
             first_difference(&embedded, &other, "")
         );
     }
+    // And the whole package from the raw logs: the same checks and OSCAL
+    // from each engine, with the findings the corpus was built to show.
+    let config = tmp.path().join("multi-day.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[system]
+name = "Multi-day"
+description = "Five generated days of CloudTrail."
+organization = "Test, Inc."
+class = "B"
+boundary = "AWS accounts 111122223333 and 444455556666"
+
+[window]
+since = 2026-11-01T00:00:00Z
+until = 2026-11-06T00:00:00Z
+
+[inputs]
+logs = ["{}"]
+"#,
+            corpus.display()
+        ),
+    )
+    .unwrap();
+    let checks = same_package_from_every_engine(&config, &tmp.path().join("packages"));
+    let failing = failing(&checks);
+    assert!(
+        failing.iter().any(|id| id == "used-after-disabled"),
+        "the deleted user's calls fail a check: {failing:?}"
+    );
 }
 
 /// Where two JSON values first differ, as a pointer and both values.
