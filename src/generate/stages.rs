@@ -882,16 +882,22 @@ pub(super) fn write_manifest(
             .csv_omitted
             .iter()
             .map(|(table, rows)| {
-                (
-                    table.clone(),
-                    format!(
-                        "{rows} rows, above [output] csv_max_rows = {}: evidence/{table}.parquet holds them",
-                        plan.config
-                            .output
-                            .csv_max_rows
-                            .unwrap_or(crate::ingest::DEFAULT_CSV_MAX_ROWS)
-                    ),
-                )
+                let limit = plan
+                    .config
+                    .output
+                    .csv_max_rows
+                    .unwrap_or(crate::ingest::DEFAULT_CSV_MAX_ROWS);
+                let mut said = format!(
+                    "{rows} rows, above [output] csv_max_rows = {limit}: evidence/{table}.parquet holds them"
+                );
+                // The one table an auditor slices: say how to get a slice
+                // of it as CSV without another tool.
+                if table == crate::model::tables::ACCESS_EVENTS {
+                    said.push_str(
+                        "; `proofpack query PACKAGE --since DAY --until NEXT-DAY --format csv` writes a day of it as CSV",
+                    );
+                }
+                (table.clone(), said)
             })
             .collect(),
     };

@@ -206,58 +206,28 @@ pub fn ingest_to_folder(
             .insert(ACCESS_EVENTS.to_string(), summary.normalised as u64);
     }
     summary.seen_secrets = streamed.seen;
-    let mut findings_table =
-        secret_findings_frame(&streamed.findings).map_err(|e| fail(dir, &e))?;
-    if !write_table(
-        staging.path(),
-        SECRET_FINDINGS,
-        &mut findings_table,
-        options.csv_max_rows,
-    )
-    .map_err(|e| fail(dir, &e))?
-    {
-        summary
-            .csv_omitted
-            .insert(SECRET_FINDINGS.to_string(), findings_table.height() as u64);
-    }
-    let mut grants_table = grants_frame(&streamed.grants).map_err(|e| fail(dir, &e))?;
-    if !write_table(
-        staging.path(),
-        GRANTS,
-        &mut grants_table,
-        options.csv_max_rows,
-    )
-    .map_err(|e| fail(dir, &e))?
-    {
-        summary
-            .csv_omitted
-            .insert(GRANTS.to_string(), grants_table.height() as u64);
-    }
-    let mut identities_table = identities_frame(&identities).map_err(|e| fail(dir, &e))?;
-    if !write_table(
-        staging.path(),
-        IDENTITIES,
-        &mut identities_table,
-        options.csv_max_rows,
-    )
-    .map_err(|e| fail(dir, &e))?
-    {
-        summary
-            .csv_omitted
-            .insert(IDENTITIES.to_string(), identities_table.height() as u64);
-    }
-    let mut rejected_table = rejected_frame(&rejected).map_err(|e| fail(dir, &e))?;
-    if !write_table(
-        staging.path(),
-        REJECTED,
-        &mut rejected_table,
-        options.csv_max_rows,
-    )
-    .map_err(|e| fail(dir, &e))?
-    {
-        summary
-            .csv_omitted
-            .insert(REJECTED.to_string(), rejected_table.height() as u64);
+    // The small tables, each with its CSV copy unless it is above the
+    // limit (then the evidence summary says so with its row count). Each
+    // frame is built when it is written, so one is held at a time.
+    type Build<'a> = Box<dyn Fn() -> PolarsResult<DataFrame> + 'a>;
+    let tables: [(&str, Build); 4] = [
+        (
+            SECRET_FINDINGS,
+            Box::new(|| secret_findings_frame(&streamed.findings)),
+        ),
+        (GRANTS, Box::new(|| grants_frame(&streamed.grants))),
+        (IDENTITIES, Box::new(|| identities_frame(&identities))),
+        (REJECTED, Box::new(|| rejected_frame(&rejected))),
+    ];
+    for (name, build) in tables {
+        let mut frame = build().map_err(|e| fail(dir, &e))?;
+        let with_csv = write_table(staging.path(), name, &mut frame, options.csv_max_rows)
+            .map_err(|e| fail(dir, &e))?;
+        if !with_csv {
+            summary
+                .csv_omitted
+                .insert(name.to_string(), frame.height() as u64);
+        }
     }
     let record = SummaryFile {
         tool: "proofpack",

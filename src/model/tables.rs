@@ -311,8 +311,7 @@ pub fn write_parquet<W: std::io::Write>(sink: W, frame: &mut DataFrame) -> Polar
     Ok(())
 }
 
-/// Writes `NAME.parquet` and `NAME.csv` into `dir`.
-/// Writes `NAME.parquet`, and `NAME.csv` when the table has at most
+/// Writes `NAME.parquet` into `dir`, and `NAME.csv` when the table has at most
 /// `csv_max_rows` rows; says whether the CSV was written.
 pub fn write_table(
     dir: &Path,

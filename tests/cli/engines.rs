@@ -352,6 +352,35 @@ fn a_table_above_the_csv_limit_is_cited_in_its_parquet_file() {
     let manifest = read_json(&out.join("manifest.json"));
     let said = manifest["csv_omitted"]["access_events"].as_str().unwrap();
     assert!(said.contains("csv_max_rows = 40"), "{said}");
+    assert!(
+        said.contains("proofpack query PACKAGE --since DAY"),
+        "{said}"
+    );
+    // What the manifest says works: a day of the events as CSV, every row
+    // of that day and of no other.
+    let day = |format: &str| {
+        let output = run(proofpack(cache.path())
+            .arg("query")
+            .arg(&out)
+            .args(["--since", "2026-10-28", "--until", "2026-10-29"])
+            .args(["--format", format]));
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let csv = day("csv");
+    let json: Value = serde_json::from_str(&day("json")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let time = header.iter().position(|c| *c == "time").unwrap();
+    let rows: Vec<&str> = lines.collect();
+    assert!(!rows.is_empty());
+    assert_eq!(rows.len(), json.as_array().unwrap().len());
+    for row in &rows {
+        assert!(
+            row.split(',').nth(time).unwrap().starts_with("2026-10-28"),
+            "{row}"
+        );
+    }
     let summary = read_json(&evidence.join("summary.json"));
     assert!(summary["csv_omitted"]["access_events"].as_u64().unwrap() > 40);
     // Every cited access-event row points at the Parquet file, and every
