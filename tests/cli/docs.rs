@@ -1,7 +1,8 @@
 //! The manual in `docs/` cannot drift from the code: every option of every
 //! command, every configuration key the code reads and every key of the
 //! bundled `samples/proofpack.toml` appears in the reference; every chapter
-//! the book lists exists; the README stays a front door.
+//! the book lists exists; every relative link and anchor of the manual and
+//! the README resolves; the README stays a front door.
 
 use std::path::{Path, PathBuf};
 
@@ -216,4 +217,121 @@ fn the_book_lists_chapters_that_exist_and_the_readme_is_a_front_door() {
             &target[1]
         );
     }
+}
+
+/// Every Markdown file of the manual, and the README.
+fn manual_pages() -> Vec<PathBuf> {
+    let mut pages = vec![repo().join("README.md")];
+    let mut folders = vec![repo().join("docs/src")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                pages.push(path);
+            }
+        }
+    }
+    pages.sort();
+    pages
+}
+
+/// A heading's anchor as mdBook and GitHub make it: lower case, letters,
+/// digits, `-` and `_` kept, spaces made `-`, the rest dropped.
+fn anchor_of(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The links of a Markdown text, and the anchors of its headings.
+fn links_and_anchors(text: &str) -> (Vec<String>, Vec<String>) {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let (mut links, mut anchors) = (Vec::new(), Vec::new());
+    let mut heading: Option<String> = None;
+    for event in Parser::new(text) {
+        match event {
+            Event::Start(Tag::Link { dest_url, .. }) => links.push(dest_url.to_string()),
+            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                anchors.extend(heading.take().map(|h| anchor_of(&h)));
+            }
+            _ => {}
+        }
+    }
+    (links, anchors)
+}
+
+/// A link checker over the manual: every relative link names a file or
+/// folder that exists, and every `#anchor` a heading of the page it
+/// names (chapters moved out of the README once left links behind).
+#[test]
+fn every_link_in_the_manual_resolves() {
+    let mut broken = Vec::new();
+    let mut checked = 0;
+    for page in manual_pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let (links, own_anchors) = links_and_anchors(&text);
+        for link in links {
+            if link.contains("://") || link.starts_with("mailto:") {
+                continue;
+            }
+            checked += 1;
+            let (path, anchor) = match link.split_once('#') {
+                Some((path, anchor)) => (path, Some(anchor)),
+                None => (link.as_str(), None),
+            };
+            let target = if path.is_empty() {
+                page.clone()
+            } else {
+                page.parent().unwrap().join(path)
+            };
+            let anchors = if path.is_empty() {
+                own_anchors.clone()
+            } else if !target.exists() {
+                broken.push(format!("{}: `{link}` names nothing", page.display()));
+                continue;
+            } else if target.extension().is_some_and(|e| e == "md") {
+                links_and_anchors(&std::fs::read_to_string(&target).unwrap()).1
+            } else {
+                Vec::new()
+            };
+            if let Some(anchor) = anchor {
+                if !anchors.iter().any(|a| a == anchor) {
+                    broken.push(format!(
+                        "{}: `{link}` names no heading of {}",
+                        page.display(),
+                        target.display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked > 40, "only {checked} links found");
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn the_link_checker_reads_anchors_as_mdbook_makes_them() {
+    assert_eq!(
+        anchor_of("Secrets: never copied, and a gate that proves it"),
+        "secrets-never-copied-and-a-gate-that-proves-it"
+    );
+    let (links, anchors) =
+        links_and_anchors("# A `code` title\n\nsee [x](a.md#b) and [y](#a-code-title)\n");
+    assert_eq!(links, ["a.md#b", "#a-code-title"]);
+    assert_eq!(anchors, ["a-code-title"]);
 }
