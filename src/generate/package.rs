@@ -63,7 +63,9 @@ pub fn list_files(root: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
         let entry = entry.map_err(std::io::Error::other)?;
-        if entry.file_type().is_file() {
+        // A link is listed too (never followed): in a package received
+        // from elsewhere it is content the manifest does not vouch for.
+        if entry.file_type().is_file() || entry.file_type().is_symlink() {
             let rel = entry
                 .path()
                 .strip_prefix(root)
@@ -132,8 +134,16 @@ pub fn on_disk(root: &Path) -> Result<BTreeMap<String, FileEntry>, String> {
         .into_iter()
         .map(|rel| {
             let path = slash(&rel);
-            let (sha256, bytes) =
-                crate::hash::sha256_file_hex(&root.join(&rel)).unwrap_or_default();
+            let full = root.join(&rel);
+            // A link has no hash: listed, it is changed or missing; not
+            // listed, it is extra. What it points at is never read.
+            let is_link =
+                std::fs::symlink_metadata(&full).is_ok_and(|m| m.file_type().is_symlink());
+            let (sha256, bytes) = if is_link {
+                Default::default()
+            } else {
+                crate::hash::sha256_file_hex(&full).unwrap_or_default()
+            };
             (
                 path.clone(),
                 FileEntry {

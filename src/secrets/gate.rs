@@ -227,18 +227,21 @@ struct Scan {
 impl Gate<'_> {
     /// Scans every file under `root` (and the file names themselves).
     pub fn scan_dir(&self, root: &Path) -> Result<GateSummary, GateError> {
-        let mut files: Vec<String> = walkdir::WalkDir::new(root)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .filter_map(|e| {
-                e.path()
-                    .strip_prefix(root)
-                    .ok()
-                    .map(|p| p.to_string_lossy().replace('\\', "/"))
-            })
-            .collect();
+        let mut files: Vec<String> = Vec::new();
+        for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+            // A folder the gate cannot list is an error, not a gap in
+            // what it proved.
+            let entry = entry.map_err(|e| GateError::Read {
+                path: e.path().unwrap_or(root).display().to_string(),
+                reason: e.to_string(),
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            if let Ok(rel) = entry.path().strip_prefix(root) {
+                files.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
         files.sort();
         self.scan_files(root, &files)
     }

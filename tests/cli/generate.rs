@@ -383,6 +383,26 @@ fn verify_catches_changed_missing_and_extra_files() {
         .starts_with("invalid"));
 }
 
+/// A package received from elsewhere may carry links: one the manifest
+/// does not list is extra, and one put where a listed file was is missing
+/// (a link has no hash of its own); neither target is read.
+#[cfg(unix)]
+#[test]
+fn verify_reports_links_in_a_package_and_never_follows_them() {
+    let (tmp, out) = sample_package();
+    let outside = tmp.path().join("outside.csv");
+    std::fs::write(&outside, "a,b\n").unwrap();
+    std::os::unix::fs::symlink(&outside, out.join("evidence/linked.csv")).unwrap();
+    let grants = out.join("evidence/grants.csv");
+    let copy = tmp.path().join("grants.csv");
+    std::fs::rename(&grants, &copy).unwrap();
+    std::os::unix::fs::symlink(&copy, &grants).unwrap();
+    let (code, v) = verify(&out);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["extra"], serde_json::json!(["evidence/linked.csv"]));
+    assert_eq!(v["missing"], serde_json::json!(["evidence/grants.csv"]));
+}
+
 #[test]
 fn a_failure_mid_run_leaves_no_package_and_config_errors_name_the_line() {
     let tmp = tempfile::tempdir().unwrap();
