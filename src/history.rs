@@ -125,7 +125,8 @@ pub fn read(dir: &Path) -> PolarsResult<Vec<Entry>> {
     files.sort();
     let mut out: Vec<Entry> = Vec::new();
     for file in files {
-        let frame = ParquetReader::new(std::fs::File::open(&file)?).finish()?;
+        let opened = std::fs::File::open(&file)?;
+        let frame = crate::model::tables::decoded(|| ParquetReader::new(opened).finish())?;
         let until = frame.column("until")?.i64()?.clone();
         let strs = |n: &str| frame.column(n).and_then(|c| c.str().cloned());
         let (kind, id, status, metric) =

@@ -34,16 +34,7 @@ pub struct Rows {
 /// Reads the rows; a file the decoder cannot read is an error, whether
 /// it says so or panics (polars' decoders assert on some corrupt pages).
 pub fn read(bytes: &[u8], since: Option<i64>, until: Option<i64>) -> PolarsResult<Rows> {
-    std::panic::catch_unwind(|| read_rows(bytes, since, until)).unwrap_or_else(|panic| {
-        let why = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("the decoder stopped");
-        Err(PolarsError::ComputeError(
-            format!("corrupt Parquet ({why})").into(),
-        ))
-    })
+    crate::model::tables::decoded(|| read_rows(bytes, since, until))
 }
 
 fn read_rows(bytes: &[u8], since: Option<i64>, until: Option<i64>) -> PolarsResult<Rows> {

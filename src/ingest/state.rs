@@ -448,7 +448,9 @@ impl State {
                 .place
                 .read(&relative)
                 .map_err(|e| PolarsError::ComputeError(e.into()))?;
-            let mut frame = ParquetReader::new(std::io::Cursor::new(bytes)).finish()?;
+            let mut frame = crate::model::tables::decoded(|| {
+                ParquetReader::new(std::io::Cursor::new(bytes)).finish()
+            })?;
             if frame.height() != part.rows {
                 return Err(PolarsError::ComputeError(
                     format!(

@@ -333,7 +333,49 @@ pub fn write_table(
 /// Reads `NAME.parquet` from an ingest folder.
 pub fn read_table(dir: &Path, name: &str) -> PolarsResult<DataFrame> {
     let file = std::fs::File::open(dir.join(format!("{name}.parquet")))?;
-    ParquetReader::new(file).finish()
+    decoded(|| ParquetReader::new(file).finish())
+}
+
+thread_local! {
+    /// Whether this thread is inside `decoded`, whose panics are errors.
+    static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keeps the panic hook in place (`previous`, the one set now) for every
+/// panic but a decoder's inside `decoded`, which becomes an error naming
+/// the file: without it, a corrupt file would print a panic message and a
+/// backtrace above that error. For the binary's `main`, and fuzz targets
+/// (whose hook aborts on any other panic).
+pub fn quiet_decoder_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !DECODING.get() {
+            previous(info);
+        }
+    }));
+}
+
+/// Runs a Parquet decode, turning a decoder panic into an error: polars'
+/// decoders assert on some corrupt pages (a dictionary index past its
+/// dictionary, a length that does not match), and a file from elsewhere
+/// (an input, a package's evidence, a state folder) must get an error
+/// naming it, never a crash.
+pub fn decoded<T>(decode: impl FnOnce() -> PolarsResult<T>) -> PolarsResult<T> {
+    let outer = DECODING.replace(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));
+    DECODING.set(outer);
+    result.unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("the decoder stopped");
+        // The assertion's own text spans lines (left/right values).
+        let why = why.lines().next().unwrap_or(why);
+        Err(PolarsError::ComputeError(
+            format!("corrupt Parquet ({why})").into(),
+        ))
+    })
 }
 
 /// One row group of a Parquet file, readable alone.
@@ -351,10 +393,12 @@ impl RowGroup {
     pub fn read(&self, path: &Path, columns: &[&str]) -> PolarsResult<DataFrame> {
         let mut reader = ParquetReader::new(std::fs::File::open(path)?);
         reader.set_metadata(self.metadata.clone());
-        reader
-            .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
-            .read_parallel(ParallelStrategy::None)
-            .finish()
+        decoded(|| {
+            reader
+                .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
+                .read_parallel(ParallelStrategy::None)
+                .finish()
+        })
     }
 
     /// Its number of rows.
@@ -393,7 +437,7 @@ impl RowGroup {
 /// The row groups of the Parquet file at `path`, in order.
 pub fn row_groups(path: &Path) -> PolarsResult<Vec<RowGroup>> {
     let mut reader = ParquetReader::new(std::fs::File::open(path)?);
-    let metadata = reader.get_metadata()?.clone();
+    let metadata = decoded(|| Ok(reader.get_metadata()?.clone()))?;
     // The footer without its row groups, cloned once per group (not the
     // whole footer per group).
     let mut bare = (*metadata).clone();
@@ -431,9 +475,11 @@ pub fn for_each_row_group(
 /// Only `columns` of `NAME.parquet`: the rest are never decoded.
 pub fn read_table_columns(dir: &Path, name: &str, columns: &[&str]) -> PolarsResult<DataFrame> {
     let file = std::fs::File::open(dir.join(format!("{name}.parquet")))?;
-    ParquetReader::new(file)
-        .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
-        .finish()
+    decoded(|| {
+        ParquetReader::new(file)
+            .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
+            .finish()
+    })
 }
 
 /// A datetime column as µs since the epoch.

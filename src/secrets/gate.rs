@@ -392,7 +392,8 @@ impl Gate<'_> {
         rel: &str,
         scan: &mut Scan,
     ) -> polars::prelude::PolarsResult<()> {
-        let schema = ParquetReader::new(std::fs::File::open(path)?).schema()?;
+        let file = std::fs::File::open(path)?;
+        let schema = crate::model::tables::decoded(|| ParquetReader::new(file).schema())?;
         let groups = crate::model::tables::row_groups(path)?;
         for name in schema.iter_names() {
             self.test(name.as_bytes(), rel, || "column name".into(), scan);

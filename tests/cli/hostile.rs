@@ -193,3 +193,40 @@ fn a_file_that_never_ends_stops_at_the_size_limit() {
     assert!(rejected.contains("/dev/zero,whole file"), "{rejected}");
     assert!(rejected.contains("as read"), "{rejected}");
 }
+
+/// A package's evidence from elsewhere whose Parquet page is corrupt (a
+/// fuzz finding: polars' decoder asserts on dictionary indices past the
+/// dictionary): `query` and `checks run` end with an error naming the
+/// file, not a panic message and a backtrace.
+#[test]
+fn a_corrupt_evidence_table_is_an_error_naming_it() {
+    let dir = folder_with_good_input();
+    let (out, _) = crate::ingest::ingest(&[dir.path().to_path_buf()], &[]);
+    let table = out.path().join("evidence/access_events.parquet");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/corrupt-parquet/dictionary-index-out-of-range.parquet"),
+        &table,
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["query".to_string(), out.path().display().to_string()],
+        vec![
+            "checks".into(),
+            "run".into(),
+            out.path().join("evidence").display().to_string(),
+        ],
+    ] {
+        let output = crate::util::run(
+            crate::util::proofpack(cache.path())
+                .args(&args)
+                .env("RUST_BACKTRACE", "1"),
+        );
+        let err = crate::util::stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("access_events.parquet"), "{args:?}: {err}");
+        assert!(err.contains("corrupt Parquet"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
