@@ -27,6 +27,7 @@ DICTS = {
     "gzip_input": [],
     "mcp_config": ["json", "mcp"],
     "secret_gate": [],
+    "evidence_parquet": [],
 }
 
 

@@ -95,6 +95,15 @@ def main():
     for path in files(ROOT / "samples", SHARED / "samples-real", suffixes={".toml"}):
         put("config_toml", path.name, path.read_bytes())
     put("config_toml", "proofpack.toml", (ROOT / "samples" / "proofpack.toml").read_bytes())
+    # A package's evidence table (evidence_parquet): the one the README's
+    # main command writes, when it has been run; each filter selector.
+    package_events = ROOT / "target" / "package" / "evidence" / "access_events.parquet"
+    if package_events.is_file():
+        data = package_events.read_bytes()
+        for pick in (0, 1, 2, 3, 128, 131):
+            put("evidence_parquet", f"package-{pick}", bytes([pick]) + data)
+    else:
+        print("evidence_parquet: no seed; run the README's generate command first")
     examples = SHARED / "oscal" / "content" / "examples"
     for path in files(examples, suffixes={".json"}):
         if path.stat().st_size <= MAX:

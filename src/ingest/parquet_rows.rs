@@ -38,6 +38,11 @@ pub fn read(bytes: &[u8], since: Option<i64>, until: Option<i64>) -> PolarsResul
 }
 
 fn read_rows(bytes: &[u8], since: Option<i64>, until: Option<i64>) -> PolarsResult<Rows> {
+    // Page headers first: one that polars cannot survive is an error.
+    let mut cursor = std::io::Cursor::new(bytes);
+    let metadata = polars_parquet::parquet::read::read_metadata(&mut cursor)
+        .map_err(|e| PolarsError::ComputeError(format!("corrupt Parquet ({e})").into()))?;
+    crate::model::tables::check_page_headers(&mut cursor, &metadata, None)?;
     let reader = || ParquetReader::new(std::io::Cursor::new(bytes));
     let schema = reader().schema()?;
     let has_time = schema.get("time").is_some();

@@ -448,9 +448,7 @@ impl State {
                 .place
                 .read(&relative)
                 .map_err(|e| PolarsError::ComputeError(e.into()))?;
-            let mut frame = crate::model::tables::decoded(|| {
-                ParquetReader::new(std::io::Cursor::new(bytes)).finish()
-            })?;
+            let mut frame = crate::model::tables::checked_read(std::io::Cursor::new(bytes), None)?;
             if frame.height() != part.rows {
                 return Err(PolarsError::ComputeError(
                     format!(

@@ -203,30 +203,32 @@ fn a_corrupt_evidence_table_is_an_error_naming_it() {
     let dir = folder_with_good_input();
     let (out, _) = crate::ingest::ingest(&[dir.path().to_path_buf()], &[]);
     let table = out.path().join("evidence/access_events.parquet");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/corrupt-parquet/dictionary-index-out-of-range.parquet"),
-        &table,
-    )
-    .unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corrupt-parquet");
     let cache = tempfile::tempdir().unwrap();
-    for args in [
-        vec!["query".to_string(), out.path().display().to_string()],
-        vec![
-            "checks".into(),
-            "run".into(),
-            out.path().join("evidence").display().to_string(),
-        ],
+    for fixture in [
+        "dictionary-index-out-of-range.parquet",
+        "negative-page-value-count.parquet",
     ] {
-        let output = crate::util::run(
-            crate::util::proofpack(cache.path())
-                .args(&args)
-                .env("RUST_BACKTRACE", "1"),
-        );
-        let err = crate::util::stderr(&output);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains("access_events.parquet"), "{args:?}: {err}");
-        assert!(err.contains("corrupt Parquet"), "{args:?}: {err}");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        std::fs::copy(fixtures.join(fixture), &table).unwrap();
+        for args in [
+            vec!["query".to_string(), out.path().display().to_string()],
+            vec![
+                "checks".into(),
+                "run".into(),
+                out.path().join("evidence").display().to_string(),
+            ],
+        ] {
+            let output = crate::util::run(
+                crate::util::proofpack(cache.path())
+                    .args(&args)
+                    .env("RUST_BACKTRACE", "1"),
+            );
+            let err = crate::util::stderr(&output);
+            let case = format!("{fixture} {args:?}: {err}");
+            assert_eq!(output.status.code(), Some(2), "{case}");
+            assert!(err.contains("access_events.parquet"), "{case}");
+            assert!(err.contains("corrupt Parquet"), "{case}");
+            assert!(!err.contains("panicked"), "{case}");
+        }
     }
 }
