@@ -395,7 +395,7 @@ pub fn check_page_headers(
 /// Reads a whole Parquet source (or `columns` of it) after checking its
 /// page headers, through `decoded`.
 pub fn checked_read(
-    mut source: impl std::io::Read + std::io::Seek + polars::io::mmap::MmapBytesReader,
+    mut source: impl polars::io::mmap::MmapBytesReader,
     columns: Option<&[&str]>,
 ) -> PolarsResult<DataFrame> {
     decoded(|| {
