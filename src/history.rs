@@ -125,7 +125,7 @@ pub fn read(dir: &Path) -> PolarsResult<Vec<Entry>> {
     files.sort();
     let mut out: Vec<Entry> = Vec::new();
     for file in files {
-        let frame = crate::model::tables::checked_read(std::fs::File::open(&file)?, None)?;
+        let frame = crate::model::parquet_guard::checked_read(std::fs::File::open(&file)?, None)?;
         let until = frame.column("until")?.i64()?.clone();
         let strs = |n: &str| frame.column(n).and_then(|c| c.str().cloned());
         let (kind, id, status, metric) =

@@ -463,7 +463,7 @@ fn pinned_list() -> String {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // A corrupt Parquet file is an error naming it, not a panic message.
-    proofpack::model::tables::quiet_decoder_panics();
+    proofpack::model::parquet_guard::quiet_decoder_panics();
     // A query decodes row group after row group of the same shape: reusing
     // the pages freed by the last one is faster (a third of a month's
     // look-up was page faults) and its peak stays at one row group per core.

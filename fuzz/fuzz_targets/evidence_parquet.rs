@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
     // those panics into errors; libFuzzer's hook, which aborts, is kept
     // for every other panic.
     static QUIET: std::sync::Once = std::sync::Once::new();
-    QUIET.call_once(proofpack::model::tables::quiet_decoder_panics);
+    QUIET.call_once(proofpack::model::parquet_guard::quiet_decoder_panics);
     let Some((&pick, bytes)) = data.split_first() else {
         return;
     };

@@ -34,15 +34,14 @@ pub struct Rows {
 /// Reads the rows; a file the decoder cannot read is an error, whether
 /// it says so or panics (polars' decoders assert on some corrupt pages).
 pub fn read(bytes: &[u8], since: Option<i64>, until: Option<i64>) -> PolarsResult<Rows> {
-    crate::model::tables::decoded(|| read_rows(bytes, since, until))
+    crate::model::parquet_guard::decoded(|| read_rows(bytes, since, until))
 }
 
 fn read_rows(bytes: &[u8], since: Option<i64>, until: Option<i64>) -> PolarsResult<Rows> {
     // Page headers first: one that polars cannot survive is an error.
     let mut cursor = std::io::Cursor::new(bytes);
-    let metadata = polars_parquet::parquet::read::read_metadata(&mut cursor)
-        .map_err(|e| PolarsError::ComputeError(format!("corrupt Parquet ({e})").into()))?;
-    crate::model::tables::check_page_headers(&mut cursor, &metadata, None)?;
+    let metadata = crate::model::parquet_guard::read_metadata(&mut cursor)?;
+    crate::model::parquet_guard::check_page_headers(&mut cursor, &metadata, None)?;
     let reader = || ParquetReader::new(std::io::Cursor::new(bytes));
     let schema = reader().schema()?;
     let has_time = schema.get("time").is_some();

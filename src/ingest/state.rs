@@ -448,7 +448,8 @@ impl State {
                 .place
                 .read(&relative)
                 .map_err(|e| PolarsError::ComputeError(e.into()))?;
-            let mut frame = crate::model::tables::checked_read(std::io::Cursor::new(bytes), None)?;
+            let mut frame =
+                crate::model::parquet_guard::checked_read(std::io::Cursor::new(bytes), None)?;
             if frame.height() != part.rows {
                 return Err(PolarsError::ComputeError(
                     format!(

@@ -7,6 +7,7 @@
 pub mod access_event;
 pub mod grant;
 pub mod identity;
+pub mod parquet_guard;
 pub mod secret_finding;
 pub mod tables;
 

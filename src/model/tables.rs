@@ -27,6 +27,8 @@
 
 use std::path::Path;
 
+use super::parquet_guard;
+
 use polars::prelude::*;
 
 use super::{
@@ -333,129 +335,7 @@ pub fn write_table(
 /// Reads `NAME.parquet` from an ingest folder.
 pub fn read_table(dir: &Path, name: &str) -> PolarsResult<DataFrame> {
     let file = std::fs::File::open(dir.join(format!("{name}.parquet")))?;
-    checked_read(file, None)
-}
-
-/// Refuses a page whose header gives a negative value count: polars'
-/// decoder casts it to a length near 2^64 and the allocation for it aborts
-/// the process, which no error handling can catch (a fuzz finding). Reads
-/// the page headers of `columns` (every column when `None`) of every row
-/// group in `metadata`, without decompressing any page.
-pub fn check_page_headers(
-    source: &mut (impl std::io::Read + std::io::Seek),
-    metadata: &polars_parquet::parquet::metadata::FileMetadata,
-    columns: Option<&[&str]>,
-) -> PolarsResult<()> {
-    use polars_parquet::parquet::page::CompressedPage;
-    use polars_parquet::parquet::read::PageReader;
-    let size = source.seek(std::io::SeekFrom::End(0))?;
-    for group in &metadata.row_groups {
-        let chunks: Vec<_> = match columns {
-            None => group.parquet_columns().iter().collect(),
-            Some(names) => names
-                .iter()
-                .filter_map(|n| group.columns_under_root_iter(n))
-                .flatten()
-                .collect(),
-        };
-        for chunk in chunks {
-            let column = chunk.descriptor().path_in_schema.join(".");
-            let range = chunk.byte_range();
-            if range.start > range.end || range.end > size {
-                return Err(corrupt(format!(
-                    "column {column} lies outside the file ({}..{} of {size} bytes)",
-                    range.start, range.end
-                )));
-            }
-            let mut bytes = vec![0u8; (range.end - range.start) as usize];
-            source.seek(std::io::SeekFrom::Start(range.start))?;
-            source.read_exact(&mut bytes)?;
-            let pages = PageReader::new(
-                std::io::Cursor::new(polars_buffer::Buffer::from(bytes)),
-                chunk,
-                Vec::new(),
-                usize::MAX,
-            );
-            for page in pages {
-                let page = page.map_err(|e| corrupt(format!("column {column}: {e}")))?;
-                if let CompressedPage::Data(page) = page {
-                    if page.num_values() > i32::MAX as usize {
-                        return Err(corrupt(format!(
-                            "column {column}: a page header gives a negative number of values"
-                        )));
-                    }
-                }
-            }
-        }
-    }
-    source.seek(std::io::SeekFrom::Start(0))?;
-    Ok(())
-}
-
-/// Reads a whole Parquet source (or `columns` of it) after checking its
-/// page headers, through `decoded`.
-pub fn checked_read(
-    mut source: impl polars::io::mmap::MmapBytesReader,
-    columns: Option<&[&str]>,
-) -> PolarsResult<DataFrame> {
-    decoded(|| {
-        let metadata = polars_parquet::parquet::read::read_metadata(&mut source)
-            .map_err(|e| corrupt(e.to_string()))?;
-        check_page_headers(&mut source, &metadata, columns)?;
-        let reader = ParquetReader::new(source);
-        match columns {
-            Some(names) => reader
-                .with_columns(Some(names.iter().map(|c| c.to_string()).collect()))
-                .finish(),
-            None => reader.finish(),
-        }
-    })
-}
-
-fn corrupt(why: String) -> PolarsError {
-    PolarsError::ComputeError(format!("corrupt Parquet ({why})").into())
-}
-
-thread_local! {
-    /// Whether this thread is inside `decoded`, whose panics are errors.
-    static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Keeps the panic hook in place (`previous`, the one set now) for every
-/// panic but a decoder's inside `decoded`, which becomes an error naming
-/// the file: without it, a corrupt file would print a panic message and a
-/// backtrace above that error. For the binary's `main`, and fuzz targets
-/// (whose hook aborts on any other panic).
-pub fn quiet_decoder_panics() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !DECODING.get() {
-            previous(info);
-        }
-    }));
-}
-
-/// Runs a Parquet decode, turning a decoder panic into an error: polars'
-/// decoders assert on some corrupt pages (a dictionary index past its
-/// dictionary, a length that does not match), and a file from elsewhere
-/// (an input, a package's evidence, a state folder) must get an error
-/// naming it, never a crash.
-pub fn decoded<T>(decode: impl FnOnce() -> PolarsResult<T>) -> PolarsResult<T> {
-    let outer = DECODING.replace(true);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));
-    DECODING.set(outer);
-    result.unwrap_or_else(|panic| {
-        let why = panic
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| panic.downcast_ref::<&str>().copied())
-            .unwrap_or("the decoder stopped");
-        // The assertion's own text spans lines (left/right values).
-        let why = why.lines().next().unwrap_or(why);
-        Err(PolarsError::ComputeError(
-            format!("corrupt Parquet ({why})").into(),
-        ))
-    })
+    parquet_guard::checked_read(file, None)
 }
 
 /// One row group of a Parquet file, readable alone.
@@ -472,10 +352,10 @@ impl RowGroup {
     /// `columns` of this row group.
     pub fn read(&self, path: &Path, columns: &[&str]) -> PolarsResult<DataFrame> {
         let mut file = std::fs::File::open(path)?;
-        check_page_headers(&mut file, &self.metadata, Some(columns))?;
+        parquet_guard::check_page_headers(&mut file, &self.metadata, Some(columns))?;
         let mut reader = ParquetReader::new(file);
         reader.set_metadata(self.metadata.clone());
-        decoded(|| {
+        parquet_guard::decoded(|| {
             reader
                 .with_columns(Some(columns.iter().map(|c| c.to_string()).collect()))
                 .read_parallel(ParallelStrategy::None)
@@ -518,11 +398,10 @@ impl RowGroup {
 
 /// The row groups of the Parquet file at `path`, in order.
 pub fn row_groups(path: &Path) -> PolarsResult<Vec<RowGroup>> {
-    let mut reader = ParquetReader::new(std::fs::File::open(path)?);
-    let metadata = decoded(|| Ok(reader.get_metadata()?.clone()))?;
+    let metadata = parquet_guard::read_metadata(&mut std::fs::File::open(path)?)?;
     // The footer without its row groups, cloned once per group (not the
     // whole footer per group).
-    let mut bare = (*metadata).clone();
+    let mut bare = metadata.clone();
     bare.row_groups = Vec::new();
     let mut offset = 0usize;
     let mut out = Vec::with_capacity(metadata.row_groups.len());
@@ -557,7 +436,7 @@ pub fn for_each_row_group(
 /// Only `columns` of `NAME.parquet`: the rest are never decoded.
 pub fn read_table_columns(dir: &Path, name: &str, columns: &[&str]) -> PolarsResult<DataFrame> {
     let file = std::fs::File::open(dir.join(format!("{name}.parquet")))?;
-    checked_read(file, Some(columns))
+    parquet_guard::checked_read(file, Some(columns))
 }
 
 /// A datetime column as µs since the epoch.

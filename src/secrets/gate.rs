@@ -393,7 +393,7 @@ impl Gate<'_> {
         scan: &mut Scan,
     ) -> polars::prelude::PolarsResult<()> {
         let file = std::fs::File::open(path)?;
-        let schema = crate::model::tables::decoded(|| ParquetReader::new(file).schema())?;
+        let schema = crate::model::parquet_guard::decoded(|| ParquetReader::new(file).schema())?;
         let groups = crate::model::tables::row_groups(path)?;
         for name in schema.iter_names() {
             self.test(name.as_bytes(), rel, || "column name".into(), scan);

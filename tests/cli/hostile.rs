@@ -208,6 +208,7 @@ fn a_corrupt_evidence_table_is_an_error_naming_it() {
     for fixture in [
         "dictionary-index-out-of-range.parquet",
         "negative-page-value-count.parquet",
+        "footer-list-length.parquet",
     ] {
         std::fs::copy(fixtures.join(fixture), &table).unwrap();
         for args in [
