@@ -103,6 +103,20 @@ thread_local! {
     static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Decodes in progress on any thread: polars decodes on its own thread
+/// pool, and a panic there reaches `decoded` on the calling thread.
+static DECODES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether a panic on this thread is a decoder's that `decoded` catches:
+/// inside `decoded`, or on polars' pool while a decode is in progress.
+fn in_decode() -> bool {
+    DECODING.get()
+        || (DECODES.load(std::sync::atomic::Ordering::SeqCst) > 0
+            && std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("polars")))
+}
+
 /// Keeps the panic hook in place (`previous`, the one set now) for every
 /// panic but a decoder's inside `decoded`, which becomes an error naming
 /// the file: without it, a corrupt file would print a panic message and a
@@ -111,7 +125,7 @@ thread_local! {
 pub fn quiet_decoder_panics() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !DECODING.get() {
+        if !in_decode() {
             previous(info);
         }
     }));
@@ -124,7 +138,9 @@ pub fn quiet_decoder_panics() {
 /// naming it, never a crash.
 pub fn decoded<T>(decode: impl FnOnce() -> PolarsResult<T>) -> PolarsResult<T> {
     let outer = DECODING.replace(true);
+    DECODES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));
+    DECODES.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     DECODING.set(outer);
     result.unwrap_or_else(|panic| {
         let why = panic

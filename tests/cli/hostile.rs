@@ -233,3 +233,36 @@ fn a_corrupt_evidence_table_is_an_error_naming_it() {
         }
     }
 }
+
+/// A Parquet input whose nested column's children disagree in length (a
+/// fuzz finding: polars panics on its own thread pool): a reject naming
+/// the file, no panic message, and the good input beside it ingested.
+#[test]
+fn a_corrupt_parquet_input_is_a_reject_without_a_panic_message() {
+    let dir = folder_with_good_input();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/corrupt-parquet/struct-children-length.parquet"),
+        dir.path().join("lake.parquet"),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let output = crate::util::run(
+        crate::util::proofpack(cache.path())
+            .arg("ingest")
+            .arg(dir.path())
+            .arg("--out")
+            .arg(out.path().join("evidence"))
+            .env("RUST_BACKTRACE", "1"),
+    );
+    let err = crate::util::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let s = summary(out.path());
+    assert_eq!(s["reconciled"], true, "{s:#}");
+    assert_eq!(s["normalised"], 2, "{s:#}");
+    let rejected = std::fs::read_to_string(out.path().join("evidence/rejected.csv")).unwrap();
+    assert!(rejected.contains("lake.parquet"), "{rejected}");
+    assert!(rejected.contains("corrupt Parquet"), "{rejected}");
+}
