@@ -84,7 +84,9 @@ pub fn checked_read(
     let metadata = read_metadata(&mut source)?;
     decoded(|| {
         check_page_headers(&mut source, &metadata, columns)?;
-        let reader = ParquetReader::new(source);
+        // The footer checked above, not parsed a second time.
+        let mut reader = ParquetReader::new(source);
+        reader.set_metadata(std::sync::Arc::new(metadata));
         match columns {
             Some(names) => reader
                 .with_columns(Some(names.iter().map(|c| c.to_string()).collect()))
@@ -149,10 +151,7 @@ pub fn decoded<T>(decode: impl FnOnce() -> PolarsResult<T>) -> PolarsResult<T> {
             .or_else(|| panic.downcast_ref::<&str>().copied())
             .unwrap_or("the decoder stopped");
         // The assertion's own text spans lines (left/right values).
-        let why = why.lines().next().unwrap_or(why);
-        Err(PolarsError::ComputeError(
-            format!("corrupt Parquet ({why})").into(),
-        ))
+        Err(corrupt(why.lines().next().unwrap_or(why).to_string()))
     })
 }
 

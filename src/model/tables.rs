@@ -27,10 +27,9 @@
 
 use std::path::Path;
 
-use super::parquet_guard;
-
 use polars::prelude::*;
 
+use super::parquet_guard;
 use super::{
     Access, AccessEvent, CredentialType, Decision, Grant, Identity, PrincipalType, RawRef,
     Rejected, SecretFinding,
